@@ -1,0 +1,709 @@
+"""Load and validate the TOML config into frozen, typed objects.
+
+Every problem names the file, the key path and what would be valid; all problems
+are collected before reporting, so a user fixes them in one pass. This module also
+reads the provider secret, refusing a token file others could read (as ssh does).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import time, timedelta
+from difflib import get_close_matches
+from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+import holidays
+
+from triage.model import CEO_ID, Client, Manager, Region, Tier
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ProviderConfig:
+    kind: str = "demo"  # "jmap" | "demo"
+    session_url: str = ""
+    auth: str = "bearer"  # "bearer" | "basic"
+    username: str = ""
+    token_file: Path | None = None
+    token_env: str = ""
+    mailbox: str = "inbox"
+    account: str = ""  # "" = the session's primary mail account
+    poll_seconds: float = 30.0
+    timeout_seconds: float = 30.0  # overall deadline of one request
+    notes_mailbox: str = "Triage Notes"
+
+
+@dataclass(frozen=True)
+class AgencyConfig:
+    staff_domains: tuple[str, ...] = ()
+    ceo: str = ""
+    at_risk_minutes: int = 15
+    escalate_after_minutes: int = 0  # grace after a breach before auto-escalation
+
+
+@dataclass(frozen=True)
+class RoutingConfig:
+    default_region: str = ""
+    tld: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path | None
+    provider: ProviderConfig
+    user: str  # a managers.* id or "ceo"
+    agency: AgencyConfig
+    regions: dict[str, Region]
+    managers: dict[str, Manager]
+    clients: dict[str, Client]
+    routing: RoutingConfig
+    cache_path: Path
+    theme: str = "triage-dark"
+    keys: dict[str, str] = field(default_factory=dict)  # action id -> key(s)
+
+    def manager_name(self, manager_id: str) -> str:
+        if manager_id == "ceo":
+            return "CEO"
+        m = self.managers.get(manager_id)
+        return m.name if m else manager_id
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One mistake in a config file: where it is and what would be valid."""
+
+    file: str
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}: {self.key}" if self.key else self.file
+        return f"{where}: {self.message}"
+
+
+class ConfigError(Exception):
+    """The config has problems; `problems` holds every one of them."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+class SecretError(Exception):
+    """The provider secret is missing, empty or not protected. Never holds the secret."""
+
+
+THEMES = ("triage-dark", "triage-light", "triage-high-contrast", "triage-mono")
+SECTIONS: dict[str, tuple[str, ...]] = {
+    "provider": tuple(ProviderConfig.__dataclass_fields__),
+    "user": ("manager",),
+    "agency": tuple(AgencyConfig.__dataclass_fields__),
+    "regions": (),
+    "managers": (),
+    "clients": (),
+    "routing": ("default_region", "tld"),
+    "cache": ("path",),
+    "ui": ("theme",),
+    "keys": (),
+}
+REGION_KEYS = ("label", "timezone", "holidays", "hours", "days", "reply_within")
+MANAGER_KEYS = ("name", "email", "regions")
+CLIENT_KEYS = ("name", "region", "owner", "tier")
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+NEXT_BUSINESS_DAY = "next-business-day"
+_DURATION = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?")
+_CLOCK = re.compile(r"(\d{1,2}):(\d{2})")
+_HOST = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+")
+_KEY_ID = re.compile(r"[a-z][a-z0-9_]*")
+
+
+# ---- value parsers: raise ValueError whose text says what would be valid ----
+
+
+def parse_duration(text: str) -> timedelta | None:
+    """'45m', '1h30m', '2h' -> timedelta; 'next-business-day' -> None."""
+    text = text.strip().lower().replace(" ", "")
+    if text == NEXT_BUSINESS_DAY:
+        return None
+    m = _DURATION.fullmatch(text)
+    if not text or not m:
+        raise ValueError(
+            f"bad duration {text!r} (use '45m', '1h30m', '2h' or '{NEXT_BUSINESS_DAY}')"
+        )
+    span = timedelta(hours=int(m[1] or 0), minutes=int(m[2] or 0))
+    if span <= timedelta(0):
+        raise ValueError(f"duration {text!r} must be longer than zero")
+    return span
+
+
+def _parse_clock(text: str) -> time:
+    m = _CLOCK.fullmatch(text.strip())
+    if not m or int(m[1]) > 23 or int(m[2]) > 59:
+        raise ValueError(f"bad time {text.strip()!r} (use HH:MM between 00:00 and 23:59)")
+    return time(int(m[1]), int(m[2]))
+
+
+def parse_hours(text: str) -> tuple[time, time] | None:
+    """'08:00-18:00' -> (open, close); '24x7' -> None."""
+    if text.strip().lower() == "24x7":
+        return None
+    parts = text.split("-")
+    if len(parts) != 2:
+        raise ValueError(f"bad hours {text!r} (use 'HH:MM-HH:MM' such as '08:00-18:00', or '24x7')")
+    opening, closing = _parse_clock(parts[0]), _parse_clock(parts[1])
+    if opening >= closing:
+        raise ValueError(f"hours {text!r} must open before they close (same day)")
+    return opening, closing
+
+
+def _day(name: str) -> int:
+    key = name.strip().lower()[:3]
+    if key not in DAY_NAMES or not name.strip():
+        raise ValueError(f"unknown day {name.strip()!r} (use {', '.join(DAY_NAMES)})")
+    return DAY_NAMES.index(key)
+
+
+def parse_days(text: str) -> frozenset[int]:
+    """'mon-fri', 'mon,wed,fri', 'sun-thu' (ranges wrap around) -> weekdays, Monday = 0."""
+    days: set[int] = set()
+    for item in text.split(","):
+        first, _, last = item.partition("-")
+        start = _day(first)
+        end = _day(last) if last else start
+        days.update((start + i) % 7 for i in range((end - start) % 7 + 1))
+    return frozenset(days)
+
+
+def check_timezone(name: str) -> None:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        near = get_close_matches(name, available_timezones(), n=1)
+        hint = (
+            f"did you mean {near[0]!r}?" if near else "use an IANA name such as 'America/New_York'"
+        )
+        raise ValueError(f"unknown time zone {name!r} ({hint})") from None
+
+
+def check_holidays(code: str) -> str:
+    """Validate 'US', 'US-NY', 'CA-QC' (or '') against `holidays`; return it upper-cased."""
+    code = code.strip().upper()
+    if not code:
+        return ""
+    country, _, subdiv = code.partition("-")
+    supported: dict[str, list[str]] = holidays.list_supported_countries()
+    if country not in supported:
+        raise ValueError(
+            f"unknown holiday country {country!r} (use an ISO code such as 'US' or 'CA')"
+        )
+    if subdiv and subdiv not in supported[country]:
+        valid = ", ".join(supported[country]) or "none"
+        raise ValueError(f"unknown subdivision {subdiv!r} of {country} (valid: {valid})")
+    return code
+
+
+# ---- the reader: typed access to the TOML tree that records problems ----
+
+
+def _kind(value: object) -> str:
+    names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}
+    names.update({list: "an array", dict: "a table"})
+    return names.get(type(value), "a date or time")
+
+
+class _Reader:
+    """Collects problems while the sections are read, so all are reported at once."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.problems: list[Problem] = []
+
+    def problem(self, key: str, message: str) -> None:
+        self.problems.append(Problem(self.file, key, message))
+
+    def table(self, value: object, key: str) -> dict[str, Any]:
+        if isinstance(value, dict):
+            return value
+        self.problem(key, f"expected a table, got {_kind(value)}")
+        return {}
+
+    def known(self, tbl: Mapping[str, object], allowed: Iterable[str], prefix: str) -> None:
+        allowed = list(allowed)
+        for key in tbl:
+            if key not in allowed:
+                hint = _hint(key, allowed, "valid")
+                self.problem(_join(prefix, key), f"unknown key {key!r} ({hint})")
+
+    def string(self, tbl: Mapping[str, object], key: str, prefix: str, default: str | None) -> str:
+        value = tbl.get(key, default)
+        if value is None:
+            self.problem(_join(prefix, key), "missing (required)")
+            return ""
+        if not isinstance(value, str):
+            self.problem(_join(prefix, key), f"expected a string, got {_kind(value)}")
+            return ""
+        return value
+
+    def number(
+        self,
+        tbl: Mapping[str, object],
+        key: str,
+        prefix: str,
+        default: float,
+        *,
+        minimum: float,
+        integer: bool = False,
+    ) -> float:
+        value = tbl.get(key, default)
+        want = "an integer" if integer else "a number"
+        ok = int if integer else (int, float)
+        if isinstance(value, bool) or not isinstance(value, ok):
+            self.problem(_join(prefix, key), f"expected {want}, got {_kind(value)}")
+            return default
+        if value < minimum:
+            self.problem(_join(prefix, key), f"must be at least {minimum:g}, got {value}")
+        return float(value)
+
+    def strings(self, tbl: Mapping[str, object], key: str, prefix: str) -> tuple[str, ...]:
+        value = tbl.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.problem(_join(prefix, key), "expected an array of strings")
+            return ()
+        return tuple(value)
+
+    def parsed(self, key: str, parse: Callable[[str], T], text: str) -> T | None:
+        """Run a value parser; a ValueError becomes a problem at `key`."""
+        try:
+            return parse(text)
+        except ValueError as exc:
+            self.problem(key, str(exc))
+            return None
+
+
+def _join(prefix: str, key: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", key):
+        key = f'"{key}"'
+    return f"{prefix}.{key}" if prefix else key
+
+
+def _is_address(text: str) -> bool:
+    local, at, host = text.rpartition("@")
+    return bool(at and local and " " not in local and _HOST.fullmatch(host))
+
+
+def _expand(text: str, base_dir: Path, env: Mapping[str, str]) -> Path:
+    """Expand `~` (from the given env's HOME) and anchor relative paths at `base_dir`."""
+    if text == "~" or text.startswith("~/"):
+        home = env.get("HOME") or str(Path.home())
+        text = home + text[1:]
+    path = Path(text)
+    return path if path.is_absolute() else base_dir / path
+
+
+def _xdg(env: Mapping[str, str], var: str, fallback: str) -> Path:
+    # The XDG spec says an empty or relative value must be ignored.
+    value = env.get(var, "")
+    if value and Path(value).is_absolute():
+        return Path(value)
+    return Path(env.get("HOME") or str(Path.home())) / fallback
+
+
+def default_config_path(env: Mapping[str, str]) -> Path:
+    """TRIAGE_CONFIG, else $XDG_CONFIG_HOME/triage/config.toml, else ~/.config/triage/..."""
+    if env.get("TRIAGE_CONFIG"):
+        return Path(env["TRIAGE_CONFIG"])
+    return _xdg(env, "XDG_CONFIG_HOME", ".config") / "triage" / "config.toml"
+
+
+def default_cache_path(env: Mapping[str, str]) -> Path:
+    return _xdg(env, "XDG_CACHE_HOME", ".cache") / "triage" / "cache.json"
+
+
+# ---- the sections ----
+
+
+def _choice(r: _Reader, key: str, value: str, choices: Iterable[str]) -> None:
+    choices = list(choices)
+    if value not in choices:
+        r.problem(key, f"{value!r} is not one of {', '.join(repr(c) for c in choices)}")
+
+
+def _provider(
+    r: _Reader, tbl: dict[str, Any], base: Path, env: Mapping[str, str]
+) -> ProviderConfig:
+    p = "provider"
+    r.known(tbl, SECTIONS[p], p)
+    kind = r.string(tbl, "kind", p, None)
+    auth = r.string(tbl, "auth", p, "bearer")
+    _choice(r, "provider.kind", kind, ("jmap", "demo"))
+    _choice(r, "provider.auth", auth, ("bearer", "basic"))
+    url = r.string(tbl, "session_url", p, "")
+    username = r.string(tbl, "username", p, "")
+    token_file = r.string(tbl, "token_file", p, "")
+    token_env = r.string(tbl, "token_env", p, "")
+    if kind == "jmap":
+        if not re.fullmatch(r"https?://[^/\s]+(/\S*)?", url):
+            r.problem(
+                "provider.session_url",
+                "needs an http(s) URL such as 'https://api.fastmail.com/jmap/session'",
+            )
+        if auth == "basic" and not username:
+            r.problem("provider.username", "missing: required when auth = 'basic'")
+        if not token_file and not token_env:
+            r.problem(
+                "provider.token_file",
+                "missing: set token_file (a file only you can "
+                "read) or token_env (an environment variable name)",
+            )
+    if token_env and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", token_env):
+        r.problem("provider.token_env", f"{token_env!r} is not an environment variable name")
+    mailbox = r.string(tbl, "mailbox", p, "inbox")
+    if not mailbox.strip():
+        r.problem("provider.mailbox", "must name a mailbox role or name, such as 'inbox'")
+    return ProviderConfig(
+        kind=kind,
+        session_url=url,
+        auth=auth,
+        username=username,
+        token_file=_expand(token_file, base, env) if token_file else None,
+        token_env=token_env,
+        mailbox=mailbox,
+        account=r.string(tbl, "account", p, ""),
+        poll_seconds=r.number(tbl, "poll_seconds", p, 30.0, minimum=1),
+        timeout_seconds=r.number(tbl, "timeout_seconds", p, 30.0, minimum=1),
+        notes_mailbox=r.string(tbl, "notes_mailbox", p, "Triage Notes"),
+    )
+
+
+def _agency(r: _Reader, tbl: dict[str, Any]) -> AgencyConfig:
+    p = "agency"
+    r.known(tbl, SECTIONS[p], p)
+    domains = tuple(d.strip().lstrip("@").lower() for d in r.strings(tbl, "staff_domains", p))
+    if not domains and "staff_domains" in tbl:
+        r.problem("agency.staff_domains", "list at least one domain of the agency's staff")
+    for d in domains:
+        if not _HOST.fullmatch(d):
+            r.problem("agency.staff_domains", f"{d!r} is not a domain such as 'agency.example'")
+    if "staff_domains" not in tbl:
+        r.problem("agency.staff_domains", "missing (required): the agency's own email domains")
+    ceo = r.string(tbl, "ceo", p, None).strip().lower()
+    if "ceo" in tbl and not _is_address(ceo):
+        r.problem("agency.ceo", f"{ceo!r} is not an email address such as 'ceo@agency.example'")
+    at_risk = r.number(tbl, "at_risk_minutes", p, 15, minimum=0, integer=True)
+    grace = r.number(tbl, "escalate_after_minutes", p, 0, minimum=0, integer=True)
+    return AgencyConfig(domains, ceo, int(at_risk), int(grace))
+
+
+def _region(r: _Reader, rid: str, tbl: dict[str, Any]) -> Region | None:
+    p = _join("regions", rid)
+    before = len(r.problems)
+    r.known(tbl, REGION_KEYS, p)
+    tz = r.string(tbl, "timezone", p, None)
+    if tz:
+        r.parsed(f"{p}.timezone", check_timezone, tz)
+    holiday_code = r.parsed(f"{p}.holidays", check_holidays, r.string(tbl, "holidays", p, ""))
+    hours = r.parsed(f"{p}.hours", parse_hours, r.string(tbl, "hours", p, None))
+    days = r.parsed(f"{p}.days", parse_days, r.string(tbl, "days", p, "mon-fri"))
+    within = r.parsed(f"{p}.reply_within", parse_duration, r.string(tbl, "reply_within", p, None))
+    label = r.string(tbl, "label", p, rid)
+    if len(r.problems) > before:
+        return None
+    return Region(rid, label, tz, holiday_code or "", hours, days or frozenset(), within)
+
+
+def _manager(r: _Reader, mid: str, tbl: dict[str, Any], region_ids: set[str]) -> Manager | None:
+    p = _join("managers", mid)
+    before = len(r.problems)
+    r.known(tbl, MANAGER_KEYS, p)
+    if mid == CEO_ID:
+        r.problem(p, f"{CEO_ID!r} is reserved for the CEO; choose another manager id")
+    name = r.string(tbl, "name", p, None)
+    email = r.string(tbl, "email", p, None).strip().lower()
+    if "email" in tbl and not _is_address(email):
+        r.problem(f"{p}.email", f"{email!r} is not an email address")
+    regions = r.strings(tbl, "regions", p)
+    for region in regions:
+        if region not in region_ids:
+            r.problem(f"{p}.regions", _undefined("region", region, region_ids))
+    return Manager(mid, name, email, regions) if len(r.problems) == before else None
+
+
+def _hint(value: str, choices: Iterable[str], label: str = "defined") -> str:
+    choices = sorted(choices)
+    near = get_close_matches(value, choices, n=1)
+    return f"did you mean {near[0]!r}?" if near else f"{label}: {', '.join(choices) or 'none'}"
+
+
+def _undefined(what: str, value: str, defined: Iterable[str]) -> str:
+    return f"{what} {value!r} is not defined ({_hint(value, defined)})"
+
+
+@dataclass(frozen=True)
+class _Known:
+    """What the client and routing sections may refer to."""
+
+    region_ids: set[str]
+    manager_ids: set[str]
+    managers: dict[str, Manager]
+    staff_domains: tuple[str, ...]
+
+
+def _client(r: _Reader, key: str, tbl: dict[str, Any], known: _Known) -> Client | None:
+    p = _join("clients", key)
+    before = len(r.problems)
+    r.known(tbl, CLIENT_KEYS, p)
+    ckey = key.strip().lower()
+    if not (_is_address(ckey) if "@" in ckey else _HOST.fullmatch(ckey)):
+        r.problem(p, "a client key must be an email domain ('acme.com') or one address")
+    if ckey.rpartition("@")[2] in known.staff_domains:
+        r.problem(p, "this is a staff domain (agency.staff_domains); staff are never clients")
+    name = r.string(tbl, "name", p, None)
+    region = r.string(tbl, "region", p, None)
+    owner = r.string(tbl, "owner", p, None)
+    tier = r.string(tbl, "tier", p, "standard")
+    _choice(r, f"{p}.tier", tier, (t.value for t in Tier))
+    if region and region not in known.region_ids:
+        r.problem(f"{p}.region", _undefined("region", region, known.region_ids))
+    if owner and owner not in known.manager_ids:
+        r.problem(f"{p}.owner", _undefined("manager", owner, known.manager_ids))
+    manager = known.managers.get(owner)
+    if manager and region in known.region_ids and region not in manager.regions:
+        qualified = sorted(m.id for m in known.managers.values() if region in m.regions)
+        r.problem(
+            f"{p}.owner",
+            f"{owner!r} is not qualified for region {region!r} "
+            f"(managers.{owner}.regions; qualified: {', '.join(qualified) or 'none'})",
+        )
+    if len(r.problems) > before:
+        return None
+    return Client(ckey, name, region, owner, Tier(tier))
+
+
+def _clients(r: _Reader, tbl: dict[str, Any], known: _Known) -> dict[str, Client]:
+    clients: dict[str, Client] = {}
+    for key, value in tbl.items():
+        if key.strip().lower() in clients:
+            r.problem(_join("clients", key), "defined twice (client keys ignore case)")
+        client = _client(r, key, r.table(value, _join("clients", key)), known)
+        if client:
+            clients[client.key] = client
+    return clients
+
+
+def _routing(r: _Reader, tbl: dict[str, Any], region_ids: set[str]) -> RoutingConfig:
+    p = "routing"
+    r.known(tbl, SECTIONS[p], p)
+    default = r.string(tbl, "default_region", p, None)
+    if default and default not in region_ids:
+        r.problem("routing.default_region", _undefined("region", default, region_ids))
+    tld: dict[str, str] = {}
+    for suffix, region in r.table(tbl.get("tld", {}), "routing.tld").items():
+        key = _join("routing.tld", suffix)
+        if not isinstance(region, str):
+            r.problem(key, f"expected a region id (a string), got {_kind(region)}")
+        elif region not in region_ids:
+            r.problem(key, _undefined("region", region, region_ids))
+        else:
+            tld[suffix.strip().lstrip(".").lower()] = region
+    return RoutingConfig(default, tld)
+
+
+def _user(r: _Reader, tbl: dict[str, Any], override: str | None, manager_ids: set[str]) -> str:
+    r.known(tbl, SECTIONS["user"], "user")
+    if override is not None:
+        user, key = override, "--as"
+    else:
+        user, key = r.string(tbl, "manager", "user", None), "user.manager"
+    if user and user != CEO_ID and user not in manager_ids:
+        r.problem(key, _undefined("manager", user, manager_ids) + " (or use 'ceo')")
+    return user
+
+
+def _keys(r: _Reader, tbl: dict[str, Any]) -> dict[str, str]:
+    keys: dict[str, str] = {}
+    for action, value in tbl.items():
+        where = _join("keys", action)
+        if not _KEY_ID.fullmatch(action):
+            r.problem(where, "an action id is lower case, such as 'reply'")
+        elif not isinstance(value, str) or not all(k.strip() for k in value.split(",")):
+            r.problem(where, "expected a key or a comma-separated list, such as 'r' or 'r,ctrl+r'")
+        else:
+            keys[action] = ",".join(k.strip() for k in value.split(","))
+    return keys
+
+
+def check_key_actions(cfg: Config, actions: Iterable[str]) -> list[Problem]:
+    """Problems for [keys] entries naming no known action (the UI owns the action ids)."""
+    actions = sorted(actions)
+    file = str(cfg.path) if cfg.path else "config"
+    return [
+        Problem(file, _join("keys", a), f"unknown action {a!r} ({_hint(a, actions, 'known')})")
+        for a in cfg.keys
+        if a not in actions
+    ]
+
+
+# ---- loading ----
+
+_REQUIRED = ("provider", "agency", "regions", "managers", "routing")
+
+
+def _sections(r: _Reader, data: dict[str, Any], user_override: str | None) -> dict[str, Any]:
+    r.known(data, SECTIONS, "")
+    for name in _REQUIRED + (() if user_override else ("user",)):
+        if name not in data:
+            r.problem(name, f"missing section [{name}] (see config.example.toml)")
+    return {name: r.table(data.get(name, {}), name) for name in SECTIONS}
+
+
+def _build(
+    r: _Reader, data: dict[str, Any], path: Path, override: str | None, env: Mapping[str, str]
+) -> Config:
+    s = _sections(r, data, override)
+    base = path.parent
+    provider = _provider(r, s["provider"], base, env)
+    agency = _agency(r, s["agency"])
+    region_ids = set(s["regions"])
+    regions = {
+        rid: _region(r, rid, r.table(v, _join("regions", rid))) for rid, v in s["regions"].items()
+    }
+    managers = {
+        mid: _manager(r, mid, r.table(v, _join("managers", mid)), region_ids)
+        for mid, v in s["managers"].items()
+    }
+    valid_managers = {k: m for k, m in managers.items() if m}
+    known = _Known(region_ids, set(managers), valid_managers, agency.staff_domains)
+    clients = _clients(r, s["clients"], known)
+    routing = _routing(r, s["routing"], region_ids)
+    user = _user(r, s["user"], override, set(managers))
+    r.known(s["cache"], SECTIONS["cache"], "cache")
+    cache = r.string(s["cache"], "path", "cache", "")
+    r.known(s["ui"], SECTIONS["ui"], "ui")
+    theme = r.string(s["ui"], "theme", "ui", THEMES[0])
+    if theme not in THEMES:
+        r.problem("ui.theme", f"unknown theme {theme!r} ({_hint(theme, THEMES, 'valid')})")
+    keys = _keys(r, s["keys"])
+    return Config(
+        path=path,
+        provider=provider,
+        user=user,
+        agency=agency,
+        regions={k: v for k, v in regions.items() if v},
+        managers=valid_managers,
+        clients=clients,
+        routing=routing,
+        cache_path=_expand(cache, base, env) if cache else default_cache_path(env),
+        theme=theme,
+        keys=keys,
+    )
+
+
+def _parse(r: _Reader, path: Path) -> dict[str, Any] | None:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        r.problem("", "file not found (copy config.example.toml there, or pass --config PATH)")
+    except (OSError, UnicodeDecodeError) as exc:
+        r.problem("", f"cannot read the file: {exc}")
+    except tomllib.TOMLDecodeError as exc:
+        r.problem("", f"not valid TOML: {exc}")
+    return None
+
+
+def load_config(
+    path: Path, *, user_override: str | None = None, env: Mapping[str, str] | None = None
+) -> Config:
+    """Read and validate the whole file; raise ConfigError listing every problem."""
+    env = os.environ if env is None else env
+    r = _Reader(str(path))
+    data = _parse(r, path)
+    cfg = None if data is None else _build(r, data, path, user_override, env)
+    if r.problems or cfg is None:
+        raise ConfigError(r.problems)
+    return cfg
+
+
+# ---- the secret ----
+
+
+def _open_protected(path: Path) -> int:
+    """Open the token file, refusing it (like ssh) unless only its owner can use it."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        raise SecretError(f"provider.token_file: no such file '{path}'") from None
+    except OSError as exc:
+        raise SecretError(f"provider.token_file: cannot open '{path}': {exc.strerror}") from None
+    st = os.fstat(fd)
+    if st.st_uid != os.getuid():
+        os.close(fd)
+        raise SecretError(
+            f"'{path}' is not owned by you: the token file must belong to the user "
+            f"running triage. Fix: copy it to a file of your own and chmod 600 it"
+        )
+    if st.st_mode & 0o077:
+        os.close(fd)
+        raise SecretError(
+            f"Permissions {st.st_mode & 0o777:04o} for '{path}' are too open: the token "
+            f"file must be readable only by you. Fix: chmod 600 {path}"
+        )
+    return fd
+
+
+def check_secret_file(path: Path) -> None:
+    """Raise SecretError if the token file is missing or not protected."""
+    os.close(_open_protected(path))
+
+
+def read_secret(provider: ProviderConfig, env: Mapping[str, str]) -> str:
+    """The token (or basic-auth password) from token_env if set there, else token_file."""
+    if provider.token_env and env.get(provider.token_env):
+        return env[provider.token_env].rstrip("\r\n")
+    if provider.token_file is None:
+        name = provider.token_env or "(none)"
+        raise SecretError(
+            f"provider.token_env: environment variable {name} is not set "
+            "and provider.token_file is not configured"
+        )
+    fd = _open_protected(provider.token_file)
+    with os.fdopen(fd, encoding="utf-8") as fh:
+        secret = fh.read().rstrip("\r\n")
+    if not secret:
+        raise SecretError(f"provider.token_file: '{provider.token_file}' is empty")
+    return secret
+
+
+# ---- reporting ----
+
+
+def summary(cfg: Config) -> str:
+    """One line for `triage check-config`."""
+    p = cfg.provider
+    provider = f"provider {p.kind}" + (f" ({p.session_url})" if p.kind == "jmap" else "")
+    name = str(cfg.path) if cfg.path else "config"
+    return (
+        f"{name} OK: {len(cfg.regions)} regions, {len(cfg.managers)} managers, "
+        f"{len(cfg.clients)} clients, {provider}, user {cfg.user}"
+    )
+
+
+def check_config(path: Path, env: Mapping[str, str]) -> tuple[int, str]:
+    """(exit code, text) for `triage check-config`: 0 and a summary, or 2 and every problem."""
+    try:
+        cfg = load_config(path, env=env)
+    except ConfigError as exc:
+        return 2, str(exc)
+    token = cfg.provider.token_file
+    if cfg.provider.kind == "jmap" and token is not None and token.exists():
+        try:
+            check_secret_file(token)
+        except SecretError as exc:
+            return 2, str(Problem(str(path), "provider.token_file", str(exc)))
+    return 0, summary(cfg)
