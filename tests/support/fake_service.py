@@ -1,0 +1,387 @@
+"""An in-memory `Service` for UI tests: a frozen clock, a small config, 12 conversations.
+
+Owns nothing real: no cache, no provider, no network. Deadlines are set relative
+to the frozen clock so each row has a known state (breached, at risk, ok). Every
+action is recorded (`escalated`, `reassigned`, `sent`, `acknowledged`) and
+changes the in-memory conversations the way the real core would, so tests can
+assert on both the calls and the screen. `fail_next(exc)` makes the next async
+action raise; `FakeService.hostile()` fills every text field with terminal
+escapes, markup and bidi controls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import itertools
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+
+from triage.clock import FrozenClock
+from triage.config import AgencyConfig, Config, ProviderConfig, RoutingConfig
+from triage.model import CEO_ID, Client, Conversation, Manager, Message, Note, Region, Tier
+from triage.service import Draft, ManagerChoice, SyncResult, SyncStatus, ThreadView
+
+# Tuesday 11 March 2025, 11:00 in New York, 08:00 in Los Angeles: everyone is open.
+FROZEN_AT = datetime(2025, 3, 11, 15, 0, tzinfo=UTC)
+STAFF_DOMAIN = "agency.example"
+CEO_EMAIL = f"ceo@{STAFF_DOMAIN}"
+
+# Every nasty thing email text can carry: OSC 52 clipboard write, clear screen
+# (7-bit and 8-bit CSI), OSC via C1, NUL, bidi override, Textual action markup,
+# Rich link markup, an unterminated tag and a style tag.
+HOSTILE = (
+    "\x1b]52;c;aGk=\x07",
+    "\x1b[2J",
+    "\x9b2J",
+    "\x9d0;x\x9c",
+    "\x00",
+    "\u202e",
+    "[@click=app.quit]",
+    "[link=https://x]boo[/link]",
+    "[/",
+    "[bold]x",
+)
+HOSTILE_TEXT = "".join(HOSTILE)
+
+
+def _regions() -> dict[str, Region]:
+    nine_to_five = (time(9), time(17))
+    return {
+        "us-east": Region("us-east", "US East", "America/New_York", "US", nine_to_five),
+        "us-west": Region(
+            "us-west",
+            "US West",
+            "America/Los_Angeles",
+            "US",
+            nine_to_five,
+            reply_within=timedelta(hours=2),
+        ),
+        "ca-on": Region(
+            "ca-on", "Ontario", "America/Toronto", "CA-ON", nine_to_five, reply_within=None
+        ),
+        "ca-qc": Region(
+            "ca-qc", "Québec", "America/Montreal", "CA-QC", nine_to_five, reply_within=None
+        ),
+    }
+
+
+def _managers() -> dict[str, Manager]:
+    return {
+        "alice": Manager("alice", "Alice Martin", f"alice@{STAFF_DOMAIN}", ("us-east", "us-west")),
+        "bob": Manager("bob", "Bob Tremblay", f"bob@{STAFF_DOMAIN}", ("us-west", "ca-on")),
+        "claire": Manager(
+            "claire", "Claire Roy", f"claire@{STAFF_DOMAIN}", ("ca-on", "ca-qc", "us-east")
+        ),
+    }
+
+
+# (thread, client name, domain, region, owner, tier, minutes left, extras)
+_ROWS: tuple[tuple[str, str, str, str, str, Tier, int, dict[str, object]], ...] = (
+    ("t01", "Acme Corp", "acme.com", "us-east", "alice", Tier.PREMIUM, -12,
+     {"escalated": True, "escalation_reason": "breached", "escalated_by": "triage"}),
+    ("t02", "Birch Media", "birch.com", "us-west", "bob", Tier.STANDARD, -65,
+     {"escalated": True, "escalation_reason": "client wrote to the CEO",
+      "escalated_by": "triage", "ceo_contacted": True}),
+    ("t03", "Cobalt Labs", "cobalt.io", "us-east", "alice", Tier.STANDARD, 8, {}),
+    ("t04", "Delta Foods", "deltafoods.ca", "ca-on", "claire", Tier.PREMIUM, 14, {}),
+    ("t05", "Evergreen Realty", "evergreen.com", "us-west", "bob", Tier.STANDARD, 45, {}),
+    ("t06", "Fjord Design", "fjord.qc.ca", "ca-qc", "claire", Tier.STANDARD, 180, {}),
+    ("t07", "dana@gmail.com", "gmail.com", "us-east", "alice", Tier.STANDARD, 52,
+     {"region_guessed": True}),
+    ("t08", "Granite Partners", "granite.com", "us-east", "bob", Tier.PREMIUM, 90, {}),
+    ("t09", "Harbor Logistics", "harbor.ca", "ca-on", "alice", Tier.STANDARD, 1200, {}),
+    ("t10", "Ionic Systems", "ionic.com", "us-west", "alice", Tier.STANDARD, 30,
+     {"escalated": True, "escalation_reason": "client unhappy", "escalated_by": "bob"}),
+    ("t11", "Juniper Films", "juniper.qc.ca", "ca-qc", "claire", Tier.STANDARD, 240,
+     {"waiting": False}),
+    ("t12", "Kestrel Air", "kestrel.com", "us-east", "claire", Tier.STANDARD, -120,
+     {"escalated": True, "escalation_reason": "breached", "escalated_by": "triage",
+      "acknowledged": True}),
+)  # fmt: skip
+
+_SUBJECTS = {
+    "t01": "[URGENT] Launch page is down",
+    "t02": "Why has nobody called me back?",
+    "t03": "Invoice 2291 question",
+    "t04": "Menu photos for spring campaign",
+    "t05": "Listing copy: second round",
+    "t06": "Nouvelle charte graphique",
+    "t07": "Quote request",
+    "t08": "Q2 ad budget",
+    "t09": "Shipping season plan",
+    "t10": "This is not what we asked for",
+    "t11": "Festival poster",
+    "t12": "Booking engine outage",
+}
+
+
+class FakeService:
+    """The `Service` protocol in memory, recording every call."""
+
+    def __init__(self, *, user: str = "alice", clock: FrozenClock | None = None) -> None:
+        self.clock = clock or FrozenClock(FROZEN_AT)
+        self.user = user
+        self.config = _config(user)
+        self._convs: dict[str, Conversation] = {}
+        self._messages: dict[str, tuple[Message, ...]] = {}
+        self._drafts: dict[str, Draft] = {}
+        self._draft_ids = itertools.count(1)
+        self._fail: BaseException | None = None
+        self._changed = asyncio.Event()
+        self.sync_status = SyncStatus(True, False, None, self.clock.now(), 0)
+        self.report_lines: list[str] = []
+        # What tests assert on.
+        self.started = False
+        self.closed = False
+        self.sync_calls = 0
+        self.escalated: list[tuple[str, str]] = []
+        self.reassigned: list[tuple[str, str, str, bool]] = []
+        self.sent: list[str] = []
+        self.acknowledged: list[str] = []
+        self.thread_reads: list[str] = []
+        self._populate(hostile=False)
+
+    @classmethod
+    def hostile(cls, **kwargs: object) -> FakeService:
+        """The same data with escapes, markup and bidi controls in every text field."""
+        svc = cls(**kwargs)  # type: ignore[arg-type]
+        svc._populate(hostile=True)
+        return svc
+
+    # ---- data ----
+
+    def _populate(self, *, hostile: bool) -> None:
+        now = self.clock.now()
+        self._convs.clear()
+        self._messages.clear()
+        for tid, name, domain, region, owner, tier, minutes, extra in _ROWS:
+            subject = _SUBJECTS[tid]
+            if hostile:
+                name = f"{name} {HOSTILE_TEXT}"
+                subject = f"{subject} {HOSTILE_TEXT}"
+            conv = _conversation(tid, name, domain, region, owner, tier, minutes, extra, now)
+            conv = dataclasses.replace(conv, subject=subject, client_name=name)
+            self._convs[tid] = conv
+            self._messages[tid] = _messages(conv, hostile)
+
+    def add(self, conv: Conversation) -> None:
+        """A conversation arrives (tests call `push_change()` to wake the sync loop)."""
+        self._convs[conv.thread_id] = conv
+        self._messages.setdefault(conv.thread_id, _messages(conv, False))
+
+    def push_change(self) -> None:
+        self._changed.set()
+
+    def fail_next(self, exc: BaseException) -> None:
+        """The next async call (sync or action) raises `exc`."""
+        self._fail = exc
+
+    def _maybe_fail(self) -> None:
+        exc, self._fail = self._fail, None
+        if exc is not None:
+            raise exc
+
+    def _update(self, thread_id: str, **changes: object) -> None:
+        self._convs[thread_id] = dataclasses.replace(self._convs[thread_id], **changes)  # type: ignore[arg-type]
+
+    # ---- Service protocol: reads ----
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def conversations(self) -> list[Conversation]:
+        return list(self._convs.values())
+
+    def status(self) -> SyncStatus:
+        queued = sum(d.status in ("queued", "sending") for d in self._drafts.values())
+        return dataclasses.replace(self.sync_status, outbox_count=queued)
+
+    def reports(self) -> list[str]:
+        return list(self.report_lines)
+
+    async def start(self) -> None:
+        self.started = True
+
+    async def sync(self) -> SyncResult:
+        self.sync_calls += 1
+        self._maybe_fail()
+        return SyncResult(full=self.sync_calls == 1)
+
+    async def wait_for_changes(self, timeout: float) -> None:
+        # Wakes on push_change(); the timeout is real time but tests never wait on it.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._changed.wait(), timeout)
+        self._changed.clear()
+
+    async def thread(self, thread_id: str) -> ThreadView:
+        self.thread_reads.append(thread_id)
+        self._maybe_fail()
+        conv = self._convs[thread_id]
+        history = tuple(f"{n.action} by {n.by}: {n.reason}" for n in conv.notes)
+        return ThreadView(conv, self._messages[thread_id], history)
+
+    def managers_for(self, thread_id: str) -> list[ManagerChoice]:
+        conv = self._convs[thread_id]
+        region = self.config.regions[conv.region]
+        out = []
+        for m in self.config.managers.values():
+            ok = conv.region in m.regions
+            load = [c for c in self._convs.values() if c.owner == m.id and c.waiting]
+            breached = sum(1 for c in load if (c.seconds_left(self.now()) or 0) < 0)
+            why = "" if ok else f"not qualified for {region.label}"
+            out.append(ManagerChoice(m, ok, why, len(load), breached))
+        return out
+
+    # ---- drafts and replies ----
+
+    def drafts(self) -> list[Draft]:
+        return [d for d in self._drafts.values() if d.status != "sent"]
+
+    def save_draft(self, thread_id: str, body: str, draft_id: str | None = None) -> Draft:
+        draft_id = draft_id or f"d{next(self._draft_ids)}"
+        draft = Draft(draft_id, thread_id, body, updated_at=self.now())
+        self._drafts[draft_id] = draft
+        return draft
+
+    def discard_draft(self, draft_id: str) -> None:
+        self._drafts.pop(draft_id, None)
+
+    async def send_reply(self, draft_id: str) -> Draft:
+        self._maybe_fail()
+        draft = dataclasses.replace(self._drafts[draft_id], status="queued")
+        self._drafts[draft_id] = draft
+        self.sent.append(draft_id)
+        return draft
+
+    def confirm_sent(self, draft_id: str) -> None:
+        """The provider confirmed: the reply stops the clock, the row leaves the queue."""
+        draft = dataclasses.replace(self._drafts[draft_id], status="sent")
+        self._drafts[draft_id] = draft
+        self._update(draft.thread_id, waiting=False, deadline=None)
+
+    # ---- actions ----
+
+    async def escalate(self, thread_id: str, reason: str) -> None:
+        self._maybe_fail()
+        self.escalated.append((thread_id, reason))
+        note = Note("escalated", self.user, self.now(), reason)
+        notes = (*self._convs[thread_id].notes, note)
+        self._update(
+            thread_id,
+            escalated=True,
+            escalation_reason=reason,
+            escalated_by=self.user,
+            escalated_at=self.now(),
+            acknowledged=False,
+            notes=notes,
+        )
+
+    async def reassign(self, thread_id: str, to: str, reason: str, account: bool) -> None:
+        self._maybe_fail()
+        self.reassigned.append((thread_id, to, reason, account))
+        note = Note("reassigned", self.user, self.now(), reason, to, account)
+        self._update(thread_id, owner=to, notes=(*self._convs[thread_id].notes, note))
+
+    async def acknowledge(self, thread_id: str) -> None:
+        self._maybe_fail()
+        self.acknowledged.append(thread_id)
+        note = Note("acknowledged", self.user, self.now())
+        notes = (*self._convs[thread_id].notes, note)
+        self._update(thread_id, acknowledged=True, notes=notes)
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+def _config(user: str) -> Config:
+    regions = _regions()
+    managers = _managers()
+    clients = {
+        domain: Client(domain, name, region, owner, tier)
+        for _, name, domain, region, owner, tier, _, extra in _ROWS
+        if not extra.get("region_guessed")
+    }
+    return Config(
+        path=None,
+        provider=ProviderConfig(kind="demo", poll_seconds=30.0),
+        user=user,
+        agency=AgencyConfig(staff_domains=(STAFF_DOMAIN,), ceo=CEO_EMAIL, at_risk_minutes=15),
+        regions=regions,
+        managers=managers,
+        clients=clients,
+        routing=RoutingConfig(default_region="us-east", tld={"ca": "ca-on"}),
+        cache_path=Path("fake-cache-never-written.json"),
+    )
+
+
+def _conversation(
+    tid: str,
+    name: str,
+    domain: str,
+    region: str,
+    owner: str,
+    tier: Tier,
+    minutes: int,
+    extra: dict[str, object],
+    now: datetime,
+) -> Conversation:
+    deadline = now + timedelta(minutes=minutes)
+    arrival = deadline - timedelta(hours=1)
+    fields: dict[str, object] = {
+        "thread_id": tid,
+        "subject": "",
+        "client_email": f"contact@{domain}" if domain != "gmail.com" else "dana@gmail.com",
+        "client_name": name,
+        "client_key": domain,
+        "region": region,
+        "region_guessed": False,
+        "owner": owner,
+        "tier": tier,
+        "waiting": True,
+        "first_arrival": arrival,
+        "last_message_at": arrival,
+        "message_count": 2,
+        "clock_start": arrival,
+        "deadline": deadline,
+    }
+    fields.update(extra)
+    if fields.get("escalated"):
+        fields["escalated_at"] = deadline
+    if fields["waiting"] is False:
+        fields["deadline"] = None
+    return Conversation(**fields)  # type: ignore[arg-type]
+
+
+def _messages(conv: Conversation, hostile: bool) -> tuple[Message, ...]:
+    body = "Hello,\n\nCould you get back to me today?\n\nThanks"
+    if hostile:
+        body = f"Hello {HOSTILE_TEXT}\nline two [b]not bold[/b]"
+    earlier = conv.first_arrival - timedelta(days=1)
+    to = (CEO_EMAIL,) if conv.ceo_contacted else (f"support@{STAFF_DOMAIN}",)
+    return (
+        Message(
+            f"{conv.thread_id}-m1",
+            conv.thread_id,
+            f"{conv.owner or 'support'}@{STAFF_DOMAIN}",
+            conv.owner.title() or "Support",
+            earlier,
+            subject=f"Re: {conv.subject}",
+            body="Thanks for your note, we are on it.",
+        ),
+        Message(
+            f"{conv.thread_id}-m2",
+            conv.thread_id,
+            conv.client_email,
+            conv.client_name,
+            conv.first_arrival,
+            subject=conv.subject,
+            to=to,
+            preview=body[:60],
+            body=body,
+        ),
+    )
+
+
+__all__ = ["CEO_EMAIL", "CEO_ID", "FROZEN_AT", "HOSTILE", "HOSTILE_TEXT", "FakeService"]
