@@ -522,7 +522,7 @@ def _user(r: _Reader, tbl: dict[str, Any], override: str | None, manager_ids: se
     else:
         user, key = r.string(tbl, "manager", "user", None), "user.manager"
     if user and user != CEO_ID and user not in manager_ids:
-        r.problem(key, _undefined("manager", user, manager_ids) + " (or use 'ceo')")
+        r.problem(key, _undefined("manager", user, manager_ids) + "; 'ceo' is valid too")
     return user
 
 
