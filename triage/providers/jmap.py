@@ -226,7 +226,7 @@ class JmapProvider:
             r = _result(await self.http.call([["Email/set", args, "u"]]), "u", "Email/set")
             _check_set(r, "notUpdated", "could not update the conversation's flags")
 
-    async def add_note(self, thread: ThreadEmails | None, note_json: str, account: bool) -> None:
+    async def add_note(self, subject: str, refs: list[str], note_json: str, account: bool) -> None:
         """File a note email (reasons, history) that joins the thread but is never a reply."""
         mailbox = await self._ensure_notes_mailbox()
         keywords = {KW_NOTE: True, "$seen": True}
@@ -240,12 +240,11 @@ class JmapProvider:
             "bodyValues": {"1": {"value": note_json}},
             "textBody": [{"partId": "1", "type": "text/plain"}],
         }
-        if thread is not None and thread.emails:
-            refs = [e.message_id for e in thread.emails if e.message_id]
-            email["subject"] = "Re: " + thread.emails[0].subject
-            if refs:
-                email["references"] = refs
-                email["inReplyTo"] = refs[-1:]
+        if refs:
+            # References make the note join the client's thread (Cyrus also wants "Re:").
+            email["subject"] = "Re: " + subject
+            email["references"] = [r.strip("<>") for r in refs]
+            email["inReplyTo"] = email["references"][-1:]
         args = {"accountId": self.account_id, "create": {"note": email}}
         r = _result(await self.http.call([["Email/set", args, "n"]]), "n", "Email/set")
         _check_set(r, "notCreated", "could not file the triage note")
@@ -349,9 +348,8 @@ def _result(responses: list[list[Any]], call_id: str, method: str) -> dict[str, 
             continue
         if name == "error":
             raise method_error(method, args)
-        if name != method:
-            raise ProviderError(f"{method}: unexpected response {name!r}")
-        return dict(args)
+        if name == method:  # implicit calls (onSuccessUpdateEmail) share the call id
+            return dict(args)
     raise ProviderError(f"{method}: the server did not answer this call")
 
 
