@@ -8,12 +8,13 @@ Pure: `now` is always a parameter.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from triage.model import Conversation, SlaState, Tier
 
 _FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
+ZERO = timedelta(0)
 
 
 def sort_key(c: Conversation) -> tuple[datetime, int, datetime, str]:
@@ -49,15 +50,18 @@ class Counts:
     escalated: int
 
 
-def counts(queue: Iterable[Conversation], now: datetime, at_risk: timedelta) -> Counts:
-    total = breached = risky = escalated = 0
-    for c in queue:
+def counts(
+    queue: Iterable[Conversation], now: datetime, at_risk: timedelta, grace: timedelta = ZERO
+) -> Counts:
+    """Totals for the status bar; `escalated` counts what the escalation pane lists."""
+    items = list(queue)
+    total = breached = risky = 0
+    for c in items:
         total += 1
         s = state_of(c, now, at_risk)
         breached += s is SlaState.BREACHED
         risky += s is SlaState.AT_RISK
-        escalated += c.escalated and not c.acknowledged
-    return Counts(total, breached, risky, escalated)
+    return Counts(total, breached, risky, len(escalations(items, now, grace)))
 
 
 @dataclass(frozen=True)
@@ -90,9 +94,27 @@ class Filter:
         return " ".join(parts) or "all"
 
 
-def escalations(conversations: Iterable[Conversation]) -> list[Conversation]:
-    """The CEO's pane: escalated, not yet acknowledged, most overdue first."""
-    return sorted(
-        (c for c in conversations if c.escalated and not c.acknowledged),
-        key=sort_key,
-    )
+def escalations(
+    conversations: Iterable[Conversation],
+    now: datetime | None = None,
+    grace: timedelta | None = None,
+) -> list[Conversation]:
+    """The CEO's pane: open conversations escalated by hand, by writing to the CEO,
+    or (when `now` is given) by breaching more than `grace` ago; not yet acknowledged.
+
+    Automatic escalations carry their reason, so every console shows the same pane
+    without anyone having to write it anywhere.
+    """
+    out = []
+    for c in conversations:
+        if c.acknowledged or not c.waiting:
+            continue
+        if c.escalated:
+            out.append(c)
+        elif c.ceo_contacted:
+            out.append(replace(c, escalated=True, escalation_reason="client wrote to the CEO",
+                               escalated_by="auto"))  # fmt: skip
+        elif now is not None and c.deadline is not None and now >= c.deadline + (grace or ZERO):
+            out.append(replace(c, escalated=True, escalation_reason="breached", escalated_by="auto",
+                               escalated_at=c.deadline))  # fmt: skip
+    return sorted(out, key=sort_key)
