@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from triage import mailtext
 from triage.mailtext import (
     DAMAGED,
     address_display,
@@ -183,6 +184,7 @@ def test_the_io_guard_itself_works(no_io: list[str]) -> None:
 
 def test_image_without_alt_and_unclosed_head() -> None:
     assert html_to_text('<img src="x.png"> after') == "[image] after"
+    assert html_to_text('<img src="t.gif" width="1">a<img src="t.gif" height=0>b') == "ab"
     assert html_to_text("<title>never closed<body><p>visible</p>") == "visible"
     assert html_to_text("<style>a{}") == ""
 
@@ -292,6 +294,16 @@ def test_unlabelled_utf8_body_is_read_without_a_warning() -> None:
 def test_garbage_never_raises(raw: bytes) -> None:
     mail = parse_rfc822(raw)
     assert mail.from_email == ""
+
+
+def test_an_unexpected_failure_still_returns_a_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    def explode(*args: object) -> str:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(mailtext, "_body", explode)
+    mail = parse_rfc822(b"From: a@client.example\r\n\r\nbody\r\n")
+    assert mail.warnings == (f"{DAMAGED} (RuntimeError)",)
+    assert "body" in mail.text
 
 
 @given(st.binary(max_size=400))
