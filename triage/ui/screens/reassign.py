@@ -1,0 +1,174 @@
+"""The reassign dialog: to whom, why, and for this conversation or the whole account.
+
+Owns only the question; the caller runs `Service.reassign` with the answer,
+`(manager_id, reason, account)`, or gets None on esc. Every manager from
+`Service.managers_for` is listed: the qualified ones with their open load and
+breached count, the others greyed, marked with a glyph and the reason they
+cannot take it (never silently left out). The current owner is marked and
+cannot be picked. Client names come from email, so they go through `safe`.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Checkbox, Input, OptionList, RadioButton, RadioSet, Static
+from textual.widgets.option_list import Option
+
+from triage.service import ManagerChoice, Service
+from triage.ui.screens.escalate import about_text, find_conversation
+from triage.ui.text import safe
+
+QUICK_REASONS = ("client asked for someone else", "workload", "expertise")
+
+
+def manager_option(choice: ManagerChoice, owner: str) -> Option:
+    """One row: selectable when qualified and not already the owner."""
+    m = choice.manager
+    current = m.id == owner
+    text = Text("★ " if current else ("  " if choice.qualified else "✗ "))
+    text.append_text(safe(m.name, max_len=24, style="bold" if choice.qualified else ""))
+    if current:
+        text.append("  current owner", style="italic")
+    if choice.qualified:
+        text.append(f"  open {choice.open_load} · breached {choice.breached}")
+    else:
+        text.append("  — ")
+        text.append_text(safe(choice.why_not or "not qualified"))
+    return Option(text, id=m.id, disabled=current or not choice.qualified)
+
+
+class ReassignScreen(ModalScreen[tuple[str, str, bool] | None]):
+    """Pick another account manager for a conversation (or its whole account)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("1", "reason(0)", "Asked", id="reassign_reason_1", show=False),
+        Binding("2", "reason(1)", "Workload", id="reassign_reason_2", show=False),
+        Binding("3", "reason(2)", "Expertise", id="reassign_reason_3", show=False),
+        Binding("w", "toggle_account", "Whole account", id="whole_account", show=False),
+        Binding("enter", "confirm", "Reassign", id="confirm", priority=True, tooltip="Reassign"),
+        Binding("escape", "cancel", "Cancel", id="cancel", tooltip="Close without reassigning"),
+    ]
+
+    DEFAULT_CSS = """
+    ReassignScreen { align: center middle; }
+    ReassignScreen #dialog {
+        width: 78; max-width: 100%; height: auto; max-height: 100%;
+        border: thick $primary; padding: 0 1; background: $surface;
+    }
+    ReassignScreen #dialog > Static { height: auto; }
+    ReassignScreen #title { text-style: bold reverse; }
+    ReassignScreen #managers { height: auto; max-height: 7; }
+    ReassignScreen RadioSet { width: 100%; }
+    ReassignScreen #chosen { text-style: bold; }
+    ReassignScreen #hint { color: $text-muted; }
+    """
+
+    def __init__(self, service: Service, thread_id: str) -> None:
+        super().__init__()
+        self.service = service
+        self.thread_id = thread_id
+        conv = find_conversation(service, thread_id)
+        self.owner = conv.owner if conv else ""
+        self.client = (conv.client_name or conv.client_email) if conv else "this client"
+
+    def compose(self) -> ComposeResult:
+        owner = self.service.config.manager_name(self.owner) if self.owner else "nobody"
+        account = Text.assemble(
+            "for the whole account (future conversations of ",
+            safe(self.client, max_len=30),
+            ")",
+        )
+        with Vertical(id="dialog"):
+            yield Static(Text(" Reassign "), id="title")
+            yield Static(about_text(self.service, self.thread_id, 72), id="about")
+            yield Static(Text.assemble(("Owner now: ", "dim"), safe(owner)), id="owner")
+            yield OptionList(
+                *(manager_option(c, self.owner) for c in self.service.managers_for(self.thread_id)),
+                id="managers",
+            )
+            with RadioSet(id="quick", compact=True):
+                for i, reason in enumerate(QUICK_REASONS, 1):
+                    yield RadioButton(f"{i} {reason}", compact=True)
+            yield Input(
+                placeholder="reason in your words (optional)", id="reason-text", compact=True
+            )
+            yield Checkbox(account, id="account", compact=True)
+            yield Static(id="chosen")
+            yield Static(
+                Text("↑↓ manager · 1-3 reason · w account · tab next · enter ok · esc cancel"),
+                id="hint",
+            )
+
+    def on_mount(self) -> None:
+        self.query_one("#managers", OptionList).focus()
+        self._show_choice()
+
+    # ---- the answer ----
+
+    def manager_id(self) -> str | None:
+        managers = self.query_one("#managers", OptionList)
+        index = managers.highlighted
+        if index is None:
+            return None
+        option = managers.get_option_at_index(index)
+        return None if option.disabled else option.id
+
+    def reason(self) -> str:
+        """The quick pick and the typed words, joined: 'workload: on leave in May'."""
+        index = self.query_one("#quick", RadioSet).pressed_index
+        picked = QUICK_REASONS[index] if index >= 0 else ""
+        typed = " ".join(self.query_one("#reason-text", Input).value.split())
+        return ": ".join(part for part in (picked, typed) if part)
+
+    def account(self) -> bool:
+        return self.query_one("#account", Checkbox).value
+
+    def _show_choice(self) -> None:
+        """Spell out what enter would do, so it reads without colour."""
+        who = self.manager_id()
+        line = Text("→ ")
+        line.append_text(safe(self.service.config.manager_name(who)) if who else Text("no manager"))
+        line.append(" · ")
+        line.append_text(safe(self.reason() or "no reason yet"))
+        line.append(" · whole account" if self.account() else " · this conversation only")
+        self.query_one("#chosen", Static).update(line)
+
+    def on_option_list_option_highlighted(self, _event: OptionList.OptionHighlighted) -> None:
+        self._show_choice()
+
+    def on_radio_set_changed(self, _event: RadioSet.Changed) -> None:
+        self._show_choice()
+
+    def on_input_changed(self, _event: Input.Changed) -> None:
+        self._show_choice()
+
+    def on_checkbox_changed(self, _event: Checkbox.Changed) -> None:
+        self._show_choice()
+
+    # ---- keys ----
+
+    def action_reason(self, index: int) -> None:
+        buttons = list(self.query_one("#quick", RadioSet).query(RadioButton))
+        buttons[index].value = True
+
+    def action_toggle_account(self) -> None:
+        self.query_one("#account", Checkbox).toggle()
+
+    def action_confirm(self) -> None:
+        who = self.manager_id()
+        reason = self.reason()
+        if who is None:
+            self.notify("Pick a manager (↑↓)", severity="warning", markup=False)
+        elif not reason:
+            self.notify("Give a reason (1-3 or type one)", severity="warning", markup=False)
+        else:
+            self.dismiss((who, reason, self.account()))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,306 @@
+"""The reply screen: write (or $EDITOR) a reply, keep it as a draft, send it.
+
+Owns the promise that a typed reply is never lost: the text is saved to the
+outbox (`Service.save_draft`, synchronous and cheap) half a second after the
+last keystroke, and at once on esc, ctrl+s, before $EDITOR, and on unmount.
+A failed save or send keeps the screen open with the text in it. The quoted
+client message, the recipient and the subject come from email and are shown
+only through `triage.ui.text`.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult, SuspendNotSupported
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Static, TextArea
+
+from triage.mailtext import address_display
+from triage.routing import is_staff
+from triage.service import Draft, Service, ThreadView
+from triage.ui.messages import ReplySent
+from triage.ui.text import safe, safe_block, safe_plain
+
+DEBOUNCE_SECONDS = 0.5
+_QUOTE_LINES = 200  # enough context; a huge body must not slow the screen down
+
+
+def reply_subject(subject: str) -> str:
+    """'Re: <subject>' without stacking 'Re: Re:'."""
+    subject = subject.strip()
+    return subject if subject.lower().startswith("re:") else f"Re: {subject}"
+
+
+class ConfirmDiscard(ModalScreen[bool]):
+    """Asks before throwing a draft away: it cannot be undone."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "answer(True)", "Discard", id="confirm", tooltip="Delete the draft"),
+        Binding("n,escape", "answer(False)", "Keep", id="cancel", tooltip="Keep the draft"),
+    ]
+    DEFAULT_CSS = """
+    ConfirmDiscard { align: center middle; }
+    ConfirmDiscard > Static { width: 50; height: auto; border: thick $error; padding: 1 2; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static(
+            Text.assemble(("Discard this draft?", "bold"), "\nThe text will be lost.  y / n")
+        )
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
+class ReplyScreen(Screen[Draft | None]):
+    """Compose a reply; dismissed with the sent Draft, or None when kept/discarded."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "send", "Send", id="send", priority=True, tooltip="Send the reply"),
+        Binding("escape", "keep", "Keep draft", id="draft", tooltip="Close, keep the draft"),
+        Binding(
+            "ctrl+e", "editor", "$EDITOR", id="editor", priority=True, tooltip="Edit in $EDITOR"
+        ),
+        Binding(
+            "ctrl+d", "discard", "Discard", id="discard", priority=True, tooltip="Delete the draft"
+        ),
+    ]
+
+    DEFAULT_CSS = """
+    ReplyScreen #reply-head { height: auto; padding: 0 1; }
+    ReplyScreen #reply-head Static { height: auto; }
+    ReplyScreen #reply-notice { display: none; height: auto; padding: 0 1; text-style: bold; }
+    ReplyScreen #reply-notice.-shown { display: block; }
+    ReplyScreen #quote {
+        height: auto; max-height: 7; margin: 0 1; padding: 0 1;
+        border-left: outer $secondary; color: $text-muted;
+    }
+    ReplyScreen #quote Static { height: auto; }
+    ReplyScreen TextArea { height: 1fr; min-height: 5; }
+    """
+
+    def __init__(self, service: Service, thread_id: str, *, cursor_blink: bool = True) -> None:
+        super().__init__()
+        self.service = service
+        self.thread_id = thread_id
+        self._draft_id: str | None = None
+        self._saved_body = ""
+        self._timer: Timer | None = None
+        self._sending = False
+        self._done = False  # sent or discarded: nothing left to save
+        restored = self._restore()
+        self._area = TextArea(restored, soft_wrap=True, id="reply-body")
+        self._area.cursor_blink = cursor_blink
+
+    @property
+    def draft_id(self) -> str | None:
+        return self._draft_id
+
+    @property
+    def text(self) -> str:
+        return self._area.text
+
+    def _restore(self) -> str:
+        """The body of this thread's newest open draft, so typed text comes back."""
+        mine = [d for d in self.service.drafts() if d.thread_id == self.thread_id]
+        drafts = [d for d in mine if d.status == "draft"]
+        if not drafts:
+            return ""
+        newest = max(drafts, key=lambda d: (d.updated_at is not None, d.updated_at or 0))
+        self._draft_id, self._saved_body = newest.id, newest.body
+        return newest.body
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="reply-head"):
+            yield Static(Text("To: …", style="dim"), id="reply-to")
+            yield Static(Text("Subject: …", style="dim"), id="reply-subject")
+        yield Static(id="reply-notice")
+        with VerticalScroll(id="quote", can_focus=False):
+            yield Static(Text("Loading the conversation…", style="dim"), id="quote-text")
+        yield self._area
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._area.focus()
+        self._area.move_cursor(self._area.document.end)
+        pending = [
+            d
+            for d in self.service.drafts()
+            if d.thread_id == self.thread_id and d.status in ("queued", "sending", "unclear")
+        ]
+        if pending:
+            self._notice("A reply to this conversation is already waiting to be sent")
+        self.load()
+
+    def _notice(self, text: str | None) -> None:
+        notice = self.query_one("#reply-notice", Static)
+        notice.update(Text(text or ""))
+        notice.set_class(text is not None, "-shown")
+
+    @work(group="reply-load", exclusive=True, exit_on_error=False)
+    async def load(self) -> None:
+        try:
+            view = await self.service.thread(self.thread_id)
+        except Exception as exc:  # the reply can still be written and saved
+            self._notice(f"could not load the conversation: {safe_plain(str(exc))}")
+            return
+        self._show(view)
+
+    def _show(self, view: ThreadView) -> None:
+        conv = view.conversation
+        to = Text.assemble(
+            ("To: ", "bold"), safe(address_display(conv.client_name, conv.client_email))
+        )
+        subject = Text.assemble(("Subject: ", "bold"), safe(reply_subject(conv.subject)))
+        self.query_one("#reply-to", Static).update(to)
+        self.query_one("#reply-subject", Static).update(subject)
+        self.query_one("#quote-text", Static).update(self._quote(view))
+
+    def _quote(self, view: ThreadView) -> Text:
+        clients = [m for m in view.messages if not is_staff(m.sender, self.service.config)]
+        if not clients:
+            return Text("(no client message to quote)", style="dim")
+        last = clients[-1]
+        lines = safe_block(last.body or last.preview).plain.splitlines()[:_QUOTE_LINES]
+        head = Text.assemble(safe(address_display(last.sender_name, last.sender)), " wrote:")
+        return Text("\n").join([head, *(Text(f"> {line}") for line in lines)])
+
+    # ---- saving ----
+
+    def on_text_area_changed(self, _event: TextArea.Changed) -> None:
+        if self._done:
+            return
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_timer(DEBOUNCE_SECONDS, self.flush_draft)
+
+    def flush_draft(self) -> bool:
+        """Save the text now; False (and an error shown) when the save failed."""
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        body = self._area.text
+        if self._done or body == self._saved_body:
+            return True
+        try:
+            draft = self.service.save_draft(self.thread_id, body, self._draft_id)
+        except Exception as exc:  # disk full, locked cache: keep the screen and the text
+            self.notify(
+                f"Could not save the draft: {safe_plain(str(exc))}", severity="error", markup=False
+            )
+            return False
+        self._draft_id, self._saved_body = draft.id, body
+        return True
+
+    def on_unmount(self) -> None:
+        self.flush_draft()
+
+    # ---- keys ----
+
+    def action_keep(self) -> None:
+        if not self.flush_draft():
+            return
+        if self._draft_id is not None:
+            self.notify("Draft kept", markup=False)
+        self.dismiss(None)
+
+    def action_send(self) -> None:
+        if self._sending:
+            return
+        if not self._area.text.strip():
+            self.notify("Nothing to send: the reply is empty", severity="warning", markup=False)
+            return
+        if not self.flush_draft() or self._draft_id is None:
+            return
+        self._sending = True
+        self._area.read_only = True  # the text that was saved is the text that goes out
+        self.send(self._draft_id)
+
+    @work(group="reply-send", exclusive=True, exit_on_error=False)
+    async def send(self, draft_id: str) -> None:
+        try:
+            draft = await self.service.send_reply(draft_id)
+        except Exception as exc:  # offline, refused: the draft stays, so does the text
+            self._sending = False
+            self._area.read_only = False
+            self.notify(
+                f"Could not send: {safe_plain(str(exc))}. Your reply is kept as a draft.",
+                severity="error",
+                markup=False,
+                timeout=10,
+            )
+            return
+        self._done = True
+        queued = draft.status == "queued"
+        self.notify("Reply queued: will send when online" if queued else "Reply sent", markup=False)
+        self.post_message(ReplySent(draft))
+        self.dismiss(draft)
+
+    def action_discard(self) -> None:
+        self.app.push_screen(ConfirmDiscard(), self._discard_confirmed)
+
+    def _discard_confirmed(self, yes: bool | None) -> None:
+        if not yes:
+            return
+        if self._timer is not None:
+            self._timer.stop()
+        self._done = True
+        if self._draft_id is not None:
+            self.service.discard_draft(self._draft_id)
+        self.notify("Draft discarded", markup=False)
+        self.dismiss(None)
+
+    def action_editor(self) -> None:
+        if not self.flush_draft():
+            return
+        try:
+            text = self._edit_externally(self._area.text)
+        except SuspendNotSupported:
+            self.notify(
+                "Cannot open an external editor here; keep typing in this screen",
+                severity="warning",
+                markup=False,
+            )
+            return
+        except OSError as exc:  # editor not found, temp dir not writable
+            self.notify(
+                f"Could not run the editor: {safe_plain(str(exc))}", severity="error", markup=False
+            )
+            return
+        if text is not None and text != self._area.text:
+            # replace() rather than load_text(): the change can be undone.
+            self._area.replace(text, (0, 0), self._area.document.end)
+            self.flush_draft()
+
+    def _edit_externally(self, text: str) -> str | None:
+        """Run $VISUAL/$EDITOR on a private copy; the new text, or None if it failed."""
+        command = shlex.split(os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi")
+        # A private 0700 directory and a 0600 file: other users of a shared
+        # server must not read a reply being written.
+        with tempfile.TemporaryDirectory(prefix="triage-reply-") as tmp:
+            path = Path(tmp) / "reply.txt"
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+            with self.app.suspend():
+                result = subprocess.run([*command, str(path)], check=False)
+            if result.returncode != 0:
+                self.notify(
+                    f"The editor exited with status {result.returncode}; text unchanged",
+                    severity="warning",
+                    markup=False,
+                )
+                return None
+            # Editors add a final newline; drop one so the text round-trips.
+            return path.read_text(encoding="utf-8", errors="replace").removesuffix("\n")

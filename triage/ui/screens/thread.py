@@ -1,0 +1,322 @@
+"""The thread screen: one conversation, its deadline and why, and its messages.
+
+Owns the read view of a conversation and the keys that act on it (reply,
+escalate, reassign). Every string that came from email (subject, names,
+addresses, bodies, warnings, reasons) reaches the screen only as a `Text` built
+by `triage.ui.text.safe`/`safe_block`; nothing here is a markup string.
+The service is only called from workers; `tick(now)` is called by the app
+every second and re-renders the countdown line alone.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, tzinfo
+from typing import ClassVar
+from zoneinfo import ZoneInfo
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from triage.mailtext import address_display
+from triage.model import Conversation, Message, Region, SlaState
+from triage.queue import state_of
+from triage.routing import is_staff
+from triage.service import Draft, Service, ThreadView
+from triage.sla import format_left_precise
+from triage.ui.messages import ActionDone, ActionFailed
+from triage.ui.screens.escalate import EscalateScreen
+from triage.ui.screens.reassign import ReassignScreen
+from triage.ui.screens.reply import ReplyScreen
+from triage.ui.text import safe, safe_block, safe_plain
+
+# Glyph + word + style: the state reads on a monochrome terminal too.
+_STATE_LOOK = {
+    SlaState.BREACHED: ("✖ BREACHED", "bold reverse"),
+    SlaState.AT_RISK: ("▲ AT RISK", "bold"),
+    SlaState.OK: ("● on time", ""),
+}
+_HISTORY_SHOWN = 3
+
+
+def when_text(
+    at: datetime, client_zone: tzinfo | None, user_zone: tzinfo | None, *, date: bool = True
+) -> str:
+    """'Tue 11 Mar 10:00 EDT client · Tue 15:00 UTC you' (both wall clocks)."""
+    mine = at.astimezone(user_zone) if user_zone else at.astimezone()
+    day = "%a %d %b %H:%M" if date else "%a %H:%M"
+    if client_zone is None:
+        return f"{mine:{day}} {mine.tzname()} you"
+    theirs = at.astimezone(client_zone)
+    return f"{theirs:{day}} {theirs.tzname()} client · {mine:%a %H:%M} {mine.tzname()} you"
+
+
+def why_text(conv: Conversation, region: Region | None, arrival: datetime | None) -> str:
+    """Why the deadline is where it is: the rule and when the clock started."""
+    if region is None:
+        return f"region {conv.region!r} is not in the config"
+    parts = [region.rule]
+    if conv.clock_start is not None:
+        zone = ZoneInfo(region.timezone)
+        start = conv.clock_start.astimezone(zone)
+        started = f"clock started {start:%a %H:%M} {start.tzname()}"
+        if arrival is not None and arrival < conv.clock_start:
+            came = arrival.astimezone(zone)
+            fmt = "%H:%M" if came.date() == start.date() else "%a %H:%M"
+            started += f", next opening after a {came:{fmt}} arrival"
+        parts.append(started)
+    return " · ".join(parts)
+
+
+def left_text(conv: Conversation, now: datetime, at_risk: timedelta) -> Text:
+    """The ticking part of the deadline line."""
+    seconds = conv.seconds_left(now)
+    if seconds is None:
+        return Text("answered: no reply is due", style="dim")
+    word, style = _STATE_LOOK[state_of(conv, now, at_risk)]
+    amount = format_left_precise(abs(seconds))
+    tail = f"{amount} overdue" if seconds <= 0 else f"{amount} left"
+    return Text(f"{word}  {tail}", style=style)
+
+
+class ThreadScreen(Screen[None]):
+    """A conversation, oldest message first, with its deadline and history."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "reply", "Reply", id="reply", tooltip="Write a reply to the client"),
+        Binding("e", "escalate", "Escalate", id="escalate", tooltip="Escalate to the CEO"),
+        Binding("a", "reassign", "Reassign", id="reassign", tooltip="Give it to another AM"),
+        Binding("ctrl+r", "reload", "Reload", id="reload", tooltip="Load the thread again"),
+        Binding("escape,q", "back", "Back", id="back", tooltip="Back to the previous screen"),
+    ]
+
+    DEFAULT_CSS = """
+    ThreadScreen #thread-head { height: auto; max-height: 12; padding: 0 1; }
+    ThreadScreen #thread-head Static { height: auto; }
+    ThreadScreen #deadline.-breached { color: $error; }
+    ThreadScreen #deadline.-at_risk { color: $warning; }
+    ThreadScreen #thread-notice { display: none; height: auto; padding: 0 1; text-style: bold; }
+    ThreadScreen #thread-notice.-shown { display: block; }
+    ThreadScreen #messages { padding: 0 1; }
+    ThreadScreen .message { height: auto; border-top: solid $secondary; margin-top: 1; }
+    """
+
+    def __init__(
+        self, service: Service, thread_id: str, *, user_zone: tzinfo | None = None
+    ) -> None:
+        super().__init__()
+        self.service = service
+        self.thread_id = thread_id
+        self.view: ThreadView | None = None
+        self._user_zone = user_zone  # None: the system's local zone
+        self._now = service.now()
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="thread-head"):
+            yield Static(Text("Loading conversation…", style="bold"), id="subject")
+            yield Static(id="who")
+            yield Static(id="deadline")
+            yield Static(id="why")
+            yield Static(id="history")
+        yield Static(id="thread-notice")
+        with VerticalScroll(id="messages"):
+            yield Static(Text("Loading messages…", style="dim"), id="loading")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#messages").focus()
+        self.load()
+
+    # ---- loading ----
+
+    @work(group="thread-load", exclusive=True, exit_on_error=False)
+    async def load(self) -> None:
+        try:
+            view = await self.service.thread(self.thread_id)
+        except Exception as exc:  # any provider or cache failure: say so, keep running
+            self._notice(Text.assemble("could not load: ", safe(str(exc)), " (ctrl+r retries)"))
+            return
+        await self.show(view)
+
+    def _notice(self, text: Text | None) -> None:
+        notice = self.query_one("#thread-notice", Static)
+        notice.update(text or "")
+        notice.set_class(text is not None, "-shown")
+
+    async def show(self, view: ThreadView) -> None:
+        """Render a loaded thread: header first, then every message."""
+        self.view = view
+        if view.offline:
+            error = self.service.status().error or "the provider is unreachable"
+            self._notice(Text.assemble("could not load: ", safe(error), "; showing cached copy"))
+        else:
+            self._notice(None)
+        self._render_head(view)
+        box = self.query_one("#messages", VerticalScroll)
+        await box.remove_children()
+        zone = self._client_zone(view.conversation)
+        await box.mount_all(
+            Static(self._message_text(m, zone), classes="message") for m in view.messages
+        )
+        # Oldest first, but the newest (what needs an answer) is what one reads first.
+        box.scroll_end(animate=False)
+
+    # ---- rendering ----
+
+    def _region(self, conv: Conversation) -> Region | None:
+        return self.service.config.regions.get(conv.region)
+
+    def _client_zone(self, conv: Conversation) -> tzinfo | None:
+        region = self._region(conv)
+        return ZoneInfo(region.timezone) if region else None
+
+    def _render_head(self, view: ThreadView) -> None:
+        conv = view.conversation
+        config = self.service.config
+        region = self._region(conv)
+        label = safe(region.label if region else conv.region)
+        if conv.region_guessed:
+            label.append(" (guessed)", style="italic")
+        subject = Text.assemble(safe(conv.subject or "(no subject)", max_len=150, style="bold"))
+        self.query_one("#subject", Static).update(subject)
+        who = Text.assemble(
+            ("Client ", "dim"),
+            safe(address_display(conv.client_name, conv.client_email), max_len=90),
+            ("  Region ", "dim"),
+            label,
+            ("  Owner ", "dim"),
+            safe(config.manager_name(conv.owner) or "nobody"),
+        )
+        self.query_one("#who", Static).update(who)
+        arrival = self._oldest_unanswered(view.messages)
+        self.query_one("#why", Static).update(Text(why_text(conv, region, arrival), style="dim"))
+        self.query_one("#history", Static).update(self._history_text(view))
+        self.tick(self._now)
+
+    def _history_text(self, view: ThreadView) -> Text:
+        conv, history = view.conversation, view.history
+        text = Text()
+        if conv.escalated:
+            state = "acknowledged" if conv.acknowledged else "ESCALATED"
+            text.append(state, style="bold" if conv.acknowledged else "bold reverse")
+            text.append(": ")
+            text.append_text(safe(conv.escalation_reason or "no reason given", max_len=60))
+            by = conv.escalated_by and self.service.config.manager_name(conv.escalated_by)
+            text.append_text(Text.assemble(" by ", safe(by, max_len=30)) if by else Text())
+            if conv.ceo_contacted:
+                text.append(" · client wrote to the CEO", style="bold")
+        if not history:
+            if not text:
+                text.append("No escalations or reassignments", style="dim")
+            return text
+        shown = history[-_HISTORY_SHOWN:]
+        text.append("\n" if text else "")
+        text.append("History", style="bold")
+        if len(history) > len(shown):
+            text.append(f" ({len(history) - len(shown)} earlier not shown)", style="dim")
+        for line in shown:
+            text.append("\n• ")
+            text.append_text(safe(line, max_len=150))
+        return text
+
+    def _is_staff(self, address: str) -> bool:
+        return is_staff(address, self.service.config)
+
+    def _oldest_unanswered(self, messages: tuple[Message, ...]) -> datetime | None:
+        """Arrival of the first client message after the last staff reply."""
+        oldest = None
+        for m in reversed(messages):
+            if self._is_staff(m.sender):
+                break
+            oldest = m.received_at
+        return oldest
+
+    def _message_text(self, m: Message, zone: tzinfo | None) -> Text:
+        who = "agency" if self._is_staff(m.sender) else "client"
+        text = Text.assemble(
+            safe(address_display(m.sender_name, m.sender), style="bold"),
+            (f" ({who})", "dim"),
+            "\n",
+            (when_text(m.received_at, zone, self._user_zone), "dim"),
+        )
+        for warning in m.warnings:
+            text.append("\n⚠ ", style="bold")
+            text.append_text(safe(warning, style="bold"))
+        text.append("\n\n")
+        text.append_text(safe_block(m.body or m.preview or "(empty message)"))
+        return text
+
+    def tick(self, now: datetime) -> None:
+        """Move the countdown to `now` (the app calls this every second)."""
+        self._now = now
+        if self.view is None or not self.is_mounted:
+            return
+        conv = self.view.conversation
+        at_risk = timedelta(minutes=self.service.config.agency.at_risk_minutes)
+        line = Text("Due ", style="dim")
+        if conv.deadline is not None:
+            line.append(
+                when_text(conv.deadline, self._client_zone(conv), self._user_zone, date=False)
+            )
+            line.append("  ")
+        line.append_text(left_text(conv, now, at_risk))
+        deadline = self.query_one("#deadline", Static)
+        deadline.update(line)
+        state = state_of(conv, now, at_risk)
+        for s in SlaState:
+            deadline.set_class(s is state and conv.deadline is not None, f"-{s.value}")
+
+    # ---- actions ----
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def action_reload(self) -> None:
+        self.load()
+
+    def action_reply(self) -> None:
+        self.app.push_screen(ReplyScreen(self.service, self.thread_id), self._replied)
+
+    def _replied(self, draft: Draft | None) -> None:
+        if draft is not None:
+            self.load()
+
+    def action_escalate(self) -> None:
+        self.app.push_screen(EscalateScreen(self.service, self.thread_id), self._escalate_to)
+
+    def _escalate_to(self, reason: str | None) -> None:
+        if reason:
+            self.escalate(reason)
+
+    def action_reassign(self) -> None:
+        self.app.push_screen(ReassignScreen(self.service, self.thread_id), self._reassign_to)
+
+    def _reassign_to(self, choice: tuple[str, str, bool] | None) -> None:
+        if choice is not None:
+            self.reassign(*choice)
+
+    @work(group="thread-action", exit_on_error=False)
+    async def escalate(self, reason: str) -> None:
+        try:
+            await self.service.escalate(self.thread_id, reason)
+        except Exception as exc:
+            self.post_message(ActionFailed(f"Could not escalate: {safe_plain(str(exc))}"))
+            return
+        self.post_message(ActionDone(f"Escalated: {safe_plain(reason)}"))
+        self.load()
+
+    @work(group="thread-action", exit_on_error=False)
+    async def reassign(self, to: str, reason: str, account: bool) -> None:
+        try:
+            await self.service.reassign(self.thread_id, to, reason, account)
+        except Exception as exc:
+            self.post_message(ActionFailed(f"Could not reassign: {safe_plain(str(exc))}"))
+            return
+        who = safe_plain(self.service.config.manager_name(to))
+        scope = " for the whole account" if account else ""
+        self.post_message(ActionDone(f"Reassigned to {who}{scope}"))
+        self.load()
