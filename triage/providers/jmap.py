@@ -62,10 +62,10 @@ class JmapProvider:
         if "urn:ietf:params:jmap:submission" in session.capabilities:
             calls.append(["Identity/get", {"accountId": self.account_id, "ids": None}, "i"])
         responses = await self.http.call(calls)
-        mailboxes = _list(_result(responses, "m", "Mailbox/get"))
+        mailboxes = _list(_result(responses, "m", "Mailbox/get").get("list"))
         self._pick_mailboxes(mailboxes)
         if len(responses) > 1:
-            self.identities = _list(_result(responses, "i", "Identity/get"))
+            self.identities = _list(_result(responses, "i", "Identity/get").get("list"))
         if session.event_source_url:
             self._events = EventSource(self.http, session.event_source_url)
 

@@ -1,0 +1,273 @@
+"""The `triage` command: the console, and subcommands for scripts and cron.
+
+`triage` starts the console; `check-config`, `sync`, `queue`, `escalate`,
+`reassign` and `reply` use the same Service as the console's keys.
+Exit codes: 0 success, 1 the provider failed (offline, auth), 2 bad usage or config.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from triage import sla
+from triage.actions import ActionError
+from triage.app_service import TriageService
+from triage.cache import CacheError
+from triage.clock import Clock, FrozenClock, SystemClock
+from triage.config import (
+    Config,
+    ConfigError,
+    SecretError,
+    check_config,
+    default_config_path,
+    load_config,
+)
+from triage.model import Conversation
+from triage.providers.base import ProviderError
+from triage.providers.http import Credentials
+from triage.queue import state_of
+from triage.records import iso
+from triage.sanitize import sanitize_line
+
+START_HELP = """\
+triage: no config file at {path}
+
+To look around first, start the console on the embedded demo mailbox:
+    triage --demo
+To connect to your team mailbox, copy the example config and edit it:
+    mkdir -p {dir} && cp config.example.toml {path}
+    triage check-config
+(or point to another file with --config PATH or TRIAGE_CONFIG)."""
+
+
+class UsageError(Exception):
+    """Bad arguments or config: exit code 2 with the message."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", type=Path, help="config file (default: XDG config dir)")
+    common.add_argument("--demo", action="store_true", help="use the embedded demo mailbox")
+    common.add_argument("--as", dest="user", metavar="ID", help="act as this manager (or ceo)")
+    p = argparse.ArgumentParser(prog="triage", parents=[common], description=__doc__)
+    p.add_argument(
+        "--theme", help="triage-dark | triage-light | triage-high-contrast | triage-mono"
+    )
+    p.add_argument("--view", choices=["queue", "escalations"], default="queue")
+    sub = p.add_subparsers(dest="command")
+    c = sub.add_parser("check-config", help="validate a config file")
+    c.add_argument("path", nargs="?", type=Path)
+    sub.add_parser("sync", parents=[common], help="one sync round; print what changed")
+    q = sub.add_parser("queue", parents=[common], help="print the queue (works offline)")
+    q.add_argument("--json", action="store_true", help="a JSON array (times in ISO 8601 UTC)")
+    q.add_argument("--now", help="evaluate time left at this ISO 8601 instant")
+    q.add_argument("--sync", action="store_true", help="sync once before printing")
+    e = sub.add_parser("escalate", parents=[common], help="escalate a conversation")
+    e.add_argument("thread_id")
+    e.add_argument("--reason", required=True)
+    r = sub.add_parser("reassign", parents=[common], help="give a conversation to another AM")
+    r.add_argument("thread_id")
+    r.add_argument("--to", required=True, metavar="MANAGER")
+    r.add_argument("--reason", required=True)
+    r.add_argument("--account", action="store_true", help="also for the client's future mail")
+    y = sub.add_parser("reply", parents=[common], help="send a reply from a file")
+    y.add_argument("thread_id")
+    y.add_argument("--body-file", required=True, type=Path)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    env = dict(os.environ)
+    try:
+        if args.command == "check-config":
+            code, text = check_config(args.path or default_config_path(env), env)
+            print(text, file=sys.stdout if code == 0 else sys.stderr)
+            return code
+        if args.command is None:
+            return run_console(args, env)
+        return asyncio.run(run_command(args, env))
+    except (UsageError, ConfigError, SecretError, CacheError, ActionError) as e:
+        print(f"triage: {e}", file=sys.stderr)
+        return 2
+    except ProviderError as e:
+        print(f"triage: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+# -- building the service -----------------------------------------------------------
+
+
+def open_service(args: argparse.Namespace, env: Mapping[str, str], clock: Clock) -> TriageService:
+    """The real service from the config, or the demo one (a fresh private cache each run)."""
+    if getattr(args, "demo", False):
+        return demo_service(clock, user=args.user)
+    path = args.config or default_config_path(env)
+    if not path.exists():
+        raise UsageError(START_HELP.format(path=path, dir=path.parent))
+    cfg = load_config(path, user_override=args.user, env=env)
+    return TriageService(cfg, clock, env=env)
+
+
+def demo_service(clock: Clock, *, user: str | None = None, live: bool = True) -> TriageService:
+    from triage.providers.demo import DemoMailbox
+
+    demo = DemoMailbox(clock, live=live)
+    cache_dir = Path(tempfile.mkdtemp(prefix="triage-demo-"))
+    cfg = dataclasses.replace(demo.config, cache_path=cache_dir / "cache.json")
+    creds = demo.credentials
+    service = TriageService(
+        cfg, clock, user=user, transport=demo.transport(), session_url=demo.session_url,
+        credentials=Credentials("basic", creds.username, creds.password),
+    )  # fmt: skip
+    service.demo = demo  # type: ignore[attr-defined]
+    service.demo_dir = cache_dir  # type: ignore[attr-defined]
+    return service
+
+
+async def close_service(service: TriageService) -> None:
+    await service.close()
+    demo_dir = getattr(service, "demo_dir", None)
+    if demo_dir is not None:
+        shutil.rmtree(demo_dir, ignore_errors=True)
+
+
+# -- subcommands ------------------------------------------------------------------
+
+
+async def run_command(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    now = _parse_now(getattr(args, "now", None))
+    service = open_service(args, env, FrozenClock(now) if now else SystemClock())
+    try:
+        if args.command != "queue" or args.sync or args.demo:
+            result = await service.sync()
+            if args.command == "sync":
+                print(_describe(result))
+        if args.command == "queue":
+            _print_queue(service, now or service.now(), as_json=args.json)
+        elif args.command == "escalate":
+            await service.escalate(args.thread_id, args.reason)
+            print(f"escalated {args.thread_id}")
+        elif args.command == "reassign":
+            await service.reassign(args.thread_id, args.to, args.reason, args.account)
+            print(f"reassigned {args.thread_id} to {args.to}")
+        elif args.command == "reply":
+            return await _reply(service, args.thread_id, args.body_file)
+        return 0
+    finally:
+        await close_service(service)
+
+
+async def _reply(service: TriageService, thread_id: str, body_file: Path) -> int:
+    try:
+        body = body_file.read_text(encoding="utf-8")
+    except OSError as e:
+        raise UsageError(f"cannot read {body_file}: {e.strerror}") from None
+    draft = service.save_draft(thread_id, body)
+    sent = await service.send_reply(draft.id)
+    if sent.status == "sent":
+        print(f"reply sent to {thread_id} (Message-ID <{sent.message_id}>)")
+        return 0
+    print(f"reply {sent.status}: {sent.error}; kept in the outbox, sent on the next sync")
+    return 1
+
+
+def _describe(result: Any) -> str:
+    kind = "full sync" if result.full else "incremental sync"
+    parts = f"{len(result.added)} new, {len(result.updated)} updated, {len(result.removed)} removed"
+    flushed = f", {result.flushed} queued actions sent" if result.flushed else ""
+    return f"{kind}: {parts}{flushed}"
+
+
+def _parse_now(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        at = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"--now: not an ISO 8601 instant: {text!r}") from None
+    if at.tzinfo is None:
+        raise UsageError("--now needs a time zone, e.g. 2026-11-26T15:00:00Z")
+    return at.astimezone(UTC)
+
+
+def queue_rows(service: TriageService, now: datetime) -> list[dict[str, Any]]:
+    """The queue as the console sorts it, as JSON-ready objects."""
+    at_risk = timedelta(minutes=service.config.agency.at_risk_minutes)
+    escalated = {c.thread_id: c for c in service.escalations(now)}
+    return [_row(c, escalated.get(c.thread_id), now, at_risk) for c in service.queue(now)]
+
+
+def _row(
+    c: Conversation, esc: Conversation | None, now: datetime, at_risk: timedelta
+) -> dict[str, Any]:
+    left = c.seconds_left(now)
+    return {
+        "thread_id": c.thread_id,
+        "subject": c.subject,
+        "client": c.client_name,
+        "client_email": c.client_email,
+        "region": c.region,
+        "region_guessed": c.region_guessed,
+        "owner": c.owner,
+        "tier": c.tier.value,
+        "waiting_since": iso(c.clock_start or c.first_arrival) if c.waiting else None,
+        "deadline": iso(c.deadline) if c.deadline else None,
+        "seconds_left": round(left) if left is not None else None,
+        "state": state_of(c, now, at_risk).value,
+        "escalated": esc is not None,
+        "escalation_reason": esc.escalation_reason if esc else "",
+        "ceo_contacted": c.ceo_contacted,
+    }
+
+
+def _print_queue(service: TriageService, now: datetime, *, as_json: bool) -> None:
+    rows = queue_rows(service, now)
+    if as_json:
+        print(json.dumps(rows, indent=2))  # ensure_ascii: control characters are escaped
+        return
+    cfg = service.config
+    print(f"{'STATE':9} {'LEFT':>8}  {'CLIENT':22} {'REGION':14} {'OWNER':8} SUBJECT")
+    for r in rows:
+        region = cfg.regions.get(r["region"])
+        label = (region.label if region else r["region"]) + ("?" if r["region_guessed"] else "")
+        left = sla.format_left(r["seconds_left"]) if r["seconds_left"] is not None else ""
+        mark = " ESC" if r["escalated"] else ""
+        print(
+            f"{r['state']:9} {left:>8}  {sanitize_line(r['client'], 22):22} "
+            f"{sanitize_line(label, 14):14} {r['owner']:8} {sanitize_line(r['subject'], 60)}{mark}"
+        )
+
+
+# -- the console ------------------------------------------------------------------
+
+
+def run_console(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    service = open_service(args, env, SystemClock())
+    cfg: Config = service.config
+    from triage.ui.app import TriageApp  # textual is imported only for the console
+
+    theme = args.theme or cfg.theme
+    app = TriageApp(service, theme=theme, start_view=args.view, keymap=dict(cfg.keys))
+    try:
+        app.run()
+    finally:
+        asyncio.run(close_service(service))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
