@@ -1,0 +1,1 @@
+"""Mail providers: the JMAP client, the in-process JMAP server and the demo mailbox."""
