@@ -14,6 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from tests.support.fake_service import FROZEN_AT, FakeService
+from triage.model import Conversation
 from triage.service import ThreadView
 from triage.ui.messages import ActionDone, ActionFailed
 from triage.ui.screens.escalate import EscalateScreen
@@ -22,6 +23,7 @@ from triage.ui.screens.reply import ReplyScreen
 from triage.ui.screens.thread import ThreadScreen, why_text
 
 PARIS = ZoneInfo("Europe/Paris")
+NEW_YORK = ZoneInfo("America/New_York")
 # Anything that could act on a terminal: C0 (but newline), DEL, C1, bidi and zero-width.
 UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
@@ -43,6 +45,10 @@ class Harness(App[None]):
 
     def on_action_failed(self, message: ActionFailed) -> None:
         self.done.append(message.text)
+
+
+def conv_of(svc: FakeService, thread_id: str) -> Conversation:
+    return next(c for c in svc.conversations() if c.thread_id == thread_id)
 
 
 def plain(widget: Static) -> str:
@@ -73,10 +79,13 @@ async def test_messages_oldest_first_with_both_clocks() -> None:
         assert len(messages) == 2
         assert messages[0].startswith("Alice <alice@agency.example> (agency)")
         assert messages[1].startswith("Cobalt Labs <contact@cobalt.io> (client)")
-        # t03 arrived 52 minutes before the frozen 15:00 UTC.
-        assert "Tue 11 Mar 10:08 EDT client · Tue 15:08 CET you" in messages[1]
+        arrival = conv_of(svc, "t03").first_arrival
+        ny, paris = arrival.astimezone(NEW_YORK), arrival.astimezone(PARIS)
+        assert ny.tzname() == "EDT" and paris.tzname() == "CET"  # 2025-03-11: US DST only
+        expected = f"Tue 11 Mar {ny:%H:%M} EDT client · Tue {paris:%H:%M} CET you"
+        assert expected in messages[1]
         assert "Could you get back to me today?" in messages[1]
-        assert "Mon 10 Mar 10:08 EDT client" in messages[0]
+        assert f"Mon 10 Mar {ny:%H:%M} EDT client" in messages[0]
 
 
 async def test_header_names_deadline_rule_owner_and_ticks() -> None:
@@ -90,7 +99,10 @@ async def test_header_names_deadline_rule_owner_and_ticks() -> None:
         who = plain(screen.query_one("#who", Static))
         assert "contact@cobalt.io" in who and "US East" in who and "Alice Martin" in who
         deadline = plain(screen.query_one("#deadline", Static))
-        assert "Tue 11:08 EDT client · Tue 16:08 CET you" in deadline
+        due = conv_of(svc, "t03").deadline
+        assert due == FROZEN_AT + timedelta(minutes=8)
+        ny, paris = due.astimezone(NEW_YORK), due.astimezone(PARIS)
+        assert f"Tue {ny:%H:%M} EDT client · Tue {paris:%H:%M} CET you" in deadline
         assert "▲ AT RISK  0:08:00 left" in deadline
         assert "reply within 1h" in plain(screen.query_one("#why", Static))
         screen.tick(FROZEN_AT + timedelta(minutes=10))
@@ -236,6 +248,6 @@ async def test_system_zone_is_the_default_user_zone() -> None:
     app = Harness(lambda: ThreadScreen(svc, "t03"))
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
-        local = (FROZEN_AT - timedelta(minutes=52)).astimezone()
+        local = conv_of(svc, "t03").first_arrival.astimezone()
         expected = f"{local:%a %H:%M} {local.tzname()} you"
         assert expected in texts(app, ".message")[1]
