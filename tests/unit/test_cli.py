@@ -1,0 +1,88 @@
+"""The `triage` command: check-config, the start-up help, queue --json on the demo."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from triage.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "config.example.toml"
+NOW = "2026-11-24T16:00:00Z"  # a Tuesday: US and Canadian offices open
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "triage.cli", *args],
+        capture_output=True, text=True, timeout=120, env=full_env, cwd=ROOT,
+    )  # fmt: skip
+
+
+def test_check_config_accepts_the_example(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check-config", str(EXAMPLE)]) == 0
+    out = capsys.readouterr().out
+    assert "OK" in out and len(out.strip().splitlines()) == 1
+
+
+def test_check_config_lists_every_problem(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = EXAMPLE.read_text().replace(
+        'timezone = "America/New_York"', 'timezon = "America/New_York"', 1
+    )
+    text = text.replace('reply_within = "1h"', 'reply_within = "1 hour"', 1)
+    bad = tmp_path / "config.toml"
+    bad.write_text(text)
+    assert main(["check-config", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "timezon" in err and "did you mean 'timezone'" in err
+    assert "reply_within" in err and str(bad.name) in err
+
+
+def test_no_config_explains_how_to_start(tmp_path: Path) -> None:
+    r = run("queue", env={"XDG_CONFIG_HOME": str(tmp_path), "TRIAGE_CONFIG": ""})
+    assert r.returncode == 2
+    assert "triage --demo" in r.stderr and "config.example.toml" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_queue_json_on_the_demo_is_sorted_and_complete() -> None:
+    r = run("queue", "--demo", "--json", "--now", NOW)
+    assert r.returncode == 0, r.stderr
+    rows = json.loads(r.stdout)
+    assert len(rows) >= 10
+    keys = {"thread_id", "subject", "client", "client_email", "region", "region_guessed",
+            "owner", "waiting_since", "deadline", "seconds_left", "state", "escalated",
+            "escalation_reason"}  # fmt: skip
+    assert all(keys <= set(row) for row in rows)
+    deadlines = [row["deadline"] for row in rows]
+    assert deadlines == sorted(deadlines)
+    assert {row["state"] for row in rows} >= {"breached", "ok"}
+    assert any(row["region_guessed"] for row in rows)
+    assert any(row["escalation_reason"] == "client wrote to the CEO" for row in rows)
+
+
+def test_queue_table_output_is_inert() -> None:
+    r = run("queue", "--demo", "--now", NOW)
+    assert r.returncode == 0, r.stderr
+    assert "\x1b" not in r.stdout and "\u202e" not in r.stdout
+    assert "[@click=app.quit]" in r.stdout  # shown as typed, never interpreted
+
+
+def test_bad_now_is_a_usage_error() -> None:
+    r = run("queue", "--demo", "--now", "tomorrow")
+    assert r.returncode == 2 and "--now" in r.stderr
+
+
+def test_no_argument_takes_a_secret() -> None:
+    from triage.cli import build_parser
+
+    text = build_parser().format_help()
+    assert "--token" not in text and "--password" not in text

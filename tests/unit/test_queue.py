@@ -1,0 +1,79 @@
+"""Queue order, states, counts, filters and the escalation pane's automatic reasons."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from triage.model import Conversation, SlaState, Tier
+from triage.queue import Filter, counts, escalations, state_of, waiting
+
+NOW = datetime(2026, 11, 24, 15, tzinfo=UTC)
+AT_RISK = timedelta(minutes=15)
+
+
+def conv(tid: str, minutes_left: float | None, *, tier: Tier = Tier.STANDARD,
+         arrival: int = 0, waiting_: bool = True, **kw: object) -> Conversation:  # fmt: skip
+    deadline = NOW + timedelta(minutes=minutes_left) if minutes_left is not None else None
+    base = dict(thread_id=tid, subject=f"subject {tid}", client_email=f"{tid}@client.com",
+                client_name=f"Client {tid}", client_key="client.com", region="us-east",
+                region_guessed=False, owner="alice", tier=tier, waiting=waiting_,
+                first_arrival=NOW - timedelta(minutes=arrival), last_message_at=NOW,
+                message_count=1, deadline=deadline)  # fmt: skip
+    base.update(kw)
+    return Conversation(**base)  # type: ignore[arg-type]
+
+
+def test_most_overdue_first_then_tier_then_arrival() -> None:
+    convs = [
+        conv("ok", 120),
+        conv("late", -30),
+        conv("std", 10, arrival=50),
+        conv("prem", 10, tier=Tier.PREMIUM, arrival=1),
+        conv("older", 10, arrival=90),
+        conv("answered", None, waiting_=False),
+    ]
+    assert [c.thread_id for c in waiting(convs)] == ["late", "prem", "older", "std", "ok"]
+
+
+def test_order_does_not_depend_on_now() -> None:
+    """Sorting by the absolute deadline means a tick never re-sorts."""
+    convs = [conv(str(i), m) for i, m in enumerate([30, -5, 12, 400])]
+    assert waiting(convs) == waiting(list(reversed(convs)))
+
+
+def test_states_at_the_boundaries() -> None:
+    assert state_of(conv("a", 0), NOW, AT_RISK) is SlaState.BREACHED
+    assert state_of(conv("a", 14.99), NOW, AT_RISK) is SlaState.AT_RISK
+    assert state_of(conv("a", 15), NOW, AT_RISK) is SlaState.OK
+    assert state_of(conv("a", None, waiting_=False), NOW, AT_RISK) is SlaState.OK
+
+
+def test_counts() -> None:
+    convs = [conv("a", -1), conv("b", 5), conv("c", 60), conv("d", 60, escalated=True)]
+    c = counts(convs, NOW, AT_RISK)
+    assert (c.total, c.breached, c.at_risk, c.escalated) == (4, 1, 1, 2)
+
+
+def test_filters_and_their_description() -> None:
+    c = conv("a", 5)
+    assert Filter(text="CLIENT a").matches(c) and not Filter(text="zzz").matches(c)
+    assert Filter(owner="alice").matches(c) and not Filter(owner="bob").matches(c)
+    assert not Filter(region="ca-on").matches(c)
+    assert Filter().describe() == "all"
+    assert "owner=alice" in Filter(owner="alice", text="x").describe()
+
+
+def test_escalation_pane_reasons() -> None:
+    convs = [
+        conv("manual", 60, escalated=True, escalation_reason="client unhappy"),
+        conv("ceo", 60, ceo_contacted=True),
+        conv("breached", -20),
+        conv("grace", -5),
+        conv("acked", -60, escalated=True, acknowledged=True),
+        conv("answered", None, waiting_=False, escalated=True),
+    ]
+    pane = escalations(convs, NOW, timedelta(minutes=10))
+    reasons = {c.thread_id: c.escalation_reason for c in pane}
+    assert reasons == {"manual": "client unhappy", "ceo": "client wrote to the CEO",
+                       "breached": "breached"}  # fmt: skip
+    assert pane[0].thread_id == "breached"
