@@ -278,7 +278,7 @@ class JmapServer:
         self._serial = 0
         self._order: list[tuple[datetime, str]] | None = None
         self._query_cache: dict[str, list[str]] = {}
-        self._query_cache_state = 0
+        self.count_cache: dict[str, tuple[int, dict[str, int]]] = {}
         for name, role in [("Inbox", "inbox"), ("Sent", "sent"), ("Drafts", "drafts"),
                            ("Archive", "archive"), ("Trash", "trash")]:  # fmt: skip
             self.add_mailbox(name, role)
@@ -376,7 +376,7 @@ class JmapServer:
             references=refs,
             text=text,
             html=html,
-            headers={k.lower(): v for k, v in (headers or {}).items()},
+            headers={k.lower(): v for k, v in headers.items()} if headers else {},
         )
         return self.store(email)
 
@@ -741,14 +741,22 @@ def _too_many(api: Api, args: Json) -> None:
 
 
 def _mailbox_json(s: JmapServer, box: Mailbox) -> Json:
+    cached = s.count_cache.get(box.id)
+    if cached is None or cached[0] != s.state:  # counts scan the mailbox: once per state
+        s.count_cache[box.id] = cached = (s.state, _mailbox_counts(s, box))
+    return {
+        "id": box.id, "name": box.name, "parentId": box.parent_id, "role": box.role,
+        "sortOrder": box.sort_order, **cached[1], "myRights": RIGHTS, "isSubscribed": True,
+    }  # fmt: skip
+
+
+def _mailbox_counts(s: JmapServer, box: Mailbox) -> dict[str, int]:
     members = s.by_mailbox[box.id]
     unread = [i for i in members if "$seen" not in s.emails[i].keywords]
     return {
-        "id": box.id, "name": box.name, "parentId": box.parent_id, "role": box.role,
-        "sortOrder": box.sort_order, "totalEmails": len(members), "unreadEmails": len(unread),
+        "totalEmails": len(members), "unreadEmails": len(unread),
         "totalThreads": len({s.emails[i].thread_id for i in members}),
         "unreadThreads": len({s.emails[i].thread_id for i in unread}),
-        "myRights": RIGHTS, "isSubscribed": True,
     }  # fmt: skip
 
 
@@ -1060,6 +1068,11 @@ def _query_ids(s: JmapServer, flt: Any, sort: list[Json], collapse: bool) -> lis
     if cached is not None:
         return cached
     ids = _sorted_ids(s, sort)
+    box = flt.get("inMailbox") if isinstance(flt, dict) else None
+    if isinstance(box, str):  # the common case: narrow by the mailbox index first
+        members = s.by_mailbox.get(box, set())
+        ids = [i for i in ids if i in members]
+        flt = {k: v for k, v in flt.items() if k != "inMailbox"}
     if flt:
         test = _predicate(s, flt)
         ids = [i for i in ids if test(s.emails[i])]
