@@ -129,6 +129,7 @@ class JmapProvider:
 
     async def bodies(self, email_ids: list[str]) -> dict[str, tuple[str, tuple[str, ...]]]:
         """Plain text of each email (HTML-only mail converted locally), with warnings."""
+        await self._ready()
         args = {
             "properties": ["id", "textBody", "htmlBody", "bodyValues"],
             "fetchTextBodyValues": True,
@@ -216,10 +217,16 @@ class JmapProvider:
         assert self.http.session is not None
         return self.http.session.limits
 
+    async def _ready(self) -> None:
+        """Connect first when no sync has yet (an action right after an offline start)."""
+        if self.http.session is None or not self.watched_mailbox:
+            await self.connect()
+
     # -- writing ------------------------------------------------------------------
 
     async def set_keywords(self, email_ids: list[str], patch: dict[str, bool | None]) -> None:
         """Apply one keyword patch to many emails (triage's shared flags)."""
+        await self._ready()
         updates = {i: {f"keywords/{k}": v for k, v in patch.items()} for i in email_ids}
         for chunk in _chunks(list(updates), self._limits().max_set):
             args = {"accountId": self.account_id, "update": {i: updates[i] for i in chunk}}
@@ -228,6 +235,7 @@ class JmapProvider:
 
     async def add_note(self, subject: str, refs: list[str], note_json: str, account: bool) -> None:
         """File a note email (reasons, history) that joins the thread but is never a reply."""
+        await self._ready()
         mailbox = await self._ensure_notes_mailbox()
         keywords = {KW_NOTE: True, "$seen": True}
         if account:
@@ -270,6 +278,7 @@ class JmapProvider:
 
     async def send(self, reply: OutgoingReply) -> None:
         """Create the reply and submit it in one request; the draft moves to Sent."""
+        await self._ready()
         ident = self._identity(reply.from_email)
         if not ident.get("id"):
             raise ProviderError("the server offers no sending identity for this account")
@@ -298,6 +307,7 @@ class JmapProvider:
         Scans the newest messages of both mailboxes instead of a header search,
         because servers index new mail for search with a delay.
         """
+        await self._ready()
         wanted = message_id.strip("<>")
         for mailbox, status in ((self.sent_mailbox, "sent"), (self.drafts_mailbox, "draft")):
             if not mailbox:
@@ -317,6 +327,7 @@ class JmapProvider:
 
     async def submit_existing(self, email_id: str, from_email: str) -> None:
         """Send a reply whose draft exists already (created before a lost connection)."""
+        await self._ready()
         ident = self._identity(from_email)
         on_success: dict[str, Any] = {"keywords/$draft": None}
         if self.sent_mailbox and self.drafts_mailbox:
