@@ -1,0 +1,128 @@
+"""The resilience rig: the real TriageService over the demo JMAP server, with faults.
+
+`Rig.open()` wires a service like `triage --demo` does, but on a frozen clock, a
+mailbox without live arrivals, a cache under tmp_path and an `AimedTransport`.
+The JmapHttp inside is rebuilt so its retry pauses are recorded (never slept)
+and its jitter comes from a seeded rng. Opening a second service on the same
+cache path without closing the first is how these tests "crash" a process.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.faults import Fault, FaultyTransport
+from triage.app_service import TriageService
+from triage.clock import FrozenClock
+from triage.config import Config
+from triage.providers.demo import DemoMailbox
+from triage.providers.http import Credentials, JmapHttp
+from triage.providers.jmap import JmapProvider
+
+T0 = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)  # a Tuesday, 11:00 in New York
+
+
+@dataclass
+class AimedTransport(FaultyTransport):
+    """A FaultyTransport that can also aim a fault at the request carrying `needle`.
+
+    `outage` (a fault kind such as connect_error) meets every request until cleared.
+    """
+
+    aimed: list[tuple[bytes, Fault]] = field(default_factory=list)
+    outage: Fault | None = None
+
+    def aim(self, needle: str, *plan: Fault) -> None:
+        self.aimed.extend((needle.encode(), f) for f in plan)
+
+    def methods(self) -> list[str]:
+        """The JMAP methods of every API request seen, in order (for assertions)."""
+        out = []
+        for s in self.seen:
+            for name in (b"EmailSubmission/set", b"Email/set", b"Email/changes", b"Email/query"):
+                if name in s.body:
+                    out.append(name.decode())
+                    break
+        return out
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        body = await request.aread()
+        if self.outage is not None:
+            self.plan.insert(0, self.outage)
+        else:
+            for i, (needle, fault) in enumerate(self.aimed):
+                if needle in body:
+                    del self.aimed[i]
+                    self.plan.insert(0, fault)
+                    break
+        return await super().handle_async_request(request)
+
+
+@dataclass
+class Rig:
+    clock: FrozenClock
+    demo: DemoMailbox
+    config: Config
+    sleeps: list[float] = field(default_factory=list)
+    opened: list[TriageService] = field(default_factory=list)
+    transport: AimedTransport | None = None
+
+    @property
+    def cache_path(self) -> Path:
+        return self.config.cache_path
+
+    async def _sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+
+    def open(
+        self,
+        *,
+        timeout: float = 5.0,
+        retries: int = 4,
+        rng: random.Random | None = None,
+        credentials: Credentials | None = None,
+        record_sleeps: bool = True,
+        config: Config | None = None,
+        env: dict[str, str] | None = None,
+    ) -> TriageService:
+        """A new service (a new "process") on the same cache and the same server."""
+        cfg = config or self.config
+        creds = credentials
+        if creds is None and cfg.provider.kind == "demo":
+            c = self.demo.credentials
+            creds = Credentials("basic", c.username, c.password)
+        transport = AimedTransport(self.demo.transport())
+        url = self.demo.session_url
+        service = TriageService(
+            cfg, self.clock, transport=transport, session_url=url, credentials=creds, env=env
+        )
+        if record_sleeps:
+            assert creds is not None, "recorded sleeps need explicit credentials"
+            http = JmapHttp(url, creds, timeout=timeout, transport=transport, retries=retries,
+                            sleep=self._sleep, clock=self.clock,
+                            rng=rng or random.Random(0))  # fmt: skip
+            p = cfg.provider
+            provider = JmapProvider(http, mailbox=p.mailbox, notes_mailbox=p.notes_mailbox)
+            service.provider = service.engine.provider = service.actions.provider = provider
+        self.transport = transport
+        self.opened.append(service)
+        return service
+
+
+@pytest.fixture
+async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
+    clock = FrozenClock(T0)
+    demo = DemoMailbox(clock, live=False)
+    cfg = dataclasses.replace(demo.config, cache_path=tmp_path / "cache" / "cache.json")
+    r = Rig(clock, demo, cfg)
+    yield r
+    for service in r.opened:
+        await service.close()
