@@ -369,6 +369,10 @@ def method_error(method: str, args: dict[str, Any]) -> ProviderError:
     detail = str(args.get("description", ""))[:200]
     if kind == "cannotCalculateChanges":
         return CannotCalculateChanges(f"{method}: the server cannot calculate changes")
+    if kind == "invalidArguments" and "sinceState" in _list(args.get("arguments")):
+        # Cyrus answers a state it cannot parse (another server's, a garbled cache) this
+        # way instead of cannotCalculateChanges: either way only a full resync helps.
+        return CannotCalculateChanges(f"{method}: the server does not know our sync state")
     text = {
         "unknownMethod": "the server does not support this method",
         "invalidArguments": "the server rejected the arguments",
