@@ -25,7 +25,8 @@ DEMO_NOW = datetime(2026, 3, 4, 15, 0, tzinfo=UTC)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         callspec = getattr(item, "callspec", None)
-        if callspec is not None and callspec.params.get("backend") == "cyrus":
+        on_cyrus = callspec is not None and callspec.params.get("backend") == "cyrus"
+        if on_cyrus or "cyrus" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.cyrus)
 
 
