@@ -85,7 +85,7 @@ def test_changes_reach_the_cache_in_one_write(tmp_path: Path) -> None:
 
 
 def test_spread_shows_median_and_range() -> None:
-    assert spread([3.0, 1.5, 2.0]) == "2.0 (1.5-3.0)"
+    assert spread([3.1, 1.5, 2.2]) == "2.2 (1.5-3.1)"
     assert spread([120.4, 80.0, 99.5], "x") == "99.5x (80-120)"
     assert spread([1.0, 1.0]) == "1"
     assert spread([]) == "-"
