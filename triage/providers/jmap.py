@@ -111,6 +111,10 @@ class JmapProvider:
         while True:
             args = {"accountId": self.account_id, "sinceState": state, "maxChanges": 5000}
             r = _result(await self.http.call([["Email/changes", args, "c"]]), "c", "Email/changes")
+            if _went_back(state, r.get("newState")):
+                # Cyrus answers a state from its future (a server restored from a backup)
+                # with "no changes" and an older newState: our cache is not its past.
+                raise CannotCalculateChanges("Email/changes: the server is behind our sync state")
             changed.update(map(str, _list(r.get("created")) + _list(r.get("updated"))))
             destroyed.update(map(str, _list(r.get("destroyed"))))
             state = str(r.get("newState") or state)
@@ -401,6 +405,11 @@ def _check_set(r: dict[str, Any], key: str, what: str) -> None:
 
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
+
+
+def _went_back(since: str, new: Any) -> bool:
+    """True when decimal states (Cyrus's modseqs) go backwards: a full resync is needed."""
+    return since.isdigit() and isinstance(new, str) and new.isdigit() and int(new) < int(since)
 
 
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
