@@ -227,15 +227,19 @@ async def test_cannot_calculate_changes_means_a_full_resync_with_the_same_queue(
     assert not after.full and len(after.added) == 1
 
 
-async def test_an_unreadable_sync_state_means_a_full_resync(
-    backend: Backend, alice: TriageService
+@pytest.mark.parametrize("stale", ["no-such-state", "+1000000"])
+async def test_an_unknown_sync_state_means_a_full_resync(
+    backend: Backend, alice: TriageService, stale: str
 ) -> None:
+    """A garbled state, or one from the server's future (a server restored from backup)."""
     backend.deliver("Wile Coyote", "wile@acme.test", "Dynamite", "Fuse?", at=ago(backend, 15))
     await alice.sync()
     account = alice.provider.account_id
     state = alice.cache.sync_state(account)
-    assert state is not None
-    alice.cache.apply_sync(account, [], [], {**state, "state": "no-such-state"})
+    assert state is not None and str(state["state"]).isdigit()
+    if stale.startswith("+"):
+        stale = str(int(state["state"]) + int(stale))
+    alice.cache.apply_sync(account, [], [], {**state, "state": stale})
 
     result = await alice.sync()
 
