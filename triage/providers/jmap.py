@@ -62,10 +62,10 @@ class JmapProvider:
         if "urn:ietf:params:jmap:submission" in session.capabilities:
             calls.append(["Identity/get", {"accountId": self.account_id, "ids": None}, "i"])
         responses = await self.http.call(calls)
-        mailboxes = _list(_result(responses, "m", "Mailbox/get").get("list"))
+        mailboxes = _objects(_result(responses, "m", "Mailbox/get"), "Mailbox/get")
         self._pick_mailboxes(mailboxes)
         if len(responses) > 1:
-            self.identities = _list(_result(responses, "i", "Identity/get").get("list"))
+            self.identities = _objects(_result(responses, "i", "Identity/get"), "Identity/get")
         if session.event_source_url:
             self._events = EventSource(self.http, session.event_source_url)
 
@@ -97,7 +97,7 @@ class JmapProvider:
         state = await self._email_state()
         seeds = await self._query_all({"inMailbox": self.watched_mailbox}, collapse=True)
         heads = await self._get_emails(seeds, ["id", "threadId"])
-        thread_ids = sorted({str(e["threadId"]) for e in heads})
+        thread_ids = sorted({_thread_of(e) for e in heads})
         threads, _gone = await self._threads(thread_ids)
         notes = await self._note_bodies(threads)
         notes.update(await self._account_notes())
@@ -115,15 +115,18 @@ class JmapProvider:
                 # Cyrus answers a state from its future (a server restored from a backup)
                 # with "no changes" and an older newState: our cache is not its past.
                 raise CannotCalculateChanges("Email/changes: the server is behind our sync state")
-            changed.update(map(str, _list(r.get("created")) + _list(r.get("updated"))))
-            destroyed.update(map(str, _list(r.get("destroyed"))))
+            changed.update(_ids(r.get("created"), "Email/changes"))
+            changed.update(_ids(r.get("updated"), "Email/changes"))
+            destroyed.update(_ids(r.get("destroyed"), "Email/changes"))
+            if r.get("hasMoreChanges") and str(r.get("newState") or state) == state:
+                raise ProviderError("Email/changes: the server has more changes but no new state")
             state = str(r.get("newState") or state)
             if not r.get("hasMoreChanges"):
                 break
         if not changed and not destroyed:
             return Delta(state, (), (), (), {})
         heads = await self._get_emails(sorted(changed), ["id", "threadId"])
-        thread_ids = {str(e["threadId"]) for e in heads}
+        thread_ids = {_thread_of(e) for e in heads}
         thread_ids.update(t for e, t in email_threads.items() if e in destroyed)
         threads, gone = await self._threads(sorted(thread_ids))
         notes = await self._note_bodies(threads)
@@ -159,7 +162,7 @@ class JmapProvider:
                 "limit": QUERY_PAGE,
             }
             r = _result(await self.http.call([["Email/query", args, "q"]]), "q", "Email/query")
-            page = [str(i) for i in _list(r.get("ids"))]
+            page = _ids(r.get("ids"), "Email/query")
             ids.extend(page)
             if len(page) < QUERY_PAGE:
                 return ids
@@ -187,12 +190,12 @@ class JmapProvider:
         out: list[dict[str, Any]] = []
         for batch, responses in zip(batches, answers, strict=True):
             for call in batch:
-                out.extend(_list(_result(responses, str(call[2]), method).get("list")))
+                out.extend(_objects(_result(responses, str(call[2]), method), method))
         return out
 
     async def _threads(self, thread_ids: list[str]) -> tuple[list[ThreadEmails], list[str]]:
         threads = await self._get_many("Thread/get", thread_ids, {})
-        found = {str(t["id"]): [str(i) for i in _list(t.get("emailIds"))] for t in threads}
+        found = {str(t["id"]): _ids(t.get("emailIds"), "Thread/get") for t in threads}
         gone = [t for t in thread_ids if t not in found]
         all_ids = [i for ids in found.values() for i in ids]
         emails = {str(e["id"]): e for e in await self._get_emails(all_ids, SUMMARY_PROPS)}
@@ -397,7 +400,7 @@ def method_error(method: str, args: dict[str, Any]) -> ProviderError:
 def _check_set(r: dict[str, Any], key: str, what: str) -> None:
     failed = r.get(key)
     if failed:
-        first = next(iter(failed.values()))
+        first = next(iter(failed.values())) if isinstance(failed, dict) else None
         kind = first.get("type", "error") if isinstance(first, dict) else "error"
         desc = first.get("description", "") if isinstance(first, dict) else ""
         raise ProviderError(f"{what}: {kind} {desc}".strip())
@@ -405,6 +408,37 @@ def _check_set(r: dict[str, Any], key: str, what: str) -> None:
 
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
+
+
+# A malformed answer must fail the round, never read as "no mail": an empty list
+# here would make the sync drop conversations from the cache.
+def _ids(value: Any, what: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(i, str) for i in value):
+        raise ProviderError(f"{what}: the server's answer is not a list of ids")
+    return value
+
+
+def _objects(r: dict[str, Any], method: str) -> list[dict[str, Any]]:
+    """The `list` of a Foo/get answer: objects with a string id, or an error."""
+    items = r.get("list")
+    if not isinstance(items, list) or not all(
+        isinstance(i, dict) and isinstance(i.get("id"), str) for i in items
+    ):
+        raise ProviderError(f"{method}: the server sent a malformed list")
+    return items
+
+
+def _thread_of(e: dict[str, Any]) -> str:
+    if not isinstance(e.get("threadId"), str):
+        raise ProviderError("the server sent an email without threadId")
+    return str(e["threadId"])
+
+
+def _flags(e: dict[str, Any], key: str) -> dict[str, Any]:
+    value = e.get(key) or {}
+    if not isinstance(value, dict):
+        raise ProviderError(f"the server sent an email whose {key} is not an object")
+    return value
 
 
 def _went_back(since: str, new: Any) -> bool:
@@ -444,8 +478,8 @@ def summary_of(e: dict[str, Any]) -> EmailSummary:
     return EmailSummary(
         id=e["id"],
         thread_id=e["threadId"],
-        mailbox_ids=frozenset(k for k, v in (e.get("mailboxIds") or {}).items() if v),
-        keywords=frozenset(k.casefold() for k, v in (e.get("keywords") or {}).items() if v),
+        mailbox_ids=frozenset(k for k, v in _flags(e, "mailboxIds").items() if v),
+        keywords=frozenset(k.casefold() for k, v in _flags(e, "keywords").items() if v),
         from_name=sender[0][0] if sender else "",
         from_email=sender[0][1] if sender else "",
         to=tuple(a for _n, a in to),
@@ -462,13 +496,14 @@ def summary_of(e: dict[str, Any]) -> EmailSummary:
 
 def body_of(e: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
     """Text of an email from its body parts; HTML is converted without fetching anything."""
-    values = e.get("bodyValues") or {}
+    values = e.get("bodyValues")
+    values = values if isinstance(values, dict) else {}
     warnings: list[str] = []
 
     def text_of(parts: Any) -> tuple[str, bool]:
         chunks, html = [], False
         for p in _list(parts):
-            v = values.get(p.get("partId")) if isinstance(p, dict) else None
+            v = values.get(str(p.get("partId"))) if isinstance(p, dict) else None
             if not isinstance(v, dict):
                 continue
             if v.get("isTruncated"):
