@@ -272,15 +272,15 @@ def parse_session(raw: Any, base_url: str, account: str) -> Session:
     caps = raw.get("capabilities") or {}
     if not isinstance(caps, dict) or MAIL not in caps:
         raise ProviderError("the server does not offer JMAP mail (urn:ietf:params:jmap:mail)")
-    core = caps.get(CORE) or {}
+    core = _dict(caps.get(CORE))
     limits = Limits(
         max_calls=_int(core, "maxCallsInRequest", 16),
         max_get=_int(core, "maxObjectsInGet", 500),
         max_set=_int(core, "maxObjectsInSet", 500),
         max_concurrent=_int(core, "maxConcurrentRequests", 4),
     )
-    accounts = raw.get("accounts") or {}
-    primary = (raw.get("primaryAccounts") or {}).get(MAIL)
+    accounts = _dict(raw.get("accounts"))
+    primary = _dict(raw.get("primaryAccounts")).get(MAIL)
     chosen = account or primary
     if not isinstance(chosen, str) or chosen not in accounts:
         known = ", ".join(sorted(accounts)) or "none"
@@ -296,6 +296,10 @@ def parse_session(raw: Any, base_url: str, account: str) -> Session:
         capabilities=frozenset(caps),
         state=str(raw.get("state", "")),
     )
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}  # a malformed field reads as absent
 
 
 def _int(d: dict[str, Any], key: str, default: int) -> int:
