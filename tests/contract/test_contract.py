@@ -141,8 +141,8 @@ async def test_staff_reply_stops_the_clock_and_is_sent_once(
     assert alice.queue() == [] and alice.status().outbox_count == 0
     [mine] = [c for c in alice.conversations() if c.thread_id == conv.thread_id]
     assert not mine.waiting and mine.message_count == 2
-    assert await alice.provider.find_sent(sent.message_id) is not None
-    assert (await alice.provider.find_sent(sent.message_id))[0] == "sent"  # type: ignore[index]
+    found = await alice.provider.find_sent(sent.message_id)
+    assert found is not None and found[0] == "sent"  # filed in Sent, not left in Drafts
     [out] = backend.sent()
     assert out.message_id == sent.message_id.strip("<>")
     assert out.subject == "Re: Launch date" and out.to == ("wile@acme.test",)
