@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,19 +28,21 @@ from triage.providers.http import Credentials, JmapHttp
 from triage.providers.jmap import JmapProvider
 
 T0 = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)  # a Tuesday, 11:00 in New York
+Aimed = Fault | Callable[[bytes], Fault]
 
 
 @dataclass
 class AimedTransport(FaultyTransport):
     """A FaultyTransport that can also aim a fault at the request carrying `needle`.
 
-    `outage` (a fault kind such as connect_error) meets every request until cleared.
+    An aimed fault may be a function of the request body (to answer with the ids
+    asked for). `outage` (say connect_error) meets every request until cleared.
     """
 
-    aimed: list[tuple[bytes, Fault]] = field(default_factory=list)
+    aimed: list[tuple[bytes, Aimed]] = field(default_factory=list)
     outage: Fault | None = None
 
-    def aim(self, needle: str, *plan: Fault) -> None:
+    def aim(self, needle: str, *plan: Aimed) -> None:
         self.aimed.extend((needle.encode(), f) for f in plan)
 
     def methods(self) -> list[str]:
@@ -61,7 +63,7 @@ class AimedTransport(FaultyTransport):
             for i, (needle, fault) in enumerate(self.aimed):
                 if needle in body:
                     del self.aimed[i]
-                    self.plan.insert(0, fault)
+                    self.plan.insert(0, fault if isinstance(fault, Fault) else fault(body))
                     break
         return await super().handle_async_request(request)
 
