@@ -91,14 +91,24 @@ ANY = [
 ]
 CHANGED = {"oldState": "1", "newState": "2", "hasMoreChanges": False, "updated": [],
            "destroyed": []}  # fmt: skip
+
+
+def changes(**fields: object) -> Make:
+    """An Email/changes answer that moves on from the state asked for, but for `fields`."""
+
+    def make(call: list[Any], rig: Rig) -> bytes:
+        since = call[1]["sinceState"]
+        args = {**CHANGED, "oldState": since, "newState": since + "1", **fields}
+        return answer(["Email/changes", args, call[2]])
+
+    return make
+
+
 INCREMENTAL = [
-    ("changes-ids-not-strings", CHANGES,
-     reply("Email/changes", {**CHANGED, "created": [1, {"id": "M1"}]}), "not a list of ids"),
-    ("changes-created-an-object", CHANGES,
-     reply("Email/changes", {**CHANGED, "created": {"M1": True}}), "not a list of ids"),
-    ("changes-created-missing", CHANGES,
-     reply("Email/changes", {**CHANGED, "created": None}), "not a list of ids"),
-]  # fmt: skip
+    ("changes-ids-not-strings", CHANGES, changes(created=[1, {"id": "M1"}]), "not a list of ids"),
+    ("changes-created-an-object", CHANGES, changes(created={"M1": True}), "not a list of ids"),
+    ("changes-created-missing", CHANGES, changes(created=None), "not a list of ids"),
+]
 BOTH = [
     ("heads-not-objects", HEADS, listing(["M1"]), "malformed list"),
     ("heads-without-threadId", HEADS, listing([{"id": "M1"}]), "threadId"),
@@ -191,8 +201,7 @@ async def test_a_server_that_never_stops_having_more_changes_is_cut_off(rig: Rig
 
     def endless(call: list[Any], rig: Rig) -> bytes:
         state = call[1]["sinceState"]  # "more changes", yet the state never moves
-        args = {**CHANGED, "oldState": state, "newState": state, "hasMoreChanges": True}
-        return answer(["Email/changes", {**args, "created": []}, call[2]])
+        return changes(newState=state, hasMoreChanges=True, created=[])(call, rig)
 
     for _ in range(50):
         aim(rig, CHANGES, endless)
