@@ -7,7 +7,8 @@ does no network I/O; `sync()` talks to the provider.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
+import gc
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -45,17 +46,18 @@ class TriageService:
         self.config = config
         self.user = user or config.user
         self.clock = clock
-        self.cache = cache or Cache(config.cache_path, clock=clock)
-        p = config.provider
-        creds = credentials or _credentials(config, env or {})
-        http = JmapHttp(
-            session_url or p.session_url, creds, account=p.account, timeout=p.timeout_seconds,
-            transport=transport, clock=clock,
-        )  # fmt: skip
-        self.provider = JmapProvider(http, mailbox=p.mailbox, notes_mailbox=p.notes_mailbox)
-        self.engine = SyncEngine(config, self.cache, self.provider, clock)
-        self.actions = Actions(config, self.cache, self.engine, self.provider, clock, self.user)
-        self.engine.load()
+        with _collector_paused():
+            self.cache = cache or Cache(config.cache_path, clock=clock)
+            p = config.provider
+            creds = credentials or _credentials(config, env or {})
+            http = JmapHttp(
+                session_url or p.session_url, creds, account=p.account,
+                timeout=p.timeout_seconds, transport=transport, clock=clock,
+            )  # fmt: skip
+            self.provider = JmapProvider(http, mailbox=p.mailbox, notes_mailbox=p.notes_mailbox)
+            self.engine = SyncEngine(config, self.cache, self.provider, clock)
+            self.actions = Actions(config, self.cache, self.engine, self.provider, clock, self.user)
+            self.engine.load()
         self._reported = False
 
     # -- reading -------------------------------------------------------------------
@@ -182,6 +184,25 @@ class TriageService:
         with contextlib.suppress(Exception):
             await self.provider.aclose()
         self.cache.close()
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic GC while the cache loads, then freeze what was loaded.
+
+    Loading 50k cached conversations allocates millions of acyclic objects: the
+    collector would walk them again and again as they pile up (about a third
+    of the load time), and every later full collection would pause the
+    console for ~200 ms. Frozen objects are still freed by reference counting.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if was_enabled:
+            gc.enable()
 
 
 def _credentials(cfg: Config, env: Mapping[str, str]) -> Credentials:
