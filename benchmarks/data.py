@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-import triage
+from triage import config as config_module
 from triage.app_service import TriageService
 from triage.clock import FrozenClock
 from triage.config import Config, load_config
@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # the start-up child must not pay for the demo server's impor
 # queue holds breached, at-risk and fine conversations at once.
 BENCH_NOW = datetime(2026, 3, 4, 15, 0, tzinfo=UTC)
 SEED = 7
-DEMO_CONFIG = Path(triage.__file__).with_name("demo.toml")
+DEMO_CONFIG = Path(config_module.__file__).with_name("demo.toml")
 TEAM = "team@agency.example"
 CACHE_FILES = ("cache.json", "bodies.json", "outbox.json")
 
