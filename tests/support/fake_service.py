@@ -328,7 +328,8 @@ def _conversation(
     now: datetime,
 ) -> Conversation:
     deadline = now + timedelta(minutes=minutes)
-    arrival = deadline - timedelta(hours=1)
+    # Waiting since: an hour before a breached deadline, else a few minutes ago.
+    arrival = deadline - timedelta(hours=1) if minutes < 0 else now - timedelta(minutes=7)
     fields: dict[str, object] = {
         "thread_id": tid,
         "subject": "",

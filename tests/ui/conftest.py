@@ -1,0 +1,104 @@
+"""Fixtures for Pilot tests: a FakeService on a frozen clock, UTC, stand-in screens.
+
+The console's clock column uses the machine's time zone: pinned to UTC here so
+snapshots and assertions do not depend on where the tests run.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import types
+from collections.abc import Iterator
+
+import pytest
+from textual.app import ComposeResult
+from textual.pilot import Pilot
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Static
+
+from tests.support.fake_service import FakeService
+from triage.ui.app import TriageApp
+
+
+@pytest.fixture(autouse=True)
+def _utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("TZ", "UTC")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.fixture
+def service() -> FakeService:
+    return FakeService()
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    """Let messages, screen pushes and action workers finish (never the sync loop)."""
+    app = pilot.app
+    for _ in range(2):
+        await pilot.pause()
+        # An empty list would mean "all workers", and the sync loop never ends.
+        busy = [w for w in app.workers if w.group != "sync" and not w.is_finished]
+        if busy:
+            await app.workers.wait_for_complete(busy)
+    await pilot.pause()
+
+
+def make_app(service: FakeService, **kwargs: object) -> TriageApp:
+    return TriageApp(service, **kwargs)  # type: ignore[arg-type]
+
+
+class StandIn(Screen[None]):
+    """Stands for a screen another module owns; records how it was built."""
+
+    def __init__(self, service: object, thread_id: str) -> None:
+        super().__init__()
+        self.service = service
+        self.thread_id = thread_id
+
+    def compose(self) -> ComposeResult:
+        yield Static(type(self).__name__)
+
+
+class ThreadStandIn(StandIn):
+    pass
+
+
+class ReplyStandIn(StandIn):
+    pass
+
+
+class EscalateStandIn(ModalScreen[str | None]):
+    def __init__(self, service: object, thread_id: str) -> None:
+        super().__init__()
+        self.thread_id = thread_id
+
+    def compose(self) -> ComposeResult:
+        yield Static("escalate?")
+
+
+class ReassignStandIn(ModalScreen[tuple[str, str, bool] | None]):
+    def __init__(self, service: object, thread_id: str) -> None:
+        super().__init__()
+        self.thread_id = thread_id
+
+    def compose(self) -> ComposeResult:
+        yield Static("reassign?")
+
+
+@pytest.fixture
+def stand_ins(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Replace the thread/reply/escalate/reassign screens by recorders."""
+    for name, cls, attr in (
+        ("thread", ThreadStandIn, "ThreadScreen"),
+        ("reply", ReplyStandIn, "ReplyScreen"),
+        ("escalate", EscalateStandIn, "EscalateScreen"),
+        ("reassign", ReassignStandIn, "ReassignScreen"),
+    ):
+        module = types.ModuleType(f"triage.ui.screens.{name}")
+        setattr(module, attr, cls)
+        monkeypatch.setitem(sys.modules, module.__name__, module)

@@ -1,0 +1,184 @@
+"""The Textual app: themes, keymap, the sync loop, the tick, and action workers.
+
+Thin on purpose: screens own what they show, the `Service` owns all I/O. The
+sync loop and every action run in async workers that end by posting a message
+(ConversationsSynced / SyncFailed / ActionDone / ActionFailed); handlers here
+turn those into notifications and screen reloads. Errors never crash the app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import App
+from textual.binding import Binding, BindingType
+
+from triage.service import Service, SyncResult
+from triage.ui.commands import TriageCommands
+from triage.ui.messages import ActionDone, ActionFailed, ConversationsSynced, SyncFailed
+from triage.ui.text import safe_plain
+from triage.ui.themes import DEFAULT_THEME, MONO_THEME, SEMANTIC_DEFAULTS, THEMES, stylesheet_paths
+
+TICK_SECONDS = 1.0
+
+
+class TriageApp(App[None]):
+    """The console. `service` is its whole view of the world."""
+
+    TITLE = "triage"
+    ENABLE_COMMAND_PALETTE = True
+    COMMANDS: ClassVar = App.COMMANDS | {TriageCommands}
+    CSS_PATH: ClassVar = stylesheet_paths()
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+p", "command_palette", "Commands", id="command-palette",
+                tooltip="Every action, by name", show=False),
+    ]  # fmt: skip
+
+    def __init__(
+        self,
+        service: Service,
+        *,
+        theme: str = DEFAULT_THEME,
+        start_view: str = "queue",
+        keymap: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__()
+        self.service = service
+        self.start_view = start_view
+        for t in THEMES:
+            self.register_theme(t)
+        # Textual reads (and removes) NO_COLOR in App.__init__; it then also
+        # strips colour from the output. Use the theme made for no colour.
+        self.theme = MONO_THEME if self.no_color else self._known(theme)
+        self._sync_now = asyncio.Event()
+        self.sync_rounds = 0
+        if keymap:
+            self.set_keymap(keymap)
+
+    def _known(self, theme: str) -> str:
+        return theme if self.get_theme(theme) is not None else DEFAULT_THEME
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        # Textual's own themes (from the palette) lack our variables: fall back.
+        return dict(SEMANTIC_DEFAULTS)
+
+    def on_mount(self) -> None:
+        from triage.ui.screens.queue import QueueScreen
+
+        self.push_screen(QueueScreen(self.service))
+        if self.start_view == "escalations":
+            from triage.ui.screens.escalations import EscalationsScreen
+
+            self.push_screen(EscalationsScreen(self.service))
+        self._tell_once()
+        self.set_interval(TICK_SECONDS, self.tick)
+        self.sync_loop()
+
+    def _tell_once(self) -> None:
+        """Start-up news: cache problems the service fixed, and replies not yet sent."""
+        for report in self.service.reports():
+            self.notify(safe_plain(report), title="triage", timeout=15, markup=False)
+        kept = [d for d in self.service.drafts() if d.status in ("draft", "unclear")]
+        if kept:
+            n = len(kept)
+            what = "unsent reply" if n == 1 else "unsent replies"
+            self.notify(
+                f"{n} {what} kept: press r on the conversation to continue",
+                title="Drafts",
+                timeout=15,
+                markup=False,
+            )
+
+    # ---- time and sync ----
+
+    def tick(self) -> None:
+        """Every second: the visible screen updates countdowns (no sync, no re-sort)."""
+        tick = getattr(self.screen, "tick", None)
+        if tick is not None:
+            tick(self.service.now())
+
+    def sync_now(self) -> None:
+        self._sync_now.set()
+        self.notify("Syncing…", timeout=2, markup=False)
+
+    @work(group="sync", exclusive=True, exit_on_error=False)
+    async def sync_loop(self) -> None:
+        """Start the service, then sync; the next round is scheduled when one ends."""
+        try:
+            await self.service.start()
+            self.post_message(ConversationsSynced(SyncResult(full=True)))
+        except Exception as exc:  # the cache may still be usable: keep going
+            self.post_message(SyncFailed(f"Could not start: {exc}"))
+        while True:
+            try:
+                result = await self.service.sync()
+            except Exception as exc:
+                self.post_message(SyncFailed(str(exc)))
+            else:
+                self.post_message(ConversationsSynced(result))
+            self.sync_rounds += 1
+            await self._wait_for_next_round()
+
+    async def _wait_for_next_round(self) -> None:
+        poll = self.service.config.provider.poll_seconds
+        waits = [
+            asyncio.ensure_future(self.service.wait_for_changes(poll)),
+            asyncio.ensure_future(self._sync_now.wait()),
+        ]
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in waits:
+                task.cancel()
+            self._sync_now.clear()
+
+    @on(ConversationsSynced)
+    def _synced(self, event: ConversationsSynced) -> None:
+        r = event.result
+        if r.changed or r.full or r.flushed:
+            self.reload_screens()
+        else:
+            self.tick()  # the status bar still shows the new sync state
+
+    @on(SyncFailed)
+    def _sync_failed(self, event: SyncFailed) -> None:
+        text = f"Sync failed, working from the cache: {safe_plain(event.error, 300)}"
+        self.notify(text, severity="warning", timeout=8, markup=False)
+        self.tick()
+
+    def reload_screens(self) -> None:
+        for screen in self.screen_stack:
+            reload = getattr(screen, "reload", None)
+            if reload is not None and screen.is_mounted:
+                reload()
+
+    # ---- actions ----
+
+    @work(group="actions", exit_on_error=False)
+    async def perform(
+        self, done: str, failed: str, action: Callable[[], Awaitable[object]]
+    ) -> None:
+        """Run one service action; report `done` or `failed: why`, never raise."""
+        try:
+            await action()
+        except Exception as exc:
+            self.post_message(ActionFailed(f"{failed}: {exc}"))
+        else:
+            self.post_message(ActionDone(done))
+
+    @on(ActionDone)
+    def _action_done(self, event: ActionDone) -> None:
+        self.notify(safe_plain(event.text, 300), timeout=5, markup=False)
+        self.reload_screens()
+
+    @on(ActionFailed)
+    def _action_failed(self, event: ActionFailed) -> None:
+        self.notify(safe_plain(event.text, 300), severity="error", timeout=10, markup=False)
+        self.reload_screens()
+
+    async def action_quit(self) -> None:
+        await self.service.close()
+        self.exit()

@@ -1,0 +1,55 @@
+"""Textual messages shared across the console, each named as a fact.
+
+Workers (sync loop, actions) finish by posting one of these to the app; `@on`
+handlers update the screens. A widget's own messages are nested in the widget.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from triage.service import Draft, SyncResult
+
+
+@dataclass
+class ConversationsSynced(Message):
+    """A sync round finished; the service's conversations may have changed."""
+
+    result: SyncResult
+
+
+@dataclass
+class SyncFailed(Message):
+    """A sync round failed; the console keeps working from the cache."""
+
+    error: str
+
+
+@dataclass
+class ActionDone(Message):
+    """An action (escalate, reassign, acknowledge, ...) was recorded; `text` says what."""
+
+    text: str
+
+
+@dataclass
+class ActionFailed(Message):
+    """An action could not be recorded; `text` says what and why, in plain words."""
+
+    text: str
+
+
+@dataclass
+class DraftSaved(Message):
+    """A reply draft was saved to the outbox (so it survives a crash)."""
+
+    draft: Draft
+
+
+@dataclass
+class ReplySent(Message):
+    """A reply was handed to the outbox for sending (queued until the provider confirms)."""
+
+    draft: Draft

@@ -1,0 +1,1 @@
+"""One Screen per module: queue, escalations, help (thread/reply/escalate/reassign beside)."""

@@ -1,0 +1,60 @@
+"""The escalation pane (the CEO's view): escalated conversations not yet acknowledged.
+
+Reuses the queue table with the escalation column set: reason, who escalated,
+owner, how late, the client's local time, and "CEO" when the client wrote to the
+CEO directly. `y` records the CEO's acknowledgement in the provider.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.binding import BindingType
+
+from triage import queue
+from triage.model import Conversation
+from triage.service import Service
+from triage.ui.screens.queue import TableScreen, _b
+from triage.ui.text import safe_plain
+
+
+class EscalationsScreen(TableScreen):
+    """Escalated, unacknowledged conversations, most overdue first."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        _b("enter", "open", "Open", "Read the conversation under the cursor"),
+        _b("y", "acknowledge", "Acknowledge", "Mark the escalation as seen by the CEO"),
+        _b("v", "escalations", "Queue", "Back to the queue"),
+        _b("s", "sync", "Sync", "Sync with the mail provider now", show=False),
+        _b("question_mark", "help", "Help", "Every key of this screen"),
+        _b("q", "quit", "Quit", "Quit triage (drafts are kept)"),
+    ]
+
+    def __init__(self, service: Service) -> None:
+        super().__init__(service, "escalations")
+
+    def rows_for(self, conversations: list[Conversation]) -> list[Conversation]:
+        return queue.escalations(conversations)
+
+    def empty_text(self) -> str:
+        return "No open escalation."
+
+    def action_acknowledge(self) -> None:
+        thread_id = self.selected()
+        if thread_id is None:
+            return
+        conv = next(c for c in self.table.rows if c.thread_id == thread_id)
+        self.app.perform(  # type: ignore[attr-defined]
+            f"Acknowledged: {safe_plain(conv.client_name)}",
+            "Could not acknowledge",
+            lambda: self.service.acknowledge(thread_id),
+        )
+
+    def action_escalations(self) -> None:
+        # Back to the queue below (the CEO may have started here: then open it).
+        if len(self.app.screen_stack) > 2:
+            self.app.pop_screen()
+        else:
+            from triage.ui.screens.queue import QueueScreen
+
+            self.app.switch_screen(QueueScreen(self.service))

@@ -1,0 +1,43 @@
+"""The only way text from email becomes something the console renders.
+
+Everything external (subjects, names, addresses, bodies, reasons, error texts)
+goes through `triage.sanitize` and into a plain `rich.text.Text`: never markup,
+never `Text.from_markup`, never `Text.from_ansi`. A subject such as
+"[@click=app.quit]" is then shown literally and cannot act.
+"""
+
+from __future__ import annotations
+
+from rich.cells import cell_len, set_cell_size
+from rich.text import Text
+
+from triage.sanitize import sanitize, sanitize_line
+
+
+def safe(text: str, max_len: int | None = None, style: str = "") -> Text:
+    """One line of untrusted text, inert, optionally cut to `max_len` characters."""
+    return Text(sanitize_line(text, max_len), style=style, no_wrap=True, end="")
+
+
+def safe_block(text: str, style: str = "") -> Text:
+    """Multi-line untrusted text (a message body), inert, line breaks kept."""
+    return Text(sanitize(text), style=style)
+
+
+def safe_plain(text: str, max_len: int | None = None) -> str:
+    """Sanitized single-line str, for places that take plain strings with markup off
+    (notify(..., markup=False), Input values, widths)."""
+    return sanitize_line(text, max_len)
+
+
+def safe_cell(text: str, width: int) -> str:
+    """Untrusted text made inert and fitted to exactly `width` terminal cells.
+
+    Cut text ends with "…"; wide characters count as two cells.
+    """
+    if width <= 0:
+        return ""
+    clean = sanitize_line(text)
+    if cell_len(clean) > width:
+        return set_cell_size(clean, width - 1) + "…"
+    return set_cell_size(clean, width)

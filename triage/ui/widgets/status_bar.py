@@ -1,0 +1,85 @@
+"""The one-line status bar: sync state, active filter, counts, user and clock.
+
+The filter is always shown (a user must never wonder why a row is missing);
+when the line is too narrow the clock, then the user, then the total are dropped
+first. Error texts are not shown here (they go to notifications).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+from textual.widget import Widget
+
+from triage.queue import Counts
+from triage.service import SyncStatus
+from triage.ui.text import safe_plain
+
+SEP = " │ "
+
+
+def sync_text(status: SyncStatus) -> str:
+    """ "● live", "↻ syncing", "✖ offline since 10:42", plus queued replies."""
+    if not status.online:
+        since = status.offline_since
+        state = f"✖ offline since {since.astimezone():%H:%M}" if since else "✖ offline"
+    elif status.syncing:
+        state = "↻ syncing"
+    else:
+        state = "● live"
+    if status.outbox_count:
+        n = status.outbox_count
+        state += f", {n} {'reply' if n == 1 else 'replies'} queued"
+    return state
+
+
+def counts_text(counts: Counts) -> tuple[str, str]:
+    """The essential counts, and the total (dropped first when narrow)."""
+    essential = f"✖ {counts.breached} late  ▲ {counts.at_risk} risk  ESC {counts.escalated}"
+    return essential, f"{counts.total} waiting"
+
+
+class StatusBar(Widget):
+    """Renders what `show()` was last given; no I/O, no clock of its own."""
+
+    DEFAULT_CSS = """
+    StatusBar {
+        height: 1;
+        dock: bottom;
+        padding: 0 1;
+    }
+    """
+
+    def __init__(self, user: str, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.user = "CEO" if user == "ceo" else user
+        self._parts: list[tuple[int, str]] = []
+
+    def show(self, status: SyncStatus, counts: Counts, filter_text: str, now: datetime) -> None:
+        essential, total = counts_text(counts)
+        # (priority, text): the lowest priority is dropped first when narrow.
+        self._parts = [
+            (9, sync_text(status)),
+            (8, f"filter: {safe_plain(filter_text)}"),
+            (7, essential),
+            (3, total),
+            (2, self.user),
+            (1, f"{now.astimezone():%H:%M}"),
+        ]
+        self.set_class(not status.online, "-offline")
+        self.refresh()
+
+    @property
+    def text(self) -> str:
+        return SEP.join(t for _, t in self._fitted(self.content_region.width or 200))
+
+    def _fitted(self, width: int) -> list[tuple[int, str]]:
+        parts = list(self._parts)
+        while len(parts) > 2 and len(SEP.join(t for _, t in parts)) > width:
+            parts.remove(min(parts, key=lambda p: p[0]))
+        return parts
+
+    def render(self) -> Text:
+        # Built from plain strings: the filter text is user input, never markup.
+        return Text(self.text, no_wrap=True, overflow="ellipsis", end="")
