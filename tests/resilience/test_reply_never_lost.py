@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -135,7 +136,7 @@ async def test_an_unclear_send_is_looked_up_and_never_sent_twice(
 
 @pytest.mark.parametrize("fault", [faults.connect_error, faults.dns_error])
 async def test_a_send_that_never_left_is_queued_and_sent_once_on_recovery(
-    rig: Rig, fault: faults.Fault
+    rig: Rig, fault: Callable[[], faults.Fault]
 ) -> None:
     service, thread = await synced(rig, retries=1)
     assert rig.transport is not None
