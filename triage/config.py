@@ -1,8 +1,9 @@
 """Load and validate the TOML config into frozen, typed objects.
 
 Every problem names the file, the key path and what would be valid; all problems
-are collected before reporting, so a user fixes them in one pass. This module also
-reads the provider secret, refusing a token file others could read (as ssh does).
+are collected before reporting, so a user fixes them in one pass. Single values are
+parsed in triage.config_values and the provider secret is read in triage.secrets;
+their public names are re-exported here for callers that import them from config.
 """
 
 from __future__ import annotations
@@ -12,15 +13,48 @@ import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import time, timedelta
 from difflib import get_close_matches
 from pathlib import Path
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-import holidays
-
+from triage.config_values import (
+    DAY_NAMES,
+    NEXT_BUSINESS_DAY,
+    check_holidays,
+    check_timezone,
+    parse_days,
+    parse_duration,
+    parse_hours,
+)
 from triage.model import CEO_ID, Client, Manager, Region, Tier
+from triage.secrets import SecretError, check_secret_file, read_secret
+
+__all__ = [
+    "DAY_NAMES",
+    "NEXT_BUSINESS_DAY",
+    "SECTIONS",
+    "THEMES",
+    "AgencyConfig",
+    "Config",
+    "ConfigError",
+    "Problem",
+    "ProviderConfig",
+    "RoutingConfig",
+    "SecretError",
+    "check_config",
+    "check_holidays",
+    "check_key_actions",
+    "check_secret_file",
+    "check_timezone",
+    "default_cache_path",
+    "default_config_path",
+    "load_config",
+    "parse_days",
+    "parse_duration",
+    "parse_hours",
+    "read_secret",
+    "summary",
+]
 
 T = TypeVar("T")
 
@@ -96,10 +130,6 @@ class ConfigError(Exception):
         self.problems = problems
 
 
-class SecretError(Exception):
-    """The provider secret is missing, empty or not protected. Never holds the secret."""
-
-
 THEMES = ("triage-dark", "triage-light", "triage-high-contrast", "triage-mono")
 SECTIONS: dict[str, tuple[str, ...]] = {
     "provider": tuple(ProviderConfig.__dataclass_fields__),
@@ -116,97 +146,8 @@ SECTIONS: dict[str, tuple[str, ...]] = {
 REGION_KEYS = ("label", "timezone", "holidays", "hours", "days", "reply_within")
 MANAGER_KEYS = ("name", "email", "regions")
 CLIENT_KEYS = ("name", "region", "owner", "tier")
-DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-NEXT_BUSINESS_DAY = "next-business-day"
-_DURATION = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?")
-_CLOCK = re.compile(r"(\d{1,2}):(\d{2})")
 _HOST = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+")
 _KEY_ID = re.compile(r"[a-z][a-z0-9_]*")
-
-
-# ---- value parsers: raise ValueError whose text says what would be valid ----
-
-
-def parse_duration(text: str) -> timedelta | None:
-    """'45m', '1h30m', '2h' -> timedelta; 'next-business-day' -> None."""
-    text = text.strip().lower().replace(" ", "")
-    if text == NEXT_BUSINESS_DAY:
-        return None
-    m = _DURATION.fullmatch(text)
-    if not text or not m:
-        raise ValueError(
-            f"bad duration {text!r} (use '45m', '1h30m', '2h' or '{NEXT_BUSINESS_DAY}')"
-        )
-    span = timedelta(hours=int(m[1] or 0), minutes=int(m[2] or 0))
-    if span <= timedelta(0):
-        raise ValueError(f"duration {text!r} must be longer than zero")
-    return span
-
-
-def _parse_clock(text: str) -> time:
-    m = _CLOCK.fullmatch(text.strip())
-    if not m or int(m[1]) > 23 or int(m[2]) > 59:
-        raise ValueError(f"bad time {text.strip()!r} (use HH:MM between 00:00 and 23:59)")
-    return time(int(m[1]), int(m[2]))
-
-
-def parse_hours(text: str) -> tuple[time, time] | None:
-    """'08:00-18:00' -> (open, close); '24x7' -> None."""
-    if text.strip().lower() == "24x7":
-        return None
-    parts = text.split("-")
-    if len(parts) != 2:
-        raise ValueError(f"bad hours {text!r} (use 'HH:MM-HH:MM' such as '08:00-18:00', or '24x7')")
-    opening, closing = _parse_clock(parts[0]), _parse_clock(parts[1])
-    if opening >= closing:
-        raise ValueError(f"hours {text!r} must open before they close (same day)")
-    return opening, closing
-
-
-def _day(name: str) -> int:
-    key = name.strip().lower()[:3]
-    if key not in DAY_NAMES or not name.strip():
-        raise ValueError(f"unknown day {name.strip()!r} (use {', '.join(DAY_NAMES)})")
-    return DAY_NAMES.index(key)
-
-
-def parse_days(text: str) -> frozenset[int]:
-    """'mon-fri', 'mon,wed,fri', 'sun-thu' (ranges wrap around) -> weekdays, Monday = 0."""
-    days: set[int] = set()
-    for item in text.split(","):
-        first, _, last = item.partition("-")
-        start = _day(first)
-        end = _day(last) if last else start
-        days.update((start + i) % 7 for i in range((end - start) % 7 + 1))
-    return frozenset(days)
-
-
-def check_timezone(name: str) -> None:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        near = get_close_matches(name, available_timezones(), n=1)
-        hint = (
-            f"did you mean {near[0]!r}?" if near else "use an IANA name such as 'America/New_York'"
-        )
-        raise ValueError(f"unknown time zone {name!r} ({hint})") from None
-
-
-def check_holidays(code: str) -> str:
-    """Validate 'US', 'US-NY', 'CA-QC' (or '') against `holidays`; return it upper-cased."""
-    code = code.strip().upper()
-    if not code:
-        return ""
-    country, _, subdiv = code.partition("-")
-    supported: dict[str, list[str]] = holidays.list_supported_countries()
-    if country not in supported:
-        raise ValueError(
-            f"unknown holiday country {country!r} (use an ISO code such as 'US' or 'CA')"
-        )
-    if subdiv and subdiv not in supported[country]:
-        valid = ", ".join(supported[country]) or "none"
-        raise ValueError(f"unknown subdivision {subdiv!r} of {country} (valid: {valid})")
-    return code
 
 
 # ---- the reader: typed access to the TOML tree that records problems ----
@@ -628,56 +569,6 @@ def load_config(
     if r.problems or cfg is None:
         raise ConfigError(r.problems)
     return cfg
-
-
-# ---- the secret ----
-
-
-def _open_protected(path: Path) -> int:
-    """Open the token file, refusing it (like ssh) unless only its owner can use it."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except FileNotFoundError:
-        raise SecretError(f"provider.token_file: no such file '{path}'") from None
-    except OSError as exc:
-        raise SecretError(f"provider.token_file: cannot open '{path}': {exc.strerror}") from None
-    st = os.fstat(fd)
-    if st.st_uid != os.getuid():
-        os.close(fd)
-        raise SecretError(
-            f"'{path}' is not owned by you: the token file must belong to the user "
-            f"running triage. Fix: copy it to a file of your own and chmod 600 it"
-        )
-    if st.st_mode & 0o077:
-        os.close(fd)
-        raise SecretError(
-            f"Permissions {st.st_mode & 0o777:04o} for '{path}' are too open: the token "
-            f"file must be readable only by you. Fix: chmod 600 {path}"
-        )
-    return fd
-
-
-def check_secret_file(path: Path) -> None:
-    """Raise SecretError if the token file is missing or not protected."""
-    os.close(_open_protected(path))
-
-
-def read_secret(provider: ProviderConfig, env: Mapping[str, str]) -> str:
-    """The token (or basic-auth password) from token_env if set there, else token_file."""
-    if provider.token_env and env.get(provider.token_env):
-        return env[provider.token_env].rstrip("\r\n")
-    if provider.token_file is None:
-        name = provider.token_env or "(none)"
-        raise SecretError(
-            f"provider.token_env: environment variable {name} is not set "
-            "and provider.token_file is not configured"
-        )
-    fd = _open_protected(provider.token_file)
-    with os.fdopen(fd, encoding="utf-8") as fh:
-        secret = fh.read().rstrip("\r\n")
-    if not secret:
-        raise SecretError(f"provider.token_file: '{provider.token_file}' is empty")
-    return secret
 
 
 # ---- reporting ----

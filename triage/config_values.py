@@ -1,0 +1,102 @@
+"""Parse and check single config values: durations, hours, days, time zones, holidays.
+
+Each parser takes the text a user wrote and returns a typed value, or raises
+ValueError whose message says what would be valid; the config loader turns that
+message into a Problem at the right key. Pure functions, no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import time, timedelta
+from difflib import get_close_matches
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+import holidays
+
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+NEXT_BUSINESS_DAY = "next-business-day"
+_DURATION = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?")
+_CLOCK = re.compile(r"(\d{1,2}):(\d{2})")
+
+
+def parse_duration(text: str) -> timedelta | None:
+    """'45m', '1h30m', '2h' -> timedelta; 'next-business-day' -> None."""
+    text = text.strip().lower().replace(" ", "")
+    if text == NEXT_BUSINESS_DAY:
+        return None
+    m = _DURATION.fullmatch(text)
+    if not text or not m:
+        raise ValueError(
+            f"bad duration {text!r} (use '45m', '1h30m', '2h' or '{NEXT_BUSINESS_DAY}')"
+        )
+    span = timedelta(hours=int(m[1] or 0), minutes=int(m[2] or 0))
+    if span <= timedelta(0):
+        raise ValueError(f"duration {text!r} must be longer than zero")
+    return span
+
+
+def _parse_clock(text: str) -> time:
+    m = _CLOCK.fullmatch(text.strip())
+    if not m or int(m[1]) > 23 or int(m[2]) > 59:
+        raise ValueError(f"bad time {text.strip()!r} (use HH:MM between 00:00 and 23:59)")
+    return time(int(m[1]), int(m[2]))
+
+
+def parse_hours(text: str) -> tuple[time, time] | None:
+    """'08:00-18:00' -> (open, close); '24x7' -> None."""
+    if text.strip().lower() == "24x7":
+        return None
+    parts = text.split("-")
+    if len(parts) != 2:
+        raise ValueError(f"bad hours {text!r} (use 'HH:MM-HH:MM' such as '08:00-18:00', or '24x7')")
+    opening, closing = _parse_clock(parts[0]), _parse_clock(parts[1])
+    if opening >= closing:
+        raise ValueError(f"hours {text!r} must open before they close (same day)")
+    return opening, closing
+
+
+def _day(name: str) -> int:
+    key = name.strip().lower()[:3]
+    if key not in DAY_NAMES or not name.strip():
+        raise ValueError(f"unknown day {name.strip()!r} (use {', '.join(DAY_NAMES)})")
+    return DAY_NAMES.index(key)
+
+
+def parse_days(text: str) -> frozenset[int]:
+    """'mon-fri', 'mon,wed,fri', 'sun-thu' (ranges wrap around) -> weekdays, Monday = 0."""
+    days: set[int] = set()
+    for item in text.split(","):
+        first, _, last = item.partition("-")
+        start = _day(first)
+        end = _day(last) if last else start
+        days.update((start + i) % 7 for i in range((end - start) % 7 + 1))
+    return frozenset(days)
+
+
+def check_timezone(name: str) -> None:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        near = get_close_matches(name, available_timezones(), n=1)
+        hint = (
+            f"did you mean {near[0]!r}?" if near else "use an IANA name such as 'America/New_York'"
+        )
+        raise ValueError(f"unknown time zone {name!r} ({hint})") from None
+
+
+def check_holidays(code: str) -> str:
+    """Validate 'US', 'US-NY', 'CA-QC' (or '') against `holidays`; return it upper-cased."""
+    code = code.strip().upper()
+    if not code:
+        return ""
+    country, _, subdiv = code.partition("-")
+    supported: dict[str, list[str]] = holidays.list_supported_countries()
+    if country not in supported:
+        raise ValueError(
+            f"unknown holiday country {country!r} (use an ISO code such as 'US' or 'CA')"
+        )
+    if subdiv and subdiv not in supported[country]:
+        valid = ", ".join(supported[country]) or "none"
+        raise ValueError(f"unknown subdivision {subdiv!r} of {country} (valid: {valid})")
+    return code
