@@ -19,7 +19,7 @@ from textual.binding import Binding, BindingType
 from triage.service import Service, SyncResult
 from triage.ui.commands import TriageCommands
 from triage.ui.messages import ActionDone, ActionFailed, ConversationsSynced, SyncFailed
-from triage.ui.text import safe_plain
+from triage.ui.text import inert, safe_plain
 from triage.ui.themes import DEFAULT_THEME, MONO_THEME, SEMANTIC_DEFAULTS, THEMES, stylesheet_paths
 
 TICK_SECONDS = 1.0
@@ -145,7 +145,7 @@ class TriageApp(App[None]):
 
     @on(SyncFailed)
     def _sync_failed(self, event: SyncFailed) -> None:
-        text = f"Sync failed, working from the cache: {safe_plain(event.error, 300)}"
+        text = f"Sync failed, working from the cache: {inert(event.error, 300)}"
         self.notify(text, severity="warning", timeout=8, markup=False)
         self.tick()
 
@@ -165,18 +165,18 @@ class TriageApp(App[None]):
         try:
             await action()
         except Exception as exc:
-            self.post_message(ActionFailed(f"{failed}: {exc}"))
+            self.post_message(ActionFailed(f"{failed}: {safe_plain(str(exc))}"))
         else:
             self.post_message(ActionDone(done))
 
     @on(ActionDone)
     def _action_done(self, event: ActionDone) -> None:
-        self.notify(safe_plain(event.text, 300), timeout=5, markup=False)
+        self.notify(inert(event.text, 300), timeout=5, markup=False)
         self.reload_screens()
 
     @on(ActionFailed)
     def _action_failed(self, event: ActionFailed) -> None:
-        self.notify(safe_plain(event.text, 300), severity="error", timeout=10, markup=False)
+        self.notify(inert(event.text, 300), severity="error", timeout=10, markup=False)
         self.reload_screens()
 
     async def action_quit(self) -> None:

@@ -29,14 +29,17 @@ class SyncFailed(Message):
 
 @dataclass
 class ActionDone(Message):
-    """An action (escalate, reassign, acknowledge, ...) was recorded; `text` says what."""
+    """An action (escalate, reassign, acknowledge, ...) was recorded; `text` says what.
+
+    Email text inside `text` is already sanitized (`triage.ui.text.safe_plain`)."""
 
     text: str
 
 
 @dataclass
 class ActionFailed(Message):
-    """An action could not be recorded; `text` says what and why, in plain words."""
+    """An action could not be recorded; `text` says what and why, in plain words
+    (sanitized, like ActionDone's)."""
 
     text: str
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 
-from triage.sanitize import sanitize, sanitize_line
+from triage.sanitize import is_inert, sanitize, sanitize_line
 
 
 def safe(text: str, max_len: int | None = None, style: str = "") -> Text:
@@ -41,3 +41,14 @@ def safe_cell(text: str, width: int) -> str:
     if cell_len(clean) > width:
         return set_cell_size(clean, width - 1) + "…"
     return set_cell_size(clean, width)
+
+
+def inert(text: str, max_len: int | None = None) -> str:
+    """`text` as one inert line, sanitizing it only if it is not inert already.
+
+    For texts that may or may not have been sanitized by whoever built them
+    (ActionDone/ActionFailed texts): sanitizing twice would show the first
+    pass's placeholders escaped ("⟨U+241B⟩" instead of "␛")."""
+    if is_inert(text, single_line=True):
+        return text if max_len is None or len(text) <= max_len else text[: max_len - 1] + "…"
+    return sanitize_line(text, max_len)

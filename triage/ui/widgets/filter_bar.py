@@ -20,7 +20,6 @@ class FilterBar(Input):
 
     DEFAULT_CSS = """
     FilterBar {
-        dock: bottom;
         height: 3;
         display: none;
     }

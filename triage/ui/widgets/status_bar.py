@@ -46,7 +46,6 @@ class StatusBar(Widget):
     DEFAULT_CSS = """
     StatusBar {
         height: 1;
-        dock: bottom;
         padding: 0 1;
     }
     """
