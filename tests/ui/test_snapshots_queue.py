@@ -1,0 +1,47 @@
+"""SVG snapshots of the queue and the escalation pane, default and monochrome themes.
+
+At 80x24 (the SSH case: columns dropped, never the countdown, state or client)
+and 120x36. Deterministic: the FakeService's frozen clock, UTC pinned by the
+conftest, no focused Input (no cursor blink), workers waited on.
+Regenerate with `pytest tests/ui/test_snapshots_queue.py --snapshot-update`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from tests.support.fake_service import FakeService
+from tests.ui.conftest import settle
+from triage.ui.app import TriageApp
+from triage.ui.themes import DEFAULT_THEME, MONO_THEME
+
+SIZES = [(80, 24), (120, 36)]
+THEMES = [DEFAULT_THEME, MONO_THEME]
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("theme", THEMES)
+@pytest.mark.parametrize("view", ["queue", "escalations"])
+def test_snapshot(snap_compare: Any, view: str, theme: str, size: tuple[int, int]) -> None:
+    app = TriageApp(FakeService(), theme=theme, start_view=view)
+
+    async def ready(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await pilot.press("j")  # the cursor on the second row, to show both row styles
+
+    assert snap_compare(app, terminal_size=size, run_before=ready)
+
+
+def test_snapshot_filtered_queue(snap_compare: Any) -> None:
+    """The active filter is shown in the status bar, and an empty result says so."""
+    app = TriageApp(FakeService(), theme=DEFAULT_THEME)
+
+    async def ready(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await pilot.press("m", "g")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=ready)
