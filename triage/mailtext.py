@@ -23,6 +23,7 @@ from email.errors import MessageDefect
 from email.message import Message
 from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
+from html import unescape
 from html.parser import HTMLParser
 
 DAMAGED = "this message is truncated or damaged; showing what could be read"
@@ -226,8 +227,13 @@ def html_to_text(html: str) -> str:
     "text (href)", images as "[image: alt]"; scripts, styles and titles dropped.
     """
     parser = _TextExtractor()
-    parser.feed(html)
-    parser.close()
+    try:
+        parser.feed(html)
+        parser.close()
+    except (AssertionError, ValueError):
+        # html.parser can give up on broken markup ("<![;"): fall back to dropping
+        # tags, which still never fetches anything and never raises.
+        return _tidy(unescape(re.sub(r"<[^>]*>?", " ", html))).strip()
     pieces: list[str] = []
     plain: list[str] = []
     for text, verbatim in parser.chunks:
