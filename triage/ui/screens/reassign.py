@@ -65,6 +65,8 @@ class ReassignScreen(ModalScreen[tuple[str, str, bool] | None]):
     ReassignScreen #title { text-style: bold reverse; }
     ReassignScreen #managers { height: auto; max-height: 7; }
     ReassignScreen RadioSet { width: 100%; }
+    /* On/off must read without colour: the chosen label is bold and underlined. */
+    ReassignScreen RadioButton.-on, ReassignScreen Checkbox.-on { text-style: bold underline; }
     ReassignScreen #chosen { text-style: bold; }
     ReassignScreen #hint { color: $text-muted; }
     """
