@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Callable
 from pathlib import Path
@@ -275,3 +276,40 @@ async def test_hostile_headers_and_quote_are_inert() -> None:
             assert not any((ord(c) < 32 and c != "\n") or 0x7F <= ord(c) <= 0x9F for c in text)
             assert "\u202e" not in text
         assert app.is_running
+
+
+class SlowSend(FakeService):
+    """A send that waits until the test lets it finish."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = asyncio.Event()
+
+    async def send_reply(self, draft_id: str) -> Draft:
+        await self.gate.wait()
+        return await super().send_reply(draft_id)
+
+
+async def test_cannot_leave_or_edit_while_sending() -> None:
+    svc = SlowSend()
+    app = reply_app(svc)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await settle_loads(app, pilot)
+        await pilot.press(*"Sent once", "ctrl+s")
+        await pilot.pause()
+        await pilot.press("escape", "ctrl+d", "x")
+        await pilot.pause()
+        screen = reply(app)  # still here: leaving would cancel the send mid-way
+        assert screen.text == "Sent once"  # read-only while sending
+        assert "Sending… wait for the outcome" in notes(app)
+        svc.gate.set()
+        await settle(app, pilot)
+        assert not isinstance(app.screen, ReplyScreen)
+        assert len(svc.sent) == 1
+
+
+async def settle_loads(app: App[None], pilot: object) -> None:
+    """Wait for the thread load only (a gated send would never complete)."""
+    await pilot.pause()  # type: ignore[attr-defined]
+    await app.workers.wait_for_complete([w for w in app.workers if w.group == "reply-load"])
+    await pilot.pause()  # type: ignore[attr-defined]

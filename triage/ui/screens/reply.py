@@ -34,6 +34,7 @@ from triage.ui.text import safe, safe_block, safe_plain
 
 DEBOUNCE_SECONDS = 0.5
 _QUOTE_LINES = 200  # enough context; a huge body must not slow the screen down
+_HEADER_CHARS = 150  # two lines at 80 columns; the full text is in the thread view
 
 
 def reply_subject(subject: str) -> str:
@@ -159,12 +160,12 @@ class ReplyScreen(Screen[Draft | None]):
 
     def _show(self, view: ThreadView) -> None:
         conv = view.conversation
-        to = Text.assemble(
-            ("To: ", "bold"), safe(address_display(conv.client_name, conv.client_email))
-        )
-        subject = Text.assemble(("Subject: ", "bold"), safe(reply_subject(conv.subject)))
+        address = address_display(conv.client_name, conv.client_email)
+        to = Text.assemble(("To: ", "bold"), safe(address, max_len=_HEADER_CHARS))
+        subject = reply_subject(conv.subject)
+        subject_line = Text.assemble(("Subject: ", "bold"), safe(subject, max_len=_HEADER_CHARS))
         self.query_one("#reply-to", Static).update(to)
-        self.query_one("#reply-subject", Static).update(subject)
+        self.query_one("#reply-subject", Static).update(subject_line)
         self.query_one("#quote-text", Static).update(self._quote(view))
 
     def _quote(self, view: ThreadView) -> Text:
@@ -208,8 +209,14 @@ class ReplyScreen(Screen[Draft | None]):
 
     # ---- keys ----
 
+    def _busy(self) -> bool:
+        """While a send is in flight, leaving would cancel it mid-way: wait for it."""
+        if self._sending:
+            self.notify("Sending… wait for the outcome", severity="warning", markup=False)
+        return self._sending
+
     def action_keep(self) -> None:
-        if not self.flush_draft():
+        if self._busy() or not self.flush_draft():
             return
         if self._draft_id is not None:
             self.notify("Draft kept", markup=False)
@@ -248,6 +255,8 @@ class ReplyScreen(Screen[Draft | None]):
         self.dismiss(draft)
 
     def action_discard(self) -> None:
+        if self._busy():
+            return
         self.app.push_screen(ConfirmDiscard(), self._discard_confirmed)
 
     def _discard_confirmed(self, yes: bool | None) -> None:
@@ -262,7 +271,7 @@ class ReplyScreen(Screen[Draft | None]):
         self.dismiss(None)
 
     def action_editor(self) -> None:
-        if not self.flush_draft():
+        if self._busy() or not self.flush_draft():
             return
         try:
             text = self._edit_externally(self._area.text)
