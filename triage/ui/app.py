@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import ClassVar
 
 from textual import on, work
+from textual._path import CSSPathType
 from textual.app import App
 from textual.binding import Binding, BindingType
 
@@ -31,7 +32,7 @@ class TriageApp(App[None]):
     TITLE = "triage"
     ENABLE_COMMAND_PALETTE = True
     COMMANDS: ClassVar = App.COMMANDS | {TriageCommands}
-    CSS_PATH: ClassVar = stylesheet_paths()
+    CSS_PATH: ClassVar[CSSPathType | None] = stylesheet_paths()
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+p", "command_palette", "Commands", id="command-palette",
                 tooltip="Every action, by name", show=False),

@@ -9,7 +9,7 @@ the monochrome theme marks them with bold, reverse and underline instead.
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from textual.theme import Theme
 
@@ -132,7 +132,7 @@ THEMES: tuple[Theme, ...] = (
 THEME_NAMES = tuple(t.name for t in THEMES)
 
 
-def stylesheet_paths() -> list[Path]:
+def stylesheet_paths() -> list[str | PurePath]:
     """The shipped .tcss files (repo-level `themes/`); empty if not installed beside us."""
     folder = Path(__file__).resolve().parents[2] / "themes"
     main = folder / "triage.tcss"

@@ -6,7 +6,7 @@ shows is what the keys do, including the table's movement keys and the app's.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.table import Table
 from rich.text import Text
@@ -19,13 +19,15 @@ from textual.widgets import Static
 HelpEntry = tuple[str, str, str]  # keys, what, tooltip
 
 
-def help_entries(screen: Screen[object]) -> list[HelpEntry]:
+def help_entries(screen: Screen[Any]) -> list[HelpEntry]:
     """(keys, description, tooltip) for every described binding active on `screen`."""
     grouped: dict[tuple[str, str], list[str]] = {}
     tips: dict[tuple[str, str], str] = {}
     for active in screen.active_bindings.values():
         binding = active.binding
-        if not binding.description:
+        # Ours all have ids (the keymap needs them); Textual's inherited
+        # scrolling and focus keys do not, and only add noise here.
+        if not binding.description or not binding.id:
             continue
         ident = (binding.id or binding.action, binding.description)
         display = screen.app.get_key_display(binding)
@@ -44,11 +46,15 @@ class HelpScreen(ModalScreen[None]):
         align: center middle;
     }
     HelpScreen > #help-box {
-        width: auto;
+        width: 90;
         max-width: 100%;
         height: auto;
         max-height: 100%;
         padding: 0 1;
+    }
+    HelpScreen #help-keys {
+        width: 100%;
+        height: auto;
     }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -62,7 +68,7 @@ class HelpScreen(ModalScreen[None]):
         self.title_text = title
 
     @classmethod
-    def for_screen(cls, screen: Screen[object]) -> HelpScreen:
+    def for_screen(cls, screen: Screen[Any]) -> HelpScreen:
         return cls(help_entries(screen), f"Keys: {type(screen).__name__.removesuffix('Screen')}")
 
     def compose(self) -> ComposeResult:
@@ -76,7 +82,7 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll(id="help-box") as box:
             box.border_title = self.title_text
             box.border_subtitle = "esc closes"
-            yield Static(table)
+            yield Static(table, id="help-keys")
 
     @property
     def text(self) -> str:

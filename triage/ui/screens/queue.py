@@ -58,7 +58,7 @@ class TableScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield QueueTable(self.service.config, mode=self.mode)
         yield StatusBar(self.service.user)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.reload()
@@ -145,12 +145,12 @@ class QueueScreen(TableScreen):
         _b("a", "reassign", "Reassign", "Give the conversation to another account manager"),
         _b("slash", "filter", "Filter", "Filter by client, subject or sender as you type"),
         _b("m", "mine", "Mine", "Show only my conversations (toggle)"),
-        _b("g", "region", "Region", "Cycle the region filter: all, then each region"),
+        _b("g", "region", "Region", "Cycle the region filter: all, then each region", show=False),
         _b("escape", "clear_filters", "Clear", "Clear every filter", show=False),
         _b("v", "escalations", "Escalations", "Show the escalation pane"),
         _b("s", "sync", "Sync", "Sync with the mail provider now", show=False),
         _b("question_mark", "help", "Help", "Every key of this screen"),
-        _b("q", "quit", "Quit", "Quit triage (drafts are kept)"),
+        _b("q", "quit", "Quit", "Quit triage (drafts are kept)", show=False),
     ]
 
     def __init__(self, service: Service) -> None:
@@ -160,7 +160,7 @@ class QueueScreen(TableScreen):
         yield QueueTable(self.service.config, mode="queue")
         yield FilterBar()
         yield StatusBar(self.service.user)
-        yield Footer()
+        yield Footer(compact=True)
 
     def rows_for(self, conversations: list[Conversation]) -> list[Conversation]:
         return [c for c in self._waiting if self.filter.matches(c)]

@@ -62,7 +62,7 @@ class Column:
 
 QUEUE_COLUMNS = (
     Column("state", "", 6, 6, NEVER_DROP),
-    Column("left", "LEFT", 8, 8, NEVER_DROP, right=True),
+    Column("left", "LEFT", 7, 6, NEVER_DROP, right=True),
     Column("client", "CLIENT", 18, 10, NEVER_DROP),
     Column("region", "REGION", 15, 14, 5),
     Column("subject", "SUBJECT", 20, 10, 6, flex=True),
@@ -72,7 +72,7 @@ QUEUE_COLUMNS = (
 )
 ESCALATION_COLUMNS = (
     Column("state", "", 6, 6, NEVER_DROP),
-    Column("left", "LEFT", 8, 8, NEVER_DROP, right=True),
+    Column("left", "LEFT", 7, 6, NEVER_DROP, right=True),
     Column("client", "CLIENT", 16, 10, NEVER_DROP),
     Column("region", "REGION", 15, 14, 6),
     Column("reason", "REASON", 18, 12, 5, flex=True),
@@ -145,6 +145,10 @@ def flags_of(c: Conversation, queued: bool, mode: str) -> str:
     return " ".join(parts)
 
 
+def _first_name(config: Config, manager_id: str) -> str:
+    return config.manager_name(manager_id).split(" ")[0] if manager_id else "-"
+
+
 def row_texts(
     c: Conversation, now: datetime, config: Config, queued: bool, mode: str
 ) -> tuple[SlaState, dict[str, str]]:
@@ -162,12 +166,16 @@ def row_texts(
         "region": f"{label:<8} {local}{'?' if c.region_guessed else ''}",
         "subject": c.subject,
         "flags": flags_of(c, queued, mode),
-        "owner": config.manager_name(c.owner).split(" ")[0] if c.owner else "-",
+        "owner": _first_name(config, c.owner),
         "waiting": humanize.naturaldelta(waited) if waited >= timedelta(0) else "now",
         "reason": c.escalation_reason,
-        "by": config.manager_name(c.escalated_by) if c.escalated_by else "-",
+        "by": _first_name(config, c.escalated_by),
     }
     return state, texts
+
+
+def _move(keys: str, action: str, text: str, tip: str) -> Binding:
+    return Binding(keys, action, text, id=action.replace("_", "-"), show=False, tooltip=tip)
 
 
 class QueueTable(ScrollView, can_focus=True):
@@ -192,63 +200,15 @@ class QueueTable(ScrollView, can_focus=True):
     }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "j,down",
-            "cursor_down",
-            "Down",
-            id="cursor-down",
-            show=False,
-            tooltip="Move to the next conversation",
-        ),
-        Binding(
-            "k,up",
-            "cursor_up",
-            "Up",
-            id="cursor-up",
-            show=False,
-            tooltip="Move to the previous conversation",
-        ),
-        Binding(
-            "pagedown,ctrl+f",
-            "page_down",
-            "Page down",
-            id="page-down",
-            show=False,
-            tooltip="Move one screen down",
-        ),
-        Binding(
-            "pageup,ctrl+b",
-            "page_up",
-            "Page up",
-            id="page-up",
-            show=False,
-            tooltip="Move one screen up",
-        ),
-        Binding(
-            "home",
-            "first",
-            "First",
-            id="first",
-            show=False,
-            tooltip="Jump to the most urgent conversation",
-        ),
-        Binding(
-            "end",
-            "last",
-            "Last",
-            id="last",
-            show=False,
-            tooltip="Jump to the least urgent conversation",
-        ),
-        Binding(
-            "enter",
-            "select_cursor",
-            "Open",
-            id="select",
-            show=False,
-            tooltip="Open the conversation under the cursor",
-        ),
-    ]
+        _move("j,down", "cursor_down", "Down", "Move to the next conversation"),
+        _move("k,up", "cursor_up", "Up", "Move to the previous conversation"),
+        _move("pagedown,ctrl+f", "page_down", "Page down", "Move one screen down"),
+        _move("pageup,ctrl+b", "page_up", "Page up", "Move one screen up"),
+        _move("home", "first", "First", "Jump to the most urgent conversation"),
+        _move("end", "last", "Last", "Jump to the least urgent conversation"),
+        Binding("enter", "select_cursor", "Open", id="select", show=False,
+                tooltip="Open the conversation under the cursor"),
+    ]  # fmt: skip
 
     @dataclass
     class Highlighted(Message):
@@ -387,7 +347,7 @@ class QueueTable(ScrollView, can_focus=True):
         if self.highlighted is not None:
             self.post_message(self.Selected(self.highlighted))
 
-    def _on_click(self, event: events.Click) -> None:
+    async def _on_click(self, event: events.Click) -> None:
         index = round(self.scroll_offset.y) + event.y - 1
         if event.y >= 1 and 0 <= index < len(self._rows):
             self._set_cursor(index)
