@@ -328,3 +328,13 @@ async def test_no_color_forces_the_mono_theme(
     async with app.run_test(size=SIZE) as pilot:
         await start(pilot)
         assert app.theme == "triage-mono"
+
+
+def test_every_binding_id_is_a_valid_config_action_id() -> None:
+    from triage.config import _KEY_ID
+    from triage.ui.app import key_action_ids
+
+    ids = key_action_ids()
+    assert {"reply", "escalate", "reassign", "mine", "region", "clear_filters"} <= ids
+    assert {"cursor_down", "acknowledge", "escalations", "help"} <= ids
+    assert all(_KEY_ID.fullmatch(i) for i in ids), sorted(ids)

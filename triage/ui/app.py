@@ -34,7 +34,7 @@ class TriageApp(App[None]):
     COMMANDS: ClassVar = App.COMMANDS | {TriageCommands}
     CSS_PATH: ClassVar[CSSPathType | None] = stylesheet_paths()
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+p", "command_palette", "Commands", id="command-palette",
+        Binding("ctrl+p", "command_palette", "Commands", id="command_palette",
                 tooltip="Every action, by name", show=False),
     ]  # fmt: skip
 
@@ -183,3 +183,30 @@ class TriageApp(App[None]):
     async def action_quit(self) -> None:
         await self.service.close()
         self.exit()
+
+
+def key_action_ids() -> set[str]:
+    """Every binding id a config's [keys] table may remap (for `check_key_actions`)."""
+    from importlib import import_module
+
+    ids = {b.id for b in TriageApp.BINDINGS if isinstance(b, Binding) and b.id}
+    for module, name in _BINDING_OWNERS:
+        try:
+            owner = getattr(import_module(module), name)
+        except (ImportError, AttributeError):
+            continue  # a screen not shipped yet
+        ids |= {b.id for b in owner.BINDINGS if isinstance(b, Binding) and b.id}
+    return ids
+
+
+_BINDING_OWNERS = (
+    ("triage.ui.screens.queue", "QueueScreen"),
+    ("triage.ui.screens.escalations", "EscalationsScreen"),
+    ("triage.ui.screens.help", "HelpScreen"),
+    ("triage.ui.widgets.queue_table", "QueueTable"),
+    ("triage.ui.widgets.filter_bar", "FilterBar"),
+    ("triage.ui.screens.thread", "ThreadScreen"),
+    ("triage.ui.screens.reply", "ReplyScreen"),
+    ("triage.ui.screens.escalate", "EscalateScreen"),
+    ("triage.ui.screens.reassign", "ReassignScreen"),
+)

@@ -58,7 +58,7 @@ class HelpScreen(ModalScreen[None]):
     }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q,question_mark", "close", "Close", id="help-close",
+        Binding("escape,q,question_mark", "close", "Close", id="help_close",
                 tooltip="Close the help"),
     ]  # fmt: skip
 

@@ -34,7 +34,7 @@ OUTBOX_STATES = ("queued", "sending", "unclear")
 
 def _b(key: str, action: str, text: str, tip: str, *, show: bool = True) -> Binding:
     # The binding id is the action id users remap in the config's [keys] table.
-    return Binding(key, action, text, id=action.replace("_", "-"), tooltip=tip, show=show)
+    return Binding(key, action, text, id=action, tooltip=tip, show=show)
 
 
 class TableScreen(Screen[None]):

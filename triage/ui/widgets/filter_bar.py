@@ -32,7 +32,7 @@ class FilterBar(Input):
             "escape",
             "clear_filter",
             "Clear filter",
-            id="filter-clear",
+            id="filter_clear",
             tooltip="Clear the text filter and go back to the queue",
         ),
     ]

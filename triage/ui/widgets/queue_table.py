@@ -175,7 +175,7 @@ def row_texts(
 
 
 def _move(keys: str, action: str, text: str, tip: str) -> Binding:
-    return Binding(keys, action, text, id=action.replace("_", "-"), show=False, tooltip=tip)
+    return Binding(keys, action, text, id=action, show=False, tooltip=tip)
 
 
 class QueueTable(ScrollView, can_focus=True):
