@@ -134,23 +134,21 @@ class Actions:
         return _draft({**item, **fields})
 
     def _outgoing(self, item: Doc, doc: Doc) -> OutgoingReply:
-        mail = [e for e in doc["emails"] if not e["note"]]
-        client = [e for e in mail if not e["staff"]] or mail
-        last = client[-1]
+        """The reply to the client's latest message; every header value made safe."""
         subject = header_safe(doc["subject"])
         if not subject.casefold().startswith("re:"):
             subject = "Re: " + subject
-        refs = [*last.get("refs", []), last["mid"]] if last["mid"] else list(last.get("refs", []))
+        refs = [header_safe(r) for r in doc.get("refs", ()) if r]
         return OutgoingReply(
             message_id=item["message_id"],
             from_name=header_safe(self.cfg.manager_name(self.user)),
             from_email=self._from_email(),
-            to=(header_safe(last["from"]),),
+            to=(header_safe(doc["reply_to"]),),
             cc=(),
             subject=subject,
             body=str(item["body"]),
-            in_reply_to=last["mid"],
-            references=tuple(header_safe(r) for r in refs if r),
+            in_reply_to=refs[-1] if refs else "",
+            references=tuple(refs),
         )
 
     def _from_email(self) -> str:
@@ -210,8 +208,7 @@ class Actions:
 
     async def _perform(self, item: Doc) -> bool:
         doc = self._doc(item["thread_id"])
-        ids = [e["id"] for e in doc["emails"] if not e["note"]]
-        refs = [e["mid"] for e in doc["emails"] if e["mid"] and not e["note"]]
+        ids, refs = list(doc["email_ids"]), list(doc.get("refs", ()))
         try:
             await self.provider.set_keywords(ids, item["keywords"])
             note = item["note"]
@@ -252,7 +249,7 @@ class Actions:
         """Drop a sent reply from the outbox once the provider shows it in the thread."""
         doc = self.cache.conversation(item["thread_id"])
         wanted = str(item.get("message_id", "")).strip("<>")
-        mids = {str(e.get("mid", "")).strip("<>") for e in (doc or {}).get("emails", ())}
+        mids = {str(m).strip("<>") for m in (doc or {}).get("staff_mids", ())}
         if doc is None or wanted in mids:
             self.cache.remove_outbox(item["id"])
             return True
@@ -261,7 +258,7 @@ class Actions:
     # -- helpers -------------------------------------------------------------------
 
     def _doc(self, thread_id: str) -> Doc:
-        doc = self.cache.conversation(thread_id)
+        doc = self.engine.doc(thread_id)
         if doc is None:
             raise ActionError(f"no conversation {thread_id!r} in the cache (run a sync first)")
         return doc

@@ -11,6 +11,7 @@ import gc
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 
@@ -20,10 +21,10 @@ from triage.cache import Cache
 from triage.clock import Clock
 from triage.config import Config, read_secret
 from triage.model import Conversation, Message
-from triage.providers.base import OfflineError, ProviderError
+from triage.providers.base import FullEmail, OfflineError, ProviderError
 from triage.providers.http import Credentials, JmapHttp
 from triage.providers.jmap import JmapProvider
-from triage.records import parse_iso, to_conversation
+from triage.records import iso, parse_iso, to_conversation
 from triage.service import Draft, ManagerChoice, SyncResult, SyncStatus, ThreadView
 from triage.sync import SyncEngine
 
@@ -107,23 +108,23 @@ class TriageService:
             await self.provider.wait_for_push(timeout)
 
     async def thread(self, thread_id: str) -> ThreadView:
-        doc = self.cache.conversation(thread_id)
+        """The messages of a conversation from the provider; the cached copy when offline."""
+        doc = self.engine.doc(thread_id)
         if doc is None:
             raise ProviderError(f"no conversation {thread_id!r}")
-        mail = [e for e in doc["emails"] if not e["note"]]
         offline = False
         try:
-            bodies = await self.provider.bodies([e["id"] for e in mail])
-            stored = [{"id": k, "text": v[0], "warnings": list(v[1])} for k, v in bodies.items()]
-            self.cache.store_bodies(thread_id, stored)
+            fetched = await self.provider.messages(list(doc.get("email_ids", ())))
+            stored = [_stored(m) for m in fetched]
+            with contextlib.suppress(OSError):  # a full disk must not hide the thread
+                self.cache.store_bodies(thread_id, stored)
         except (OfflineError, ProviderError):
             offline = True
-            cached = self.cache.bodies(thread_id) or []
-            bodies = {b["id"]: (b["text"], tuple(b.get("warnings", ()))) for b in cached}
-        conv = self.engine.conversations.get(thread_id)
-        if conv is None:
-            conv = to_conversation(doc)
-        messages = tuple(_message(thread_id, e, bodies.get(e["id"])) for e in mail)
+            stored = self.cache.bodies(thread_id) or []
+        conv = self.engine.conversations.get(thread_id) or to_conversation(doc)
+        messages = tuple(_message(thread_id, m) for m in stored)
+        if not messages:
+            messages = (_unavailable(conv),)
         return ThreadView(conv, messages, tuple(self._history(conv)), offline)
 
     def _history(self, conv: Conversation) -> list[str]:
@@ -213,20 +214,37 @@ def _credentials(cfg: Config, env: Mapping[str, str]) -> Credentials:
     return Credentials(p.auth, p.username, read_secret(p, env), secret_key=key)
 
 
-def _message(
-    thread_id: str, e: dict[str, object], body: tuple[str, tuple[str, ...]] | None
-) -> Message:
-    text, warnings = (
-        body if body is not None else ("", ("the text of this message is not available offline",))
-    )
+def _stored(m: FullEmail) -> dict[str, Any]:
+    e = m.summary
+    return {"id": e.id, "from": e.from_email, "name": e.from_name, "at": iso(e.received_at),
+            "subject": e.subject, "to": list(e.to), "cc": list(e.cc), "mid": e.message_id,
+            "text": m.text, "warnings": list(m.warnings)}  # fmt: skip
+
+
+def _message(thread_id: str, m: dict[str, Any]) -> Message:
     return Message(
-        id=str(e["id"]),
+        id=str(m["id"]),
         thread_id=thread_id,
-        sender=str(e["from"]),
-        sender_name=str(e.get("name", "")),
-        received_at=parse_iso(str(e["at"])),
-        subject=str(e.get("subject", "")),
-        message_id=str(e.get("mid", "")),
-        body=text,
-        warnings=warnings,
+        sender=str(m["from"]),
+        sender_name=str(m.get("name", "")),
+        received_at=parse_iso(str(m["at"])),
+        subject=str(m.get("subject", "")),
+        to=tuple(m.get("to", ())),
+        cc=tuple(m.get("cc", ())),
+        message_id=str(m.get("mid", "")),
+        body=str(m.get("text", "")),
+        warnings=tuple(m.get("warnings", ())),
+    )
+
+
+def _unavailable(conv: Conversation) -> Message:
+    """Offline and never opened before: say so instead of showing an empty thread."""
+    return Message(
+        id="",
+        thread_id=conv.thread_id,
+        sender=conv.client_email,
+        sender_name=conv.client_name,
+        received_at=conv.last_message_at,
+        subject=conv.subject,
+        warnings=("offline: the messages of this conversation are not in the cache yet",),
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import json
 import os
@@ -165,10 +166,20 @@ async def run_command(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             await service.reassign(args.thread_id, args.to, args.reason, args.account)
             print(f"reassigned {args.thread_id} to {args.to}")
         elif args.command == "reply":
-            return await _reply(service, args.thread_id, args.body_file)
+            code = await _reply(service, args.thread_id, args.body_file)
+            await _settle(service)
+            return code
+        if args.command in ("escalate", "reassign"):
+            await _settle(service)
         return 0
     finally:
         await close_service(service)
+
+
+async def _settle(service: TriageService) -> None:
+    """Sync once more so the cache holds the provider's view of what we just did."""
+    with contextlib.suppress(ProviderError):
+        await service.sync()
 
 
 async def _reply(service: TriageService, thread_id: str, body_file: Path) -> int:

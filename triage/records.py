@@ -84,6 +84,8 @@ def derive(
         clock = sla.clock_start(arrival, region)
         deadline = sla.deadline(arrival, region)
     escalation = _last(notes, "escalate")
+    last_client = client_msgs[-1]
+    owner_kw = _owner_keyword(mail)
     return {
         "thread_id": thread_id,
         "subject": first["subject"] or mail[0]["subject"],
@@ -92,7 +94,8 @@ def derive(
         "client_key": route.client_key,
         "region": route.region,
         "region_guessed": route.region_guessed,
-        "owner": _owner(mail, route.client_key, route.owner, account_owners),
+        "owner": owner_kw or account_owners.get(route.client_key, route.owner),
+        "owner_kw": owner_kw,
         "tier": route.tier.value,
         "waiting": waiting,
         "first_arrival": first["at"],
@@ -108,8 +111,20 @@ def derive(
         "ceo_contacted": any(e["to_ceo"] for e in client_msgs),
         "acknowledged": KW_ACK in mail[-1]["kw"],
         "notes": notes,
-        "emails": emails,
+        # Just what actions need, so the file every sync rewrites stays small:
+        # the full per-message summaries are fetched with the bodies when a thread opens.
+        "email_ids": [e["id"] for e in mail],
+        "note_ids": [e["id"] for e in emails if e["note"]],
+        "reply_to": last_client["from"],
+        "refs": _reply_refs(last_client),
+        "staff_mids": [e["mid"] for e in mail if e["staff"] and e["mid"]][-3:],
     }
+
+
+def _reply_refs(e: Doc) -> list[str]:
+    """References for a reply to `e`: the thread's root and the latest few (RFC 5322 3.6.4)."""
+    refs = [*e.get("refs", []), e["mid"]] if e["mid"] else list(e.get("refs", []))
+    return refs if len(refs) <= 5 else [refs[0], *refs[-4:]]
 
 
 def _unanswered(mail: list[Doc]) -> list[Doc]:
@@ -120,12 +135,21 @@ def _unanswered(mail: list[Doc]) -> list[Doc]:
     return out
 
 
-def _owner(mail: list[Doc], client_key: str, default: str, accounts: Mapping[str, str]) -> str:
+def _owner_keyword(mail: list[Doc]) -> str:
+    """The owner set in the provider (the latest message carrying one wins), or ""."""
     for e in reversed(mail):
         for k in e["kw"]:
             if k.startswith(KW_OWNER_PREFIX):
                 return str(k[len(KW_OWNER_PREFIX) :])
-    return accounts.get(client_key, default)
+    return ""
+
+
+def reowned(doc: Doc, cfg: Config, account_owners: Mapping[str, str]) -> str:
+    """The owner of a cached conversation after the account-level owners changed."""
+    if doc.get("owner_kw"):
+        return str(doc["owner_kw"])
+    route = routing.route(doc["client_email"], "", cfg)
+    return account_owners.get(doc["client_key"], route.owner)
 
 
 def _last(notes: list[Doc], action: str) -> Doc | None:

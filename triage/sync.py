@@ -23,7 +23,15 @@ from triage.providers.base import (
     ProviderError,
     ThreadEmails,
 )
-from triage.records import Doc, derive, fold_account_notes, iso, parse_notes, thread_record
+from triage.records import (
+    Doc,
+    derive,
+    fold_account_notes,
+    iso,
+    parse_notes,
+    reowned,
+    thread_record,
+)
 from triage.records import to_conversation as doc_to_conversation
 from triage.service import SyncResult
 
@@ -38,6 +46,7 @@ class SyncEngine:
         self.clock = clock
         self.conversations: dict[str, Conversation] = {}
         self.email_threads: dict[str, str] = {}
+        self.overlay: dict[str, dict[str, Any]] = {}
         self.connected = False
         self.online = True
         self.syncing = False
@@ -54,19 +63,45 @@ class SyncEngine:
             self._remember(doc)
 
     def _remember(self, doc: Doc) -> None:
-        self.conversations[doc["thread_id"]] = doc_to_conversation(doc)
-        for e in doc.get("emails", ()):
-            self.email_threads[e["id"]] = doc["thread_id"]
+        tid = doc["thread_id"]
+        overlay = self.overlay.get(tid)
+        if overlay is not None:
+            if self.pending(tid):
+                doc = {**doc, **overlay}
+            else:
+                del self.overlay[tid]  # the provider has it now: its truth wins
+        self.conversations[tid] = doc_to_conversation(doc)
+        for e in (*doc.get("email_ids", ()), *doc.get("note_ids", ())):
+            self.email_threads[e] = tid
 
     def _forget(self, thread_id: str) -> None:
         self.conversations.pop(thread_id, None)
 
+    def pending(self, thread_id: str) -> bool:
+        """Is an action or a sent reply for this thread still waiting for the provider?"""
+        return any(
+            i.get("thread_id") == thread_id and i.get("status") != "draft"
+            for i in self.cache.outbox()
+        )
+
     def patch(self, thread_id: str, fields: dict[str, Any]) -> None:
-        """An optimistic local change after an action; the next sync confirms it."""
-        self.cache.patch_conversation(thread_id, fields)
+        """An optimistic change after an action, shown until the provider confirms it.
+
+        Only memory changes: the action itself is already durable in the outbox, and
+        rewriting the whole conversations file for one flag would cost a full write.
+        """
         doc = self.cache.conversation(thread_id)
-        if doc is not None:
-            self._remember(doc)
+        if doc is None:
+            return
+        self.overlay.setdefault(thread_id, {}).update(fields)
+        self._remember(doc)
+
+    def doc(self, thread_id: str) -> Doc | None:
+        """The cached document with any optimistic change applied."""
+        doc = self.cache.conversation(thread_id)
+        if doc is not None and thread_id in self.overlay:
+            doc = {**doc, **self.overlay[thread_id]}
+        return doc
 
     async def run_once(self) -> SyncResult:
         """One sync round; errors set the status and are raised for the caller to show."""
@@ -160,7 +195,7 @@ class SyncEngine:
         return docs
 
     def _rederive_accounts(self, owners: dict[str, Any], fresh: dict[str, Doc]) -> dict[str, Doc]:
-        """An account changed hands: re-derive that client's other conversations from the cache."""
+        """An account changed hands: re-own that client's other conversations from the cache."""
         owner_of = {k: v[0] for k, v in owners.items()}
         out = {}
         for tid, conv in self.conversations.items():
@@ -169,7 +204,7 @@ class SyncEngine:
             doc = self.cache.conversation(tid)
             if doc is None:
                 continue
-            new = derive(tid, doc["emails"], doc.get("notes", []), self.cfg, owner_of)
-            if new is not None and new["owner"] != doc["owner"]:
-                out[tid] = new
+            owner = reowned(doc, self.cfg, owner_of)
+            if owner != doc["owner"]:
+                out[tid] = {**doc, "owner": owner}
         return out

@@ -63,6 +63,15 @@ class EmailSummary:
 
 
 @dataclass(frozen=True)
+class FullEmail:
+    """An email with its text, for the thread view."""
+
+    summary: EmailSummary
+    text: str
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ThreadEmails:
     """All emails of one thread (notes included), oldest first."""
 
@@ -113,6 +122,7 @@ class Provider(Protocol):
     async def full_sync(self) -> Snapshot: ...
     async def changes(self, since_state: str, email_threads: Mapping[str, str]) -> Delta: ...
     async def bodies(self, email_ids: list[str]) -> dict[str, tuple[str, tuple[str, ...]]]: ...
+    async def messages(self, email_ids: list[str]) -> list[FullEmail]: ...
     async def set_keywords(self, email_ids: list[str], patch: dict[str, bool | None]) -> None: ...
     async def add_note(
         self, subject: str, refs: list[str], note_json: str, account: bool

@@ -19,6 +19,7 @@ from triage.providers.base import (
     CannotCalculateChanges,
     Delta,
     EmailSummary,
+    FullEmail,
     OutgoingReply,
     ProviderError,
     Snapshot,
@@ -145,6 +146,19 @@ class JmapProvider:
         }
         emails = await self._get_emails(email_ids, None, extra=args)
         return {str(e["id"]): body_of(e) for e in emails}
+
+    async def messages(self, email_ids: list[str]) -> list[FullEmail]:
+        """Headers and text of each email, for the thread view (oldest first)."""
+        await self._ready()
+        args = {
+            "properties": [*SUMMARY_PROPS, "textBody", "htmlBody", "bodyValues"],
+            "fetchTextBodyValues": True,
+            "fetchHTMLBodyValues": True,
+            "maxBodyValueBytes": MAX_BODY_BYTES,
+        }
+        emails = await self._get_emails(email_ids, None, extra=args)
+        out = [FullEmail(summary_of(e), *body_of(e)) for e in emails]
+        return sorted(out, key=lambda m: m.summary.received_at)
 
     async def _email_state(self) -> str:
         call = ["Email/get", {"accountId": self.account_id, "ids": [], "properties": ["id"]}, "s"]
