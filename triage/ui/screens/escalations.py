@@ -7,6 +7,7 @@ CEO directly. `y` records the CEO's acknowledgement in the provider.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import ClassVar
 
 from textual.binding import BindingType
@@ -34,7 +35,9 @@ class EscalationsScreen(TableScreen):
         super().__init__(service, "escalations")
 
     def rows_for(self, conversations: list[Conversation]) -> list[Conversation]:
-        return queue.escalations(conversations)
+        # By hand, by writing to the CEO, or by breaching past the grace: each with its reason.
+        grace = timedelta(minutes=self.service.config.agency.escalate_after_minutes)
+        return queue.escalations(conversations, self.service.now(), grace)
 
     def empty_text(self) -> str:
         return "No open escalation."

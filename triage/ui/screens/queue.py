@@ -50,6 +50,7 @@ class TableScreen(Screen[None]):
         self._waiting: list[Conversation] = []
         self._deadlines: list[datetime] = []
         self._escalated = 0
+        self._auto_deadlines: list[datetime] = []
 
     @property
     def table(self) -> QueueTable:
@@ -78,7 +79,15 @@ class TableScreen(Screen[None]):
         self._waiting = queue.waiting(convs)
         # Sorted by deadline already: the tick counts breaches by bisection.
         self._deadlines = [c.deadline for c in self._waiting if c.deadline is not None]
-        self._escalated = sum(c.escalated and not c.acknowledged for c in self._waiting)
+        # Escalated by hand or by writing to the CEO: fixed until the next reload.
+        # Escalated by breaching: counted on each tick from the sorted deadlines.
+        flagged = [c for c in self._waiting if c.escalated or c.ceo_contacted]
+        self._escalated = sum(not c.acknowledged for c in flagged)
+        self._auto_deadlines = [
+            c.deadline
+            for c in self._waiting
+            if c.deadline is not None and not (c.escalated or c.ceo_contacted or c.acknowledged)
+        ]
         queued = {d.thread_id for d in self.service.drafts() if d.status in OUTBOX_STATES}
         table = self.table
         table.empty_text = self.empty_text()
@@ -97,7 +106,9 @@ class TableScreen(Screen[None]):
         at_risk = timedelta(minutes=self.service.config.agency.at_risk_minutes)
         breached = bisect_right(self._deadlines, now)
         risky = bisect_left(self._deadlines, now + at_risk) - breached
-        return Counts(len(self._waiting), breached, risky, self._escalated)
+        grace = timedelta(minutes=self.service.config.agency.escalate_after_minutes)
+        auto = bisect_right(self._auto_deadlines, now - grace)
+        return Counts(len(self._waiting), breached, risky, self._escalated + auto)
 
     def _show_status(self, now: datetime) -> None:
         bar = self.query_one(StatusBar)
