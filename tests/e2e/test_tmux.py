@@ -70,7 +70,7 @@ def wait_gone(screen: Callable[..., str], text: str, timeout: float = 30.0) -> s
 
 def test_a_person_finds_reads_escalates_and_leaves(tmux_session: Callable[..., str]) -> None:
     screen = tmux_session
-    queue = wait_for(screen, "waiting")
+    queue = wait_for(screen, "● live")  # the first sync is done
     assert "LEFT" in queue and "CLIENT" in queue
     assert "live" in queue and "alice" in queue
     assert "␛]52;" in queue  # the hostile demo subject shows its escape as a placeholder
@@ -90,6 +90,7 @@ def test_a_person_finds_reads_escalates_and_leaves(tmux_session: Callable[..., s
     screen("e")
     wait_for(screen, "Escalate to the CEO")
     screen("3")
+    wait_for(screen, "Reason: client unhappy")
     screen("Enter")
     wait_for(screen, "Escalated: client unhappy")
 
