@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Awaitable
 from typing import Any
 
 from triage.cache import Cache
@@ -88,16 +89,7 @@ class Actions:
         return await self._resume(item, doc)
 
     async def _send_new(self, item: Doc, doc: Doc) -> Draft:
-        try:
-            await self.provider.send(self._outgoing(item, doc))
-        except OfflineError as e:
-            return self._set(item, "queued", str(e))  # never left: safe to send later
-        except UnclearOutcome as e:
-            return self._set(item, "unclear", str(e))
-        except ProviderError as e:
-            self._set(item, "failed", str(e))
-            raise
-        return self._sent(item)
+        return await self._attempt(item, self.provider.send(self._outgoing(item, doc)))
 
     async def _resume(self, item: Doc, doc: Doc) -> Draft:
         """A retry: the Message-ID is looked up first, so the reply is never sent twice."""
@@ -106,15 +98,20 @@ class Actions:
         found = await self.provider.find_sent(item["message_id"])
         if found is not None and found[0] == "sent":
             return self._sent(item)
+        if found is not None:  # created before the connection dropped, never submitted
+            return await self._attempt(
+                item, self.provider.submit_existing(found[1], self._from_email())
+            )
+        return await self._attempt(item, self.provider.send(self._outgoing(item, doc)))
+
+    async def _attempt(self, item: Doc, sending: Awaitable[None]) -> Draft:
+        """Await one send and record what is known about it afterwards."""
         try:
-            if found is not None:
-                await self.provider.submit_existing(found[1], self._from_email())
-            else:
-                await self.provider.send(self._outgoing(item, doc))
+            await sending
         except OfflineError as e:
-            return self._set(item, "queued", str(e))
+            return self._set(item, "queued", str(e))  # never left: safe to send later
         except UnclearOutcome as e:
-            return self._set(item, "unclear", str(e))
+            return self._set(item, "unclear", str(e))  # look the Message-ID up first
         except ProviderError as e:
             self._set(item, "failed", str(e))
             raise
