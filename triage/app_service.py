@@ -15,12 +15,12 @@ from typing import Any
 
 import httpx
 
-from triage import queue
 from triage.actions import Actions
 from triage.cache import Cache
 from triage.clock import Clock
 from triage.config import Config, read_secret
 from triage.model import Conversation, Message
+from triage.ordering import QueueView
 from triage.providers.base import FullEmail, OfflineError, ProviderError
 from triage.providers.http import Credentials, JmapHttp
 from triage.providers.jmap import JmapProvider
@@ -70,11 +70,14 @@ class TriageService:
         return list(self.engine.conversations.values())
 
     def queue(self, now: datetime | None = None) -> list[Conversation]:
-        return queue.waiting(self.engine.conversations.values())
+        return self.engine.ordered.view().conversations()
+
+    def queue_view(self) -> QueueView:
+        return self.engine.ordered.view()
 
     def escalations(self, now: datetime | None = None) -> list[Conversation]:
         grace = timedelta(minutes=self.config.agency.escalate_after_minutes)
-        return queue.escalations(self.engine.conversations.values(), now or self.now(), grace)
+        return self.engine.ordered.view().escalations(now or self.now(), grace)
 
     def status(self) -> SyncStatus:
         pending = [i for i in self.cache.outbox() if i.get("status") != "sent"]
@@ -171,7 +174,7 @@ class TriageService:
         region = self.config.regions.get(region_id)
         label = region.label if region else region_id
         now = self.now()
-        open_convs = queue.waiting(self.engine.conversations.values())
+        open_convs = self.engine.ordered.view()
         out = []
         for m in self.config.managers.values():
             mine = [c for c in open_convs if c.owner == m.id]

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from triage.config import Config
 from triage.model import Conversation, Manager, Message
+from triage.ordering import QueueView
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ class Service(Protocol):
 
     def now(self) -> datetime: ...
     def conversations(self) -> list[Conversation]: ...
+    def queue_view(self) -> QueueView: ...  # the waiting ones, in queue order
     def status(self) -> SyncStatus: ...
     def reports(self) -> list[str]: ...  # things to tell the user once (corrupt cache moved...)
     async def start(self) -> None: ...

@@ -15,6 +15,7 @@ from triage.cache import Cache
 from triage.clock import Clock
 from triage.config import Config
 from triage.model import Conversation
+from triage.ordering import SortedQueue
 from triage.providers.base import (
     AuthError,
     CannotCalculateChanges,
@@ -45,6 +46,8 @@ class SyncEngine:
         self.provider = provider
         self.clock = clock
         self.conversations: dict[str, Conversation] = {}
+        # The waiting ones in queue order, kept in step with `conversations`.
+        self.ordered = SortedQueue()
         self.email_threads: dict[str, str] = {}
         self.overlay: dict[str, dict[str, Any]] = {}
         self.connected = False
@@ -58,6 +61,7 @@ class SyncEngine:
     def load(self) -> None:
         """Build the in-memory queue from the cache (works offline)."""
         self.conversations.clear()
+        self.ordered.clear()
         self.email_threads.clear()
         for doc in self.cache.conversations():
             self._remember(doc)
@@ -70,12 +74,14 @@ class SyncEngine:
                 doc = {**doc, **overlay}
             else:
                 del self.overlay[tid]  # the provider has it now: its truth wins
-        self.conversations[tid] = doc_to_conversation(doc)
+        conv = self.conversations[tid] = doc_to_conversation(doc)
+        self.ordered.put(conv)
         for e in (*doc.get("email_ids", ()), *doc.get("note_ids", ())):
             self.email_threads[e] = tid
 
     def _forget(self, thread_id: str) -> None:
         self.conversations.pop(thread_id, None)
+        self.ordered.discard(thread_id)
 
     def pending(self, thread_id: str) -> bool:
         """Is an action or a sent reply for this thread still waiting for the provider?"""
@@ -150,6 +156,7 @@ class SyncEngine:
         self.cache.needs_full_sync = False
         before = set(self.conversations)
         self.conversations.clear()
+        self.ordered.clear()
         self.email_threads.clear()
         for doc in docs.values():
             self._remember(doc)

@@ -21,6 +21,7 @@ from pathlib import Path
 from triage.clock import FrozenClock
 from triage.config import AgencyConfig, Config, ProviderConfig, RoutingConfig
 from triage.model import CEO_ID, Client, Conversation, Manager, Message, Note, Region, Tier
+from triage.ordering import QueueView
 from triage.service import Draft, ManagerChoice, SyncResult, SyncStatus, ThreadView
 
 # Tuesday 11 March 2025, 11:00 in New York, 08:00 in Los Angeles: everyone is open.
@@ -193,6 +194,9 @@ class FakeService:
 
     def conversations(self) -> list[Conversation]:
         return list(self._convs.values())
+
+    def queue_view(self) -> QueueView:
+        return QueueView.of(self._convs.values())
 
     def status(self) -> SyncStatus:
         queued = sum(d.status in ("queued", "sending") for d in self._drafts.values())
