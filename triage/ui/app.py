@@ -97,6 +97,10 @@ class TriageApp(App[None]):
 
     def tick(self) -> None:
         """Every second: the visible screen updates countdowns (no sync, no re-sort)."""
+        if not self.is_running:
+            # Shutting down: the timer still fires while the screens' children are
+            # removed, and a screen's query_one would raise NoMatches on exit.
+            return
         tick = getattr(self.screen, "tick", None)
         if tick is not None:
             tick(self.service.now())
