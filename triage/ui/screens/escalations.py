@@ -7,13 +7,14 @@ CEO directly. `y` records the CEO's acknowledgement in the provider.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import ClassVar
 
 from textual.binding import BindingType
 
-from triage import queue
 from triage.model import Conversation
+from triage.ordering import QueueView
 from triage.service import Service
 from triage.ui.screens.queue import TableScreen, _b
 from triage.ui.text import safe_plain
@@ -34,10 +35,10 @@ class EscalationsScreen(TableScreen):
     def __init__(self, service: Service) -> None:
         super().__init__(service, "escalations")
 
-    def rows_for(self, conversations: list[Conversation]) -> list[Conversation]:
+    def rows_for(self, waiting: QueueView, now: datetime) -> Sequence[Conversation]:
         # By hand, by writing to the CEO, or by breaching past the grace: each with its reason.
         grace = timedelta(minutes=self.service.config.agency.escalate_after_minutes)
-        return queue.escalations(conversations, self.service.now(), grace)
+        return waiting.escalations(now, grace)
 
     def empty_text(self) -> str:
         return "No open escalation."

@@ -2,22 +2,23 @@
 
 Textual's DataTable measures every cell, so painting or re-sorting 10k-50k rows
 takes seconds (issue 6). Here `render_line` builds one visible row at a time
-from the already sorted list, and each row's Strip is cached under the text of
-its cells: a one-second tick recomputes the visible rows' texts and repaints
-only the lines whose text changed (usually only countdowns, once a minute).
+from the already sorted rows (a `QueueView` or a filtered list), nothing walks
+the rows off screen. Each row's cells that do not move with the clock are
+sanitized and fitted once per conversation; a one-second tick computes only the
+visible rows' clock cells (kept for the repaint that follows) and repaints the
+lines whose cells changed (usually none: countdowns show minutes).
 
-Row 0 is a fixed header; rows below scroll. Every piece of email text goes
-through `triage.ui.text.safe_cell` (sanitized, fitted to the column width).
+Row 0 is a fixed header; rows below scroll. Column layout and cell texts live
+in `columns.py`; every piece of email text goes through `triage.ui.text`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import ClassVar
 
-import humanize
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -27,151 +28,54 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from triage import sla
 from triage.config import Config
 from triage.model import Conversation, SlaState
-from triage.queue import state_of
+from triage.ordering import QueueView
 from triage.ui.text import safe_cell
-
-# Glyph + word, so the state reads without colour.
-STATE_TEXT = {SlaState.BREACHED: "✖ LATE", SlaState.AT_RISK: "▲ RISK", SlaState.OK: "  ok"}
-STATE_CLASS = {
-    SlaState.BREACHED: "queue-table--breached",
-    SlaState.AT_RISK: "queue-table--at-risk",
-    SlaState.OK: "queue-table--ok",
-}
-NEVER_DROP = 9
-
-
-@dataclass(frozen=True)
-class Column:
-    """One column: `width` is preferred, `min_width` the least it shrinks to.
-
-    The lowest `priority` is dropped first when the terminal is narrow; NEVER_DROP
-    columns (state, countdown, client) always stay. A `flex` column takes the
-    space that is left."""
-
-    key: str
-    title: str
-    width: int
-    min_width: int
-    priority: int
-    flex: bool = False
-    right: bool = False  # right-aligned (countdowns line up on the colon)
-
-
-QUEUE_COLUMNS = (
-    Column("state", "", 6, 6, NEVER_DROP),
-    Column("left", "LEFT", 7, 6, NEVER_DROP, right=True),
-    Column("client", "CLIENT", 18, 10, NEVER_DROP),
-    Column("region", "REGION", 15, 14, 5),
-    Column("subject", "SUBJECT", 20, 10, 6, flex=True),
-    Column("flags", "", 0, 0, 4),
-    Column("owner", "OWNER", 8, 6, 2),
-    Column("waiting", "WAITING", 10, 8, 1),
-)
-ESCALATION_COLUMNS = (
-    Column("state", "", 6, 6, NEVER_DROP),
-    Column("left", "LEFT", 7, 6, NEVER_DROP, right=True),
-    Column("client", "CLIENT", 16, 10, NEVER_DROP),
-    Column("region", "REGION", 15, 14, 6),
-    Column("reason", "REASON", 18, 12, 5, flex=True),
-    Column("by", "BY", 8, 6, 3),
-    Column("owner", "OWNER", 8, 6, 4),
-    Column("flags", "", 0, 0, 7),
-    Column("subject", "SUBJECT", 20, 10, 1, flex=True),
+from triage.ui.widgets.columns import (
+    ESCALATION_COLUMNS,
+    QUEUE_COLUMNS,
+    STATE_CLASS,
+    STATE_TEXT,
+    Column,
+    RowClock,
+    fit,
+    flags_width,
+    layout,
+    markers_width,
+    static_cells,
+    with_flags,
 )
 
-
-def layout(columns: Sequence[Column], width: int) -> list[tuple[Column, int]]:
-    """Which columns fit in `width` cells and how wide each is (1-cell gaps)."""
-    active = list(columns)
-
-    def need(cols: list[Column], comfortable: bool = False) -> int:
-        # Comfortable: the must-keep and flex columns at their preferred width.
-        keep = (lambda c: c.flex or c.priority == NEVER_DROP) if comfortable else None
-        size = sum(c.width if keep and keep(c) else c.min_width for c in cols)
-        return size + len(cols) - 1
-
-    while need(active, True) > width and any(c.priority < NEVER_DROP for c in active):
-        active.remove(min((c for c in active if c.priority < NEVER_DROP), key=_prio))
-    widths = {c.key: c.min_width for c in active}
-    spare = max(0, width - need(active))
-    # Most important first, each column grows to its preferred width; what is
-    # left goes to the least important flex column (the subject, the long one).
-    for c in sorted(active, key=_prio, reverse=True):
-        grow = min(spare, c.width - c.min_width)
-        widths[c.key] += grow
-        spare -= grow
-    flex = [c for c in active if c.flex]
-    if flex:
-        widths[min(flex, key=_prio).key] += spare
-    return [(c, widths[c.key]) for c in active]
+Clock = tuple[SlaState, str, str, str]  # state, countdown, region + local time, waited
+ROW_CACHE_LIMIT = 2000  # rows kept rendered; scrolling through 30k must not keep 30k strips
 
 
-def _prio(c: Column) -> int:
-    return c.priority
+class _Row:
+    """One conversation's rendering: its fixed cells, and the strip last built."""
+
+    __slots__ = ("clock", "conv", "gen", "queued", "selected", "static", "strip")
+
+    def __init__(self, conv: Conversation, queued: bool, gen: int, static: dict[str, str]) -> None:
+        self.conv, self.queued, self.gen, self.static = conv, queued, gen, static
+        self.clock: Clock | None = None
+        self.selected = False
+        self.strip: Strip | None = None
 
 
-def flags_width(rows: Sequence[Conversation], queued: frozenset[str], mode: str) -> int:
-    """How wide the markers column must be for these rows (0: no markers, no column)."""
-    esc = mode == "queue" and any(c.escalated and not c.acknowledged for c in rows)
-    ceo = any(c.ceo_contacted for c in rows)
-    has_queued = any(c.thread_id in queued for c in rows) if queued else False
-    return len(" ".join(w for w, on in (("ESC", esc), ("CEO", ceo), ("queued", has_queued)) if on))
+def _markers(rows: Sequence[Conversation], queued: frozenset[str], mode: str) -> int:
+    """The markers column's width; a QueueView answers from its few flagged rows."""
+    if not isinstance(rows, QueueView):
+        return flags_width(rows, queued, mode)
+    esc = mode == "queue" and any(c.escalated and not c.acknowledged for c in rows.flagged)
+    ceo = any(c.ceo_contacted for c in rows.flagged)
+    return markers_width(esc, ceo, any(rows.has(t) for t in queued))
 
 
-def with_flags(columns: Sequence[Column], width: int) -> list[Column]:
-    """The column set with the markers column sized to `width` (or left out)."""
-    out = []
-    for c in columns:
-        if c.key == "flags":
-            if not width:
-                continue
-            c = Column(c.key, c.title, width, width, c.priority)
-        out.append(c)
-    return out
-
-
-def flags_of(c: Conversation, queued: bool, mode: str) -> str:
-    """The markers column: ESC (escalated), CEO (client wrote to the CEO), queued reply."""
-    parts = []
-    if c.escalated and not c.acknowledged and mode == "queue":
-        parts.append("ESC")
-    if c.ceo_contacted:
-        parts.append("CEO")
-    if queued:
-        parts.append("queued")
-    return " ".join(parts)
-
-
-def _first_name(config: Config, manager_id: str) -> str:
-    return config.manager_name(manager_id).split(" ")[0] if manager_id else "-"
-
-
-def row_texts(
-    c: Conversation, now: datetime, config: Config, queued: bool, mode: str
-) -> tuple[SlaState, dict[str, str]]:
-    """Every cell's text of one row (not yet sanitized or fitted) and its state."""
-    state = state_of(c, now, timedelta(minutes=config.agency.at_risk_minutes))
-    left = c.seconds_left(now)
-    region = config.regions.get(c.region)
-    local = sla.local_time(now, region).strftime("%H:%M") if region else "--:--"
-    label = (region.label if region else c.region)[:8]
-    waited = now - c.last_message_at
-    texts = {
-        "state": STATE_TEXT[state],
-        "left": sla.format_left(left) if left is not None else "",
-        "client": c.client_name or c.client_email,
-        "region": f"{label:<8} {local}{'?' if c.region_guessed else ''}",
-        "subject": c.subject,
-        "flags": flags_of(c, queued, mode),
-        "owner": _first_name(config, c.owner),
-        "waiting": humanize.naturaldelta(waited) if waited >= timedelta(0) else "now",
-        "reason": c.escalation_reason,
-        "by": _first_name(config, c.escalated_by),
-    }
-    return state, texts
+def _position(rows: Sequence[Conversation], thread_id: str) -> int | None:
+    if isinstance(rows, QueueView):
+        return rows.index_of(thread_id)
+    return next((i for i, c in enumerate(rows) if c.thread_id == thread_id), None)
 
 
 def _move(keys: str, action: str, text: str, tip: str) -> Binding:
@@ -228,22 +132,26 @@ class QueueTable(ScrollView, can_focus=True):
         self.mode = mode
         self.columns = ESCALATION_COLUMNS if mode == "escalations" else QUEUE_COLUMNS
         self.empty_text = "No conversation is waiting."
-        self._rows: list[Conversation] = []
-        self._index: dict[str, int] = {}
+        self._rows: Sequence[Conversation] = []
         self._queued: frozenset[str] = frozenset()
-        self._now = datetime.min
         self._cursor = 0
         self._layout: list[tuple[Column, int]] = []
-        self._layout_width = -1
         self._layout_key: tuple[int, int] = (-1, -1)
         self._flags_width = 0
-        self._cache: dict[str, tuple[tuple[object, ...], Conversation, Strip]] = {}
+        self._gen = 0  # bumped when the layout or the theme changes: cached rows are stale
+        self._cache: dict[str, _Row] = {}
+        self._styles: dict[tuple[SlaState, bool], dict[str, Style]] = {}
+        self._base: Style | None = None
+        self._header: Strip | None = None
+        self._frame_width: int | None = None
+        self._row_clock = RowClock(config, datetime.min)
+        self._clock_cells: dict[str, Clock] = {}  # this instant's clock cells, by thread
         self.renders = 0  # rows actually rebuilt, for tests and benchmarks
 
     # ---- data in ----
 
     @property
-    def rows(self) -> list[Conversation]:
+    def rows(self) -> Sequence[Conversation]:
         return self._rows
 
     @property
@@ -256,17 +164,20 @@ class QueueTable(ScrollView, can_focus=True):
         return self._rows[self._cursor].thread_id if self._rows else None
 
     def set_rows(
-        self, conversations: list[Conversation], now: datetime, queued: Iterable[str] = ()
+        self, conversations: Sequence[Conversation], now: datetime, queued: Iterable[str] = ()
     ) -> None:
-        """Show `conversations` in the given order; the cursor stays on its thread."""
+        """Show `conversations` in the given order; the cursor stays on its thread.
+
+        A `QueueView` costs O(log n) here (cursor by bisection, markers from its
+        flagged rows); a plain list is walked once for the markers."""
         before = self.highlighted
         self._rows = conversations
-        self._index = {c.thread_id: i for i, c in enumerate(conversations)}
         self._queued = frozenset(queued)
-        self._flags_width = flags_width(conversations, self._queued, self.mode)
-        self._now = now
-        if before is not None and before in self._index:
-            self._cursor = self._index[before]
+        self._flags_width = _markers(conversations, self._queued, self.mode)
+        self._set_now(now)
+        found = _position(conversations, before) if before is not None else None
+        if found is not None:
+            self._cursor = found
         else:
             self._cursor = max(0, min(self._cursor, len(conversations) - 1))
         self.virtual_size = Size(self.size.width, len(conversations) + 1)
@@ -277,25 +188,40 @@ class QueueTable(ScrollView, can_focus=True):
 
     def tick(self, now: datetime) -> int:
         """New time: repaint only the visible lines whose text changed. Returns how many."""
-        self._now = now
+        if now == self._row_clock.now:
+            return 0
+        self._set_now(now)
         changed = 0
         top = round(self.scroll_offset.y)
+        rows, cache, width = self._rows, self._cache, self.size.width
         for y in range(1, self.size.height):
             index = top + y - 1
-            if index >= len(self._rows):
+            if index >= len(rows):
                 break
-            conv = self._rows[index]
-            cached = self._cache.get(conv.thread_id)
-            if cached is None or cached[0] != self._key(conv, index):
-                self.refresh(Region(0, y, self.size.width, 1))
+            conv = rows[index]
+            row = cache.get(conv.thread_id)
+            # The clock cells computed here are kept for the repaint that follows.
+            if row is None or row.conv is not conv or row.clock != self._clock_of(conv):
+                self.refresh(Region(0, y, width, 1))
                 changed += 1
         return changed
 
+    def _set_now(self, now: datetime) -> None:
+        self._row_clock = RowClock(self.config, now)
+        self._clock_cells = {}
+
+    def _clock_of(self, conv: Conversation) -> Clock:
+        cells = self._clock_cells.get(conv.thread_id)
+        if cells is None:
+            cells = self._clock_cells[conv.thread_id] = self._row_clock.cells(conv)
+        return cells
+
     def move_to(self, thread_id: str) -> bool:
         """Put the cursor on `thread_id` if it is listed."""
-        if thread_id not in self._index:
+        index = _position(self._rows, thread_id)
+        if index is None:
             return False
-        self._set_cursor(self._index[thread_id])
+        self._set_cursor(index)
         return True
 
     # ---- cursor ----
@@ -357,78 +283,126 @@ class QueueTable(ScrollView, can_focus=True):
     # ---- rendering ----
 
     def notify_style_update(self) -> None:
-        # Theme switch: cached strips hold resolved colours.
+        # Theme switch: cached strips and styles hold resolved colours.
         super().notify_style_update()
+        self._forget_rendering()
+
+    def _forget_rendering(self) -> None:
         self._cache.clear()
+        self._styles.clear()
+        self._base = self._header = None
+        self._gen += 1
 
     def _on_resize(self, event: events.Resize) -> None:
         self.virtual_size = Size(event.size.width, len(self._rows) + 1)
         self._scroll_cursor_into_view()
 
-    def _columns(self) -> list[tuple[Column, int]]:
-        width = self.scrollable_content_region.width
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # One frame asks for every line: measure the width once, not per line.
+        self._frame_width = self.scrollable_content_region.width
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._frame_width = None
+
+    def _width(self) -> int:
+        if self._frame_width is not None:
+            return self._frame_width
+        return self.scrollable_content_region.width
+
+    def _columns(self, width: int) -> list[tuple[Column, int]]:
         if (width, self._flags_width) != self._layout_key:
             self._layout = layout(with_flags(self.columns, self._flags_width), width)
             self._layout_key = (width, self._flags_width)
-            self._layout_width = width
-            self._cache.clear()
+            self._forget_rendering()
         return self._layout
 
-    def _key(self, conv: Conversation, index: int) -> tuple[object, ...]:
-        state, texts = row_texts(
-            conv, self._now, self.config, conv.thread_id in self._queued, self.mode
-        )
-        cells = tuple(texts[c.key] for c, _ in self._columns())
-        return (state, cells, index == self._cursor, self._layout_width)
+    def _base_style(self) -> Style:
+        if self._base is None:
+            self._base = self.rich_style
+        return self._base
+
+    def _component(self, name: str) -> Style:
+        return self._base_style() + self.get_component_rich_style(name, partial=True)
 
     def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
-        base = self.rich_style
+        width = self._width()
+        cols = self._columns(width)
         if y == 0:
-            return self._header(width, base)
+            if self._header is None:
+                self._header = self._render_header(width, cols)
+            return self._header
         index = round(self.scroll_offset.y) + y - 1
         if not self._rows and y == 1:
-            style = base + self.get_component_rich_style("queue-table--empty", partial=True)
-            return Strip([Segment(safe_cell(self.empty_text, width), style)], width)
+            text = safe_cell(self.empty_text, width)
+            return Strip([Segment(text, self._component("queue-table--empty"))], width)
         if index >= len(self._rows):
-            return Strip.blank(width, base)
-        return self._row(index, base)
+            return Strip.blank(width, self._base_style())
+        return self._row(index, cols, width)
 
-    def _header(self, width: int, base: Style) -> Strip:
-        style = base + self.get_component_rich_style("queue-table--header", partial=True)
-        title = " ".join(
-            safe_cell(c.title.rjust(w) if c.right else c.title, w) for c, w in self._columns()
-        )
+    def _render_header(self, width: int, cols: list[tuple[Column, int]]) -> Strip:
+        title = " ".join(safe_cell(c.title.rjust(w) if c.right else c.title, w) for c, w in cols)
+        style = self._component("queue-table--header")
         return Strip([Segment(safe_cell(title, width), style)], width)
 
-    def _row(self, index: int, base: Style) -> Strip:
+    def _row(self, index: int, cols: list[tuple[Column, int]], width: int) -> Strip:
         conv = self._rows[index]
-        key = self._key(conv, index)
-        cached = self._cache.get(conv.thread_id)
-        if cached is not None and cached[0] == key and cached[1] is conv:
-            return cached[2]
-        strip = self._build_row(conv, key, base)
-        self._cache[conv.thread_id] = (key, conv, strip)
-        self.renders += 1
-        return strip
+        tid = conv.thread_id
+        queued = tid in self._queued
+        row = self._cache.get(tid)
+        if row is None or row.conv is not conv or row.gen != self._gen or row.queued != queued:
+            if len(self._cache) >= ROW_CACHE_LIMIT:
+                self._cache.clear()
+            static = static_cells(conv, self.config, queued, self.mode, cols)
+            row = self._cache[tid] = _Row(conv, queued, self._gen, static)
+        clock = self._clock_of(conv)
+        selected = index == self._cursor
+        if row.strip is None or row.clock != clock or row.selected != selected:
+            row.strip = self._build_row(row.static, clock, selected, cols, width)
+            row.clock, row.selected = clock, selected
+            self.renders += 1
+        return row.strip
 
-    def _build_row(self, conv: Conversation, key: tuple[object, ...], base: Style) -> Strip:
-        state, cells, selected, _ = key
-        assert isinstance(state, SlaState) and isinstance(cells, tuple)
-        style_of = self.get_component_rich_style
-        state_style = base + style_of(STATE_CLASS[state], partial=True)
-        special = {
-            "state": state_style,
-            "left": state_style,
-            "flags": base + style_of("queue-table--escalated", partial=True),
-            "waiting": base + style_of("queue-table--muted", partial=True),
-        }
-        cursor = style_of("queue-table--cursor", partial=True) if selected else Style()
+    def _row_styles(self, state: SlaState, selected: bool) -> dict[str, Style]:
+        """Each column kind's style for a row in `state` (resolved once per theme)."""
+        styles = self._styles.get((state, selected))
+        if styles is None:
+            base = self._base_style()
+            cursor = (
+                self.get_component_rich_style("queue-table--cursor", partial=True)
+                if selected
+                else Style()
+            )
+            state_style = self._component(STATE_CLASS[state])
+            styles = self._styles[(state, selected)] = {
+                "": base + cursor,
+                "state": state_style + cursor,
+                "left": state_style + cursor,
+                "flags": self._component("queue-table--escalated") + cursor,
+                "waiting": self._component("queue-table--muted") + cursor,
+            }
+        return styles
+
+    def _build_row(
+        self,
+        static: dict[str, str],
+        clock: Clock,
+        selected: bool,
+        cols: list[tuple[Column, int]],
+        width: int,
+    ) -> Strip:
+        state, left, region, waited = clock
+        moving = {"state": STATE_TEXT[state], "left": left, "region": region, "waiting": waited}
+        styles = self._row_styles(state, selected)
+        plain = styles[""]
+        gap = Segment(" ", plain)
         segments: list[Segment] = []
-        for (column, w), text in zip(self._columns(), cells, strict=True):
+        for column, w in cols:
             if segments:
-                segments.append(Segment(" ", base + cursor))
-            style = special.get(column.key, base) + cursor
-            cell = str(text).rjust(w) if column.right else str(text)
-            segments.append(Segment(safe_cell(cell, w), style))
-        return Strip(segments).adjust_cell_length(self._layout_width, base + cursor)
+                segments.append(gap)
+            key = column.key
+            text = static.get(key)
+            if text is None:
+                text = fit(moving[key], w, column.right)
+            segments.append(Segment(text, styles.get(key, plain)))
+        return Strip(segments).adjust_cell_length(width, plain)

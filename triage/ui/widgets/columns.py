@@ -1,0 +1,201 @@
+"""The queue table's columns: which fit the terminal, and the text of each cell.
+
+A row's cells split in two: the ones fixed by the conversation (client, subject,
+owner, markers, reason) are sanitized and fitted once per conversation and
+layout (`static_cells`), and the ones that move with the clock (state,
+countdown, the region's local time, how long it has waited) are recomputed per
+tick (`RowClock.cells`), from small memos, since 50 rows share a few regions
+and many equal texts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+import humanize
+
+from triage import sla
+from triage.config import Config
+from triage.model import Conversation, SlaState
+from triage.queue import state_of
+from triage.ui.text import safe_cell
+
+# Glyph + word, so the state reads without colour.
+STATE_TEXT = {SlaState.BREACHED: "✖ LATE", SlaState.AT_RISK: "▲ RISK", SlaState.OK: "  ok"}
+STATE_CLASS = {
+    SlaState.BREACHED: "queue-table--breached",
+    SlaState.AT_RISK: "queue-table--at-risk",
+    SlaState.OK: "queue-table--ok",
+}
+NEVER_DROP = 9
+# Cells that change as the clock moves; every other cell is fixed per conversation.
+CLOCK_KEYS = ("state", "left", "region", "waiting")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: `width` is preferred, `min_width` the least it shrinks to.
+
+    The lowest `priority` is dropped first when the terminal is narrow; NEVER_DROP
+    columns (state, countdown, client) always stay. A `flex` column takes the
+    space that is left."""
+
+    key: str
+    title: str
+    width: int
+    min_width: int
+    priority: int
+    flex: bool = False
+    right: bool = False  # right-aligned (countdowns line up on the colon)
+
+
+QUEUE_COLUMNS = (
+    Column("state", "", 6, 6, NEVER_DROP),
+    Column("left", "LEFT", 7, 6, NEVER_DROP, right=True),
+    Column("client", "CLIENT", 18, 10, NEVER_DROP),
+    Column("region", "REGION", 15, 14, 5),
+    Column("subject", "SUBJECT", 20, 10, 6, flex=True),
+    Column("flags", "", 0, 0, 4),
+    Column("owner", "OWNER", 8, 6, 2),
+    Column("waiting", "WAITING", 10, 8, 1),
+)
+ESCALATION_COLUMNS = (
+    Column("state", "", 6, 6, NEVER_DROP),
+    Column("left", "LEFT", 7, 6, NEVER_DROP, right=True),
+    Column("client", "CLIENT", 16, 10, NEVER_DROP),
+    Column("region", "REGION", 15, 14, 6),
+    Column("reason", "REASON", 18, 12, 5, flex=True),
+    Column("by", "BY", 8, 6, 3),
+    Column("owner", "OWNER", 8, 6, 4),
+    Column("flags", "", 0, 0, 7),
+    Column("subject", "SUBJECT", 20, 10, 1, flex=True),
+)
+
+
+def layout(columns: Sequence[Column], width: int) -> list[tuple[Column, int]]:
+    """Which columns fit in `width` cells and how wide each is (1-cell gaps)."""
+    active = list(columns)
+
+    def need(cols: list[Column], comfortable: bool = False) -> int:
+        # Comfortable: the must-keep and flex columns at their preferred width.
+        keep = (lambda c: c.flex or c.priority == NEVER_DROP) if comfortable else None
+        size = sum(c.width if keep and keep(c) else c.min_width for c in cols)
+        return size + len(cols) - 1
+
+    while need(active, True) > width and any(c.priority < NEVER_DROP for c in active):
+        active.remove(min((c for c in active if c.priority < NEVER_DROP), key=_prio))
+    widths = {c.key: c.min_width for c in active}
+    spare = max(0, width - need(active))
+    # Most important first, each column grows to its preferred width; what is
+    # left goes to the least important flex column (the subject, the long one).
+    for c in sorted(active, key=_prio, reverse=True):
+        grow = min(spare, c.width - c.min_width)
+        widths[c.key] += grow
+        spare -= grow
+    flex = [c for c in active if c.flex]
+    if flex:
+        widths[min(flex, key=_prio).key] += spare
+    return [(c, widths[c.key]) for c in active]
+
+
+def _prio(c: Column) -> int:
+    return c.priority
+
+
+def markers_width(esc: bool, ceo: bool, queued: bool) -> int:
+    """How wide the markers column is when any row shows these markers (0: no column)."""
+    return len(" ".join(w for w, on in (("ESC", esc), ("CEO", ceo), ("queued", queued)) if on))
+
+
+def flags_width(rows: Iterable[Conversation], queued: frozenset[str], mode: str) -> int:
+    """How wide the markers column must be for these rows (walks them all)."""
+    rows = list(rows)
+    esc = mode == "queue" and any(c.escalated and not c.acknowledged for c in rows)
+    ceo = any(c.ceo_contacted for c in rows)
+    has_queued = any(c.thread_id in queued for c in rows) if queued else False
+    return markers_width(esc, ceo, has_queued)
+
+
+def with_flags(columns: Sequence[Column], width: int) -> list[Column]:
+    """The column set with the markers column sized to `width` (or left out)."""
+    out = []
+    for c in columns:
+        if c.key == "flags":
+            if not width:
+                continue
+            c = Column(c.key, c.title, width, width, c.priority)
+        out.append(c)
+    return out
+
+
+def flags_of(c: Conversation, queued: bool, mode: str) -> str:
+    """The markers column: ESC (escalated), CEO (client wrote to the CEO), queued reply."""
+    parts = []
+    if c.escalated and not c.acknowledged and mode == "queue":
+        parts.append("ESC")
+    if c.ceo_contacted:
+        parts.append("CEO")
+    if queued:
+        parts.append("queued")
+    return " ".join(parts)
+
+
+def first_name(config: Config, manager_id: str) -> str:
+    return config.manager_name(manager_id).split(" ")[0] if manager_id else "-"
+
+
+@lru_cache(maxsize=4096)
+def fit(text: str, width: int, right: bool = False) -> str:
+    """`safe_cell`, memoized: clock cells repeat ("0:42", "5 minutes") across rows."""
+    return safe_cell(text.rjust(width) if right else text, width)
+
+
+def static_cells(
+    c: Conversation, config: Config, queued: bool, mode: str, cols: Sequence[tuple[Column, int]]
+) -> dict[str, str]:
+    """The fitted, inert text of every cell that does not move with the clock."""
+    texts = {
+        "client": c.client_name or c.client_email,
+        "subject": c.subject,
+        "flags": flags_of(c, queued, mode),
+        "owner": first_name(config, c.owner),
+        "reason": c.escalation_reason,
+        "by": first_name(config, c.escalated_by),
+    }
+    # Not memoized like `fit`: these texts rarely repeat, and would evict the clock's.
+    return {col.key: safe_cell(texts[col.key], w) for col, w in cols if col.key in texts}
+
+
+class RowClock:
+    """The clock-driven cells at one instant, with what rows share memoized."""
+
+    def __init__(self, config: Config, now: datetime) -> None:
+        self.config = config
+        self.now = now
+        self.at_risk = timedelta(minutes=config.agency.at_risk_minutes)
+        self._regions: dict[tuple[str, bool], str] = {}
+
+    def _region(self, c: Conversation) -> str:
+        key = (c.region, c.region_guessed)
+        text = self._regions.get(key)
+        if text is None:
+            region = self.config.regions.get(c.region)
+            local = sla.local_time(self.now, region).strftime("%H:%M") if region else "--:--"
+            label = (region.label if region else c.region)[:8]
+            text = self._regions[key] = f"{label:<8} {local}{'?' if c.region_guessed else ''}"
+        return text
+
+    def cells(self, c: Conversation) -> tuple[SlaState, str, str, str]:
+        """(state, countdown, region and its local time, waited) for one row."""
+        now = self.now
+        left = c.seconds_left(now)
+        waited = now - c.last_message_at
+        return (
+            state_of(c, now, self.at_risk),
+            sla.format_left(left) if left is not None else "",
+            self._region(c),
+            humanize.naturaldelta(waited) if waited >= timedelta(0) else "now",
+        )
