@@ -44,7 +44,7 @@ from triage.ui.widgets.status_bar import StatusBar
 T = datetime(2026, 11, 24, 16, 0, tzinfo=UTC)
 SIZE = (120, 40)  # every demo row visible at once
 SMALL = (80, 24)
-FIRST_SYNC_PAUSES = 500  # bounded: a sync that never lands fails the test
+MAX_PAUSES = 500  # bounded: a sync that never lands fails the test
 
 
 # ---- demo_conftest: the real service, a second console, waiting on the app ----
@@ -134,16 +134,16 @@ async def settle(pilot: Pilot[None]) -> None:
     await pilot.pause()
 
 
-async def first_sync(pilot: Pilot[None]) -> None:
-    """Wait (a bounded number of turns) for the first sync round to reach the screen."""
+async def synced(pilot: Pilot[None], rounds: int = 1) -> None:
+    """Wait (a bounded number of turns) until `rounds` sync rounds reached the screen."""
     app = pilot.app
     assert isinstance(app, TriageApp)
-    for _ in range(FIRST_SYNC_PAUSES):
-        if app.sync_rounds >= 1 and table(app).rows:
+    for _ in range(MAX_PAUSES):
+        if app.sync_rounds >= rounds and table(app).rows:
             break
         await pilot.pause()
     else:
-        raise AssertionError("the first sync never reached the screen")
+        raise AssertionError(f"sync round {rounds} never reached the screen")
     await settle(pilot)
 
 
@@ -175,7 +175,7 @@ async def test_queue_order_matches_queue_json(
 ) -> None:
     app = TriageApp(service)
     async with app.run_test(size=size) as pilot:
-        await first_sync(pilot)
+        await synced(pilot)
         assert isinstance(app.screen, QueueScreen)
         expected = expected_ids(service)
         assert len(expected) > 15  # the seeded day, not an empty cache
@@ -193,7 +193,7 @@ async def test_enter_opens_the_highlighted_thread(
     thread_id = thread_of(service, "reopened-central")
     app = TriageApp(service)
     async with app.run_test(size=size) as pilot:
-        await first_sync(pilot)
+        await synced(pilot)
         await go_to(pilot, thread_id)
         await pilot.press("enter")
         await settle(pilot)
@@ -213,7 +213,7 @@ async def test_hostile_thread_is_inert(service: TriageService, size: tuple[int, 
     thread_id = thread_of(service, "hostile")
     app = TriageApp(service)
     async with app.run_test(size=size) as pilot:
-        await first_sync(pilot)
+        await synced(pilot)
         assert "\x1b" not in screen_text(app)
         await go_to(pilot, thread_id)
         assert "Invoice ␛]52" in row_text(app, thread_id)  # visible, and cut to the column
@@ -241,7 +241,7 @@ async def test_reply_sends_once_and_the_row_leaves(service: TriageService) -> No
     sent = demo_of(service).server.sent
     app = TriageApp(service)
     async with app.run_test(size=SIZE) as pilot:
-        await first_sync(pilot)
+        await synced(pilot)
         await go_to(pilot, thread_id)
         await pilot.press("r")
         await settle(pilot)
@@ -257,21 +257,9 @@ async def test_reply_sends_once_and_the_row_leaves(service: TriageService) -> No
         assert thread_id not in ids(app)
         # The next sync sees the reply in the thread: still gone, still sent once.
         app.sync_now()
-        await wait_rounds(pilot, app.sync_rounds + 1)
+        await synced(pilot, app.sync_rounds + 1)
         assert thread_id not in ids(app) and thread_id not in expected_ids(service)
         assert len(sent) == 1
-
-
-async def wait_rounds(pilot: Pilot[None], rounds: int) -> None:
-    app = pilot.app
-    assert isinstance(app, TriageApp)
-    for _ in range(FIRST_SYNC_PAUSES):
-        if app.sync_rounds >= rounds:
-            break
-        await pilot.pause()
-    else:
-        raise AssertionError(f"sync round {rounds} never finished")
-    await settle(pilot)
 
 
 async def escalate_by_keys(pilot: Pilot[None], thread_id: str, pick: str) -> None:
@@ -288,7 +276,7 @@ async def test_escalate_writes_the_provider_and_the_pane(service: TriageService)
     assert not has_keyword(service, thread_id, KW_ESCALATED)
     app = TriageApp(service)
     async with app.run_test(size=SIZE) as pilot:
-        await first_sync(pilot)
+        await synced(pilot)
         await escalate_by_keys(pilot, thread_id, "3")  # "client unhappy"
         assert isinstance(app.screen, QueueScreen)
         assert has_keyword(service, thread_id, KW_ESCALATED)
@@ -311,7 +299,7 @@ async def test_reassign_writes_the_owner_and_greys_the_unqualified(
     thread_id = thread_of(service, "ok-west")  # Golden Gate Cider, US West, owned by Bob
     app = TriageApp(service)
     async with app.run_test(size=SIZE) as pilot:
-        await first_sync(pilot)
+        await synced(pilot)
         assert "Bob" in row_text(app, thread_id)
         await go_to(pilot, thread_id)
         await pilot.press("a")
@@ -343,7 +331,7 @@ async def test_acknowledge_in_the_pane(service: TriageService) -> None:
     thread_id = thread_of(service, "escalated")  # escalated by hand in the seeded day
     app = TriageApp(service)
     async with app.run_test(size=SIZE) as pilot:
-        await first_sync(pilot)
+        await synced(pilot)
         await pilot.press("v")
         await settle(pilot)
         assert isinstance(app.screen, EscalationsScreen)
@@ -367,7 +355,7 @@ async def test_acknowledge_in_the_pane(service: TriageService) -> None:
 async def test_filters_narrow_and_show_in_the_status_bar(service: TriageService) -> None:
     app = TriageApp(service)
     async with app.run_test(size=SIZE) as pilot:
-        await first_sync(pilot)
+        await synced(pilot)
         rows = queue_rows(service, T)
         everything = [r["thread_id"] for r in rows]
         assert "filter: all" in status(app)
@@ -414,11 +402,11 @@ async def test_a_second_console_sees_the_escalation(service: TriageService, tmp_
         assert thread_id not in [c.thread_id for c in other.escalations(T)]
         app = TriageApp(service)
         async with app.run_test(size=SIZE) as pilot:
-            await first_sync(pilot)
+            await synced(pilot)
             await escalate_by_keys(pilot, thread_id, "1")  # "client wrote to the CEO"
         ceo_app = TriageApp(other, start_view="escalations")
         async with ceo_app.run_test(size=SIZE) as pilot:
-            await first_sync(pilot)
+            await synced(pilot)
             assert isinstance(ceo_app.screen, EscalationsScreen)
             assert thread_id in ids(ceo_app)
             row = table(ceo_app).rows[ids(ceo_app).index(thread_id)]
@@ -433,7 +421,7 @@ async def test_a_second_console_sees_the_escalation(service: TriageService, tmp_
 async def test_start_view_escalations(service: TriageService) -> None:
     app = TriageApp(service, start_view="escalations")
     async with app.run_test(size=SIZE) as pilot:
-        await first_sync(pilot)
+        await synced(pilot)
         assert isinstance(app.screen, EscalationsScreen)
         escalated = [r["thread_id"] for r in queue_rows(service, T) if r["escalated"]]
         assert escalated and ids(app) == escalated
@@ -456,7 +444,7 @@ class TicksWhileClosing(TriageApp):
 async def test_a_tick_during_shutdown_is_ignored(service: TriageService) -> None:
     app = TicksWhileClosing(service)
     async with app.run_test(size=SMALL) as pilot:
-        await first_sync(pilot)
+        await synced(pilot)
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, ThreadScreen)
