@@ -191,9 +191,9 @@ class QueueTable(ScrollView, can_focus=True):
         if now == self._row_clock.now:
             return 0
         self._set_now(now)
-        changed = 0
+        changed: list[int] = []
         top = round(self.scroll_offset.y)
-        rows, cache, width = self._rows, self._cache, self.size.width
+        rows, cache = self._rows, self._cache
         for y in range(1, self.size.height):
             index = top + y - 1
             if index >= len(rows):
@@ -202,9 +202,13 @@ class QueueTable(ScrollView, can_focus=True):
             row = cache.get(conv.thread_id)
             # The clock cells computed here are kept for the repaint that follows.
             if row is None or row.conv is not conv or row.clock != self._clock_of(conv):
-                self.refresh(Region(0, y, width, 1))
-                changed += 1
-        return changed
+                changed.append(y)
+        if changed:
+            # One region from the first to the last changed line: unchanged lines
+            # in between come back from the row cache, and Textual handles one
+            # dirty region instead of fifty.
+            self.refresh(Region(0, changed[0], self.size.width, changed[-1] - changed[0] + 1))
+        return len(changed)
 
     def _set_now(self, now: datetime) -> None:
         self._row_clock = RowClock(self.config, now)
@@ -405,4 +409,7 @@ class QueueTable(ScrollView, can_focus=True):
             if text is None:
                 text = fit(moving[key], w, column.right)
             segments.append(Segment(text, styles.get(key, plain)))
-        return Strip(segments).adjust_cell_length(width, plain)
+        length = sum(w for _, w in cols) + len(cols) - 1  # each cell is fitted to w
+        if length == width:
+            return Strip(segments, width)
+        return Strip(segments, length).adjust_cell_length(width, plain)
