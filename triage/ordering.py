@@ -18,19 +18,23 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import overload
 
-from triage.model import Conversation
-from triage.queue import Counts, escalations, sort_key
+from triage.model import Conversation, Tier
+from triage.queue import Counts, escalations
 
 # (deadline, tier rank, first arrival, thread id, conversation): the thread id is
 # unique, so comparisons never reach the conversation.
 Entry = tuple[datetime, int, datetime, str, Conversation]
+FAR_FUTURE = datetime.max.replace(tzinfo=UTC)  # no deadline: last (as in queue.sort_key)
 
 
 def entry(c: Conversation) -> Entry:
-    return (*sort_key(c), c)
+    """`triage.queue.sort_key` + the conversation, spelled out: this runs 50k times at
+    start, and one tuple instead of two is ~15 ms there (tests check both agree)."""
+    tier = 0 if c.tier is Tier.PREMIUM else 1
+    return (c.deadline or FAR_FUTURE, tier, c.first_arrival, c.thread_id, c)
 
 
 def flagged(c: Conversation) -> bool:

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from triage.model import Conversation, Tier
-from triage.ordering import QueueView, SortedQueue
-from triage.queue import counts, escalations, waiting
+from triage.ordering import QueueView, SortedQueue, entry
+from triage.queue import counts, escalations, sort_key, waiting
 
 NOW = datetime(2026, 11, 24, 15, tzinfo=UTC)
 AT_RISK = timedelta(minutes=15)
@@ -57,6 +57,11 @@ def test_index_of_finds_rows_in_old_and_new_snapshots() -> None:
     assert old.index_of("t05") == 5 and new.index_of("t05") == 39 and old.has("t05")
     assert new.index_of("t06") == 5 and new.index_of("nope") is None
     assert new[5].thread_id == "t06" and ids(new[:2]) == ["t00", "t01"]
+
+
+def test_entries_sort_as_the_queue_sorts() -> None:
+    for c in [conv("a", 5), conv("b", None), conv("c", -3, tier=Tier.PREMIUM)]:
+        assert entry(c)[:4] == sort_key(c) and entry(c)[4] is c
 
 
 def test_counts_match_the_plain_counts() -> None:
