@@ -4,7 +4,7 @@ The app's sync worker would otherwise race the benchmark for the provider;
 `ParkedSync` hands the app the real service but makes its own sync rounds wait
 forever, and the benchmark runs `TriageService.sync()` itself when a figure
 needs one. `count_render_lines` counts `QueueTable.render_line` calls, the
-proof that a re-sort repaints only the rows on screen.
+proof that a re-order repaints only the rows on screen.
 """
 
 from __future__ import annotations

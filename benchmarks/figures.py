@@ -170,7 +170,8 @@ async def _tick(app: Any, pilot: Any) -> None:
 
 
 async def _reload(app: Any, pilot: Any) -> None:
-    app.reload_screens()  # what ConversationsSynced triggers: re-sort and set_rows
+    # What ConversationsSynced triggers: the round's changes put in order, set_rows.
+    app.reload_screens()
     await pilot.pause()
 
 
