@@ -5,7 +5,8 @@ owner, markers, reason) are sanitized and fitted once per conversation and
 layout (`static_cells`), and the ones that move with the clock (state,
 countdown, the region's local time, how long it has waited) are recomputed per
 tick (`RowClock.cells`), from small memos, since 50 rows share a few regions
-and many equal texts.
+and many equal texts. `RenderedRow` is what the table caches per conversation;
+`markers_for` / `position_of` answer from a `QueueView` without walking it.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 import humanize
+from textual.strip import Strip
 
 from triage import sla
 from triage.config import Config
 from triage.model import Conversation, SlaState
+from triage.ordering import QueueView
 from triage.queue import state_of
 from triage.ui.text import safe_cell
 
@@ -31,8 +34,7 @@ STATE_CLASS = {
     SlaState.OK: "queue-table--ok",
 }
 NEVER_DROP = 9
-# Cells that change as the clock moves; every other cell is fixed per conversation.
-CLOCK_KEYS = ("state", "left", "region", "waiting")
+Clock = tuple[SlaState, str, str, str]  # state, countdown, region + local time, waited
 
 
 @dataclass(frozen=True)
@@ -199,3 +201,30 @@ class RowClock:
             self._region(c),
             humanize.naturaldelta(waited) if waited >= timedelta(0) else "now",
         )
+
+
+class RenderedRow:
+    """One conversation's rendering: its fixed cells, and the strip last built."""
+
+    __slots__ = ("clock", "conv", "gen", "queued", "selected", "static", "strip")
+
+    def __init__(self, conv: Conversation, queued: bool, gen: int, static: dict[str, str]) -> None:
+        self.conv, self.queued, self.gen, self.static = conv, queued, gen, static
+        self.clock: Clock | None = None
+        self.selected = False
+        self.strip: Strip | None = None
+
+
+def markers_for(rows: Sequence[Conversation], queued: frozenset[str], mode: str) -> int:
+    """The markers column's width; a QueueView answers from its few flagged rows."""
+    if not isinstance(rows, QueueView):
+        return flags_width(rows, queued, mode)
+    esc = mode == "queue" and any(c.escalated and not c.acknowledged for c in rows.flagged)
+    ceo = any(c.ceo_contacted for c in rows.flagged)
+    return markers_width(esc, ceo, any(rows.has(t) for t in queued))
+
+
+def position_of(rows: Sequence[Conversation], thread_id: str) -> int | None:
+    if isinstance(rows, QueueView):
+        return rows.index_of(thread_id)
+    return next((i for i, c in enumerate(rows) if c.thread_id == thread_id), None)

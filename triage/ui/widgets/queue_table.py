@@ -30,52 +30,25 @@ from textual.strip import Strip
 
 from triage.config import Config
 from triage.model import Conversation, SlaState
-from triage.ordering import QueueView
 from triage.ui.text import safe_cell
 from triage.ui.widgets.columns import (
     ESCALATION_COLUMNS,
     QUEUE_COLUMNS,
     STATE_CLASS,
     STATE_TEXT,
+    Clock,
     Column,
+    RenderedRow,
     RowClock,
     fit,
-    flags_width,
     layout,
-    markers_width,
+    markers_for,
+    position_of,
     static_cells,
     with_flags,
 )
 
-Clock = tuple[SlaState, str, str, str]  # state, countdown, region + local time, waited
 ROW_CACHE_LIMIT = 2000  # rows kept rendered; scrolling through 30k must not keep 30k strips
-
-
-class _Row:
-    """One conversation's rendering: its fixed cells, and the strip last built."""
-
-    __slots__ = ("clock", "conv", "gen", "queued", "selected", "static", "strip")
-
-    def __init__(self, conv: Conversation, queued: bool, gen: int, static: dict[str, str]) -> None:
-        self.conv, self.queued, self.gen, self.static = conv, queued, gen, static
-        self.clock: Clock | None = None
-        self.selected = False
-        self.strip: Strip | None = None
-
-
-def _markers(rows: Sequence[Conversation], queued: frozenset[str], mode: str) -> int:
-    """The markers column's width; a QueueView answers from its few flagged rows."""
-    if not isinstance(rows, QueueView):
-        return flags_width(rows, queued, mode)
-    esc = mode == "queue" and any(c.escalated and not c.acknowledged for c in rows.flagged)
-    ceo = any(c.ceo_contacted for c in rows.flagged)
-    return markers_width(esc, ceo, any(rows.has(t) for t in queued))
-
-
-def _position(rows: Sequence[Conversation], thread_id: str) -> int | None:
-    if isinstance(rows, QueueView):
-        return rows.index_of(thread_id)
-    return next((i for i, c in enumerate(rows) if c.thread_id == thread_id), None)
 
 
 def _move(keys: str, action: str, text: str, tip: str) -> Binding:
@@ -139,7 +112,7 @@ class QueueTable(ScrollView, can_focus=True):
         self._layout_key: tuple[int, int] = (-1, -1)
         self._flags_width = 0
         self._gen = 0  # bumped when the layout or the theme changes: cached rows are stale
-        self._cache: dict[str, _Row] = {}
+        self._cache: dict[str, RenderedRow] = {}
         self._styles: dict[tuple[SlaState, bool], dict[str, Style]] = {}
         self._base: Style | None = None
         self._header: Strip | None = None
@@ -173,9 +146,9 @@ class QueueTable(ScrollView, can_focus=True):
         before = self.highlighted
         self._rows = conversations
         self._queued = frozenset(queued)
-        self._flags_width = _markers(conversations, self._queued, self.mode)
+        self._flags_width = markers_for(conversations, self._queued, self.mode)
         self._set_now(now)
-        found = _position(conversations, before) if before is not None else None
+        found = position_of(conversations, before) if before is not None else None
         if found is not None:
             self._cursor = found
         else:
@@ -222,7 +195,7 @@ class QueueTable(ScrollView, can_focus=True):
 
     def move_to(self, thread_id: str) -> bool:
         """Put the cursor on `thread_id` if it is listed."""
-        index = _position(self._rows, thread_id)
+        index = position_of(self._rows, thread_id)
         if index is None:
             return False
         self._set_cursor(index)
@@ -358,7 +331,7 @@ class QueueTable(ScrollView, can_focus=True):
             if len(self._cache) >= ROW_CACHE_LIMIT:
                 self._cache.clear()
             static = static_cells(conv, self.config, queued, self.mode, cols)
-            row = self._cache[tid] = _Row(conv, queued, self._gen, static)
+            row = self._cache[tid] = RenderedRow(conv, queued, self._gen, static)
         clock = self._clock_of(conv)
         selected = index == self._cursor
         if row.strip is None or row.clock != clock or row.selected != selected:
