@@ -31,6 +31,7 @@ from triage.config import (
     ConfigError,
     SecretError,
     check_config,
+    check_key_actions,
     default_config_path,
     load_config,
 )
@@ -93,7 +94,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     env = dict(os.environ)
     try:
         if args.command == "check-config":
-            code, text = check_config(args.path or default_config_path(env), env)
+            path = args.path or default_config_path(env)
+            code, text = check_config(path, env)
+            if code == 0:
+                check_keys(load_config(path, env=env))
             print(text, file=sys.stdout if code == 0 else sys.stderr)
             return code
         if args.command is None:
@@ -266,9 +270,21 @@ def _print_queue(service: TriageService, now: datetime, *, as_json: bool) -> Non
 # -- the console ------------------------------------------------------------------
 
 
+def check_keys(cfg: Config) -> None:
+    """A [keys] entry naming no console action is a config mistake, not a silent no-op."""
+    if not cfg.keys:
+        return
+    from triage.ui.app import key_action_ids
+
+    problems = check_key_actions(cfg, key_action_ids())
+    if problems:
+        raise ConfigError(problems)
+
+
 def run_console(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     service = open_service(args, env, SystemClock())
     cfg: Config = service.config
+    check_keys(cfg)
     from triage.ui.app import TriageApp  # textual is imported only for the console
 
     theme = args.theme or cfg.theme

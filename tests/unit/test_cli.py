@@ -86,3 +86,17 @@ def test_no_argument_takes_a_secret() -> None:
 
     text = build_parser().format_help()
     assert "--token" not in text and "--password" not in text
+
+
+def test_check_config_reports_a_key_remap_naming_no_action(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = tmp_path / "config.toml"
+    text = EXAMPLE.read_text()
+    assert '[keys]\nreply = "r"' in text
+    cfg.write_text(text.replace('[keys]\nreply = "r"', '[keys]\nrepyl = "R"'))
+    assert main(["check-config", str(cfg)]) == 2
+    err = capsys.readouterr().err
+    assert "keys.repyl" in err and "reply" in err
+    cfg.write_text(text.replace('[keys]\nreply = "r"', '[keys]\nreply = "R"'))
+    assert main(["check-config", str(cfg)]) == 0
