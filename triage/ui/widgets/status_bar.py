@@ -58,7 +58,7 @@ class StatusBar(Widget):
     def show(self, status: SyncStatus, counts: Counts, filter_text: str, now: datetime) -> None:
         essential, total = counts_text(counts)
         # (priority, text): the lowest priority is dropped first when narrow.
-        self._parts = [
+        parts = [
             (9, sync_text(status)),
             (8, f"filter: {safe_plain(filter_text)}"),
             (7, essential),
@@ -67,7 +67,9 @@ class StatusBar(Widget):
             (1, f"{now.astimezone():%H:%M}"),
         ]
         self.set_class(not status.online, "-offline")
-        self.refresh()
+        if parts != self._parts:  # called every second: repaint only when the text changes
+            self._parts = parts
+            self.refresh()
 
     @property
     def text(self) -> str:
