@@ -27,6 +27,7 @@ from triage.app_service import TriageService
 from triage.cache import CacheError
 from triage.clock import Clock, FrozenClock, SystemClock
 from triage.config import (
+    THEMES,
     Config,
     ConfigError,
     SecretError,
@@ -63,9 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--demo", action="store_true", help="use the embedded demo mailbox")
     common.add_argument("--as", dest="user", metavar="ID", help="act as this manager (or ceo)")
     p = argparse.ArgumentParser(prog="triage", parents=[common], description=__doc__)
-    p.add_argument(
-        "--theme", help="triage-dark | triage-light | triage-high-contrast | triage-mono"
-    )
+    p.add_argument("--theme", choices=THEMES, help="colour theme (NO_COLOR=1 picks triage-mono)")
     p.add_argument("--view", choices=["queue", "escalations"], default="queue")
     sub = p.add_subparsers(dest="command")
     c = sub.add_parser("check-config", help="validate a config file")
