@@ -1,9 +1,10 @@
 """Load and validate the TOML config into frozen, typed objects.
 
-Every problem names the file, the key path and what would be valid; all problems
-are collected before reporting, so a user fixes them in one pass. Single values are
-parsed in triage.config_values and the provider secret is read in triage.secrets;
-their public names are re-exported here for callers that import them from config.
+Every problem names the file, the key path and what would be valid; all problems are
+collected before reporting, so a user fixes them in one pass. Owns the Config dataclasses,
+the load pipeline and the provider/agency/routing/user sections. Reading with problems is
+triage.config_reader; regions/managers/clients/keys are triage.config_sections; values are
+triage.config_values; the secret is triage.secrets. Their public names are re-exported here.
 """
 
 from __future__ import annotations
@@ -11,12 +12,33 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from difflib import get_close_matches
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
+from triage.config_reader import (
+    HOST,
+    Problem,
+    Reader,
+    choice,
+    hint,
+    is_address,
+    join_key,
+    kind_of,
+    undefined,
+)
+from triage.config_sections import (
+    CLIENT_KEYS,
+    MANAGER_KEYS,
+    REGION_KEYS,
+    Known,
+    build_clients,
+    build_keys,
+    build_manager,
+    build_region,
+)
+from triage.config_sections import KEY_ID as _KEY_ID  # noqa: F401 (old name, a UI test uses it)
 from triage.config_values import (
     DAY_NAMES,
     NEXT_BUSINESS_DAY,
@@ -26,12 +48,15 @@ from triage.config_values import (
     parse_duration,
     parse_hours,
 )
-from triage.model import CEO_ID, Client, Manager, Region, Tier
+from triage.model import CEO_ID, Client, Manager, Region
 from triage.secrets import SecretError, check_secret_file, read_secret
 
 __all__ = [
+    "CLIENT_KEYS",
     "DAY_NAMES",
+    "MANAGER_KEYS",
     "NEXT_BUSINESS_DAY",
+    "REGION_KEYS",
     "SECTIONS",
     "THEMES",
     "AgencyConfig",
@@ -55,8 +80,6 @@ __all__ = [
     "read_secret",
     "summary",
 ]
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -109,19 +132,6 @@ class Config:
         return m.name if m else manager_id
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One mistake in a config file: where it is and what would be valid."""
-
-    file: str
-    key: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}: {self.key}" if self.key else self.file
-        return f"{where}: {self.message}"
-
-
 class ConfigError(Exception):
     """The config has problems; `problems` holds every one of them."""
 
@@ -143,100 +153,6 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "ui": ("theme",),
     "keys": (),
 }
-REGION_KEYS = ("label", "timezone", "holidays", "hours", "days", "reply_within")
-MANAGER_KEYS = ("name", "email", "regions")
-CLIENT_KEYS = ("name", "region", "owner", "tier")
-_HOST = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+")
-_KEY_ID = re.compile(r"[a-z][a-z0-9_]*")
-
-
-# ---- the reader: typed access to the TOML tree that records problems ----
-
-
-def _kind(value: object) -> str:
-    names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}
-    names.update({list: "an array", dict: "a table"})
-    return names.get(type(value), "a date or time")
-
-
-class _Reader:
-    """Collects problems while the sections are read, so all are reported at once."""
-
-    def __init__(self, file: str) -> None:
-        self.file = file
-        self.problems: list[Problem] = []
-
-    def problem(self, key: str, message: str) -> None:
-        self.problems.append(Problem(self.file, key, message))
-
-    def table(self, value: object, key: str) -> dict[str, Any]:
-        if isinstance(value, dict):
-            return value
-        self.problem(key, f"expected a table, got {_kind(value)}")
-        return {}
-
-    def known(self, tbl: Mapping[str, object], allowed: Iterable[str], prefix: str) -> None:
-        allowed = list(allowed)
-        for key in tbl:
-            if key not in allowed:
-                hint = _hint(key, allowed, "valid")
-                self.problem(_join(prefix, key), f"unknown key {key!r} ({hint})")
-
-    def string(self, tbl: Mapping[str, object], key: str, prefix: str, default: str | None) -> str:
-        value = tbl.get(key, default)
-        if value is None:
-            self.problem(_join(prefix, key), "missing (required)")
-            return ""
-        if not isinstance(value, str):
-            self.problem(_join(prefix, key), f"expected a string, got {_kind(value)}")
-            return ""
-        return value
-
-    def number(
-        self,
-        tbl: Mapping[str, object],
-        key: str,
-        prefix: str,
-        default: float,
-        *,
-        minimum: float,
-        integer: bool = False,
-    ) -> float:
-        value = tbl.get(key, default)
-        want = "an integer" if integer else "a number"
-        ok = int if integer else (int, float)
-        if isinstance(value, bool) or not isinstance(value, ok):
-            self.problem(_join(prefix, key), f"expected {want}, got {_kind(value)}")
-            return default
-        if value < minimum:
-            self.problem(_join(prefix, key), f"must be at least {minimum:g}, got {value}")
-        return float(value)
-
-    def strings(self, tbl: Mapping[str, object], key: str, prefix: str) -> tuple[str, ...]:
-        value = tbl.get(key, [])
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            self.problem(_join(prefix, key), "expected an array of strings")
-            return ()
-        return tuple(value)
-
-    def parsed(self, key: str, parse: Callable[[str], T], text: str) -> T | None:
-        """Run a value parser; a ValueError becomes a problem at `key`."""
-        try:
-            return parse(text)
-        except ValueError as exc:
-            self.problem(key, str(exc))
-            return None
-
-
-def _join(prefix: str, key: str) -> str:
-    if not re.fullmatch(r"[A-Za-z0-9_-]+", key):
-        key = f'"{key}"'
-    return f"{prefix}.{key}" if prefix else key
-
-
-def _is_address(text: str) -> bool:
-    local, at, host = text.rpartition("@")
-    return bool(at and local and " " not in local and _HOST.fullmatch(host))
 
 
 def _expand(text: str, base_dir: Path, env: Mapping[str, str]) -> Path:
@@ -270,21 +186,13 @@ def default_cache_path(env: Mapping[str, str]) -> Path:
 # ---- the sections ----
 
 
-def _choice(r: _Reader, key: str, value: str, choices: Iterable[str]) -> None:
-    choices = list(choices)
-    if value not in choices:
-        r.problem(key, f"{value!r} is not one of {', '.join(repr(c) for c in choices)}")
-
-
-def _provider(
-    r: _Reader, tbl: dict[str, Any], base: Path, env: Mapping[str, str]
-) -> ProviderConfig:
+def _provider(r: Reader, tbl: dict[str, Any], base: Path, env: Mapping[str, str]) -> ProviderConfig:
     p = "provider"
     r.known(tbl, SECTIONS[p], p)
     kind = r.string(tbl, "kind", p, None)
     auth = r.string(tbl, "auth", p, "bearer")
-    _choice(r, "provider.kind", kind, ("jmap", "demo"))
-    _choice(r, "provider.auth", auth, ("bearer", "basic"))
+    choice(r, "provider.kind", kind, ("jmap", "demo"))
+    choice(r, "provider.auth", auth, ("bearer", "basic"))
     url = r.string(tbl, "session_url", p, "")
     username = r.string(tbl, "username", p, "")
     token_file = r.string(tbl, "token_file", p, "")
@@ -323,161 +231,52 @@ def _provider(
     )
 
 
-def _agency(r: _Reader, tbl: dict[str, Any]) -> AgencyConfig:
+def _agency(r: Reader, tbl: dict[str, Any]) -> AgencyConfig:
     p = "agency"
     r.known(tbl, SECTIONS[p], p)
     domains = tuple(d.strip().lstrip("@").lower() for d in r.strings(tbl, "staff_domains", p))
     if not domains and "staff_domains" in tbl:
         r.problem("agency.staff_domains", "list at least one domain of the agency's staff")
     for d in domains:
-        if not _HOST.fullmatch(d):
+        if not HOST.fullmatch(d):
             r.problem("agency.staff_domains", f"{d!r} is not a domain such as 'agency.example'")
     if "staff_domains" not in tbl:
         r.problem("agency.staff_domains", "missing (required): the agency's own email domains")
     ceo = r.string(tbl, "ceo", p, None).strip().lower()
-    if "ceo" in tbl and not _is_address(ceo):
+    if "ceo" in tbl and not is_address(ceo):
         r.problem("agency.ceo", f"{ceo!r} is not an email address such as 'ceo@agency.example'")
     at_risk = r.number(tbl, "at_risk_minutes", p, 15, minimum=0, integer=True)
     grace = r.number(tbl, "escalate_after_minutes", p, 0, minimum=0, integer=True)
     return AgencyConfig(domains, ceo, int(at_risk), int(grace))
 
 
-def _region(r: _Reader, rid: str, tbl: dict[str, Any]) -> Region | None:
-    p = _join("regions", rid)
-    before = len(r.problems)
-    r.known(tbl, REGION_KEYS, p)
-    tz = r.string(tbl, "timezone", p, None)
-    if tz:
-        r.parsed(f"{p}.timezone", check_timezone, tz)
-    holiday_code = r.parsed(f"{p}.holidays", check_holidays, r.string(tbl, "holidays", p, ""))
-    hours = r.parsed(f"{p}.hours", parse_hours, r.string(tbl, "hours", p, None))
-    days = r.parsed(f"{p}.days", parse_days, r.string(tbl, "days", p, "mon-fri"))
-    within = r.parsed(f"{p}.reply_within", parse_duration, r.string(tbl, "reply_within", p, None))
-    label = r.string(tbl, "label", p, rid)
-    if len(r.problems) > before:
-        return None
-    return Region(rid, label, tz, holiday_code or "", hours, days or frozenset(), within)
-
-
-def _manager(r: _Reader, mid: str, tbl: dict[str, Any], region_ids: set[str]) -> Manager | None:
-    p = _join("managers", mid)
-    before = len(r.problems)
-    r.known(tbl, MANAGER_KEYS, p)
-    if mid == CEO_ID:
-        r.problem(p, f"{CEO_ID!r} is reserved for the CEO; choose another manager id")
-    name = r.string(tbl, "name", p, None)
-    email = r.string(tbl, "email", p, None).strip().lower()
-    if "email" in tbl and not _is_address(email):
-        r.problem(f"{p}.email", f"{email!r} is not an email address")
-    regions = r.strings(tbl, "regions", p)
-    for region in regions:
-        if region not in region_ids:
-            r.problem(f"{p}.regions", _undefined("region", region, region_ids))
-    return Manager(mid, name, email, regions) if len(r.problems) == before else None
-
-
-def _hint(value: str, choices: Iterable[str], label: str = "defined") -> str:
-    choices = sorted(choices)
-    near = get_close_matches(value, choices, n=1)
-    return f"did you mean {near[0]!r}?" if near else f"{label}: {', '.join(choices) or 'none'}"
-
-
-def _undefined(what: str, value: str, defined: Iterable[str]) -> str:
-    return f"{what} {value!r} is not defined ({_hint(value, defined)})"
-
-
-@dataclass(frozen=True)
-class _Known:
-    """What the client and routing sections may refer to."""
-
-    region_ids: set[str]
-    manager_ids: set[str]
-    managers: dict[str, Manager]
-    staff_domains: tuple[str, ...]
-
-
-def _client(r: _Reader, key: str, tbl: dict[str, Any], known: _Known) -> Client | None:
-    p = _join("clients", key)
-    before = len(r.problems)
-    r.known(tbl, CLIENT_KEYS, p)
-    ckey = key.strip().lower()
-    if not (_is_address(ckey) if "@" in ckey else _HOST.fullmatch(ckey)):
-        r.problem(p, "a client key must be an email domain ('acme.com') or one address")
-    if ckey.rpartition("@")[2] in known.staff_domains:
-        r.problem(p, "this is a staff domain (agency.staff_domains); staff are never clients")
-    name = r.string(tbl, "name", p, None)
-    region = r.string(tbl, "region", p, None)
-    owner = r.string(tbl, "owner", p, None)
-    tier = r.string(tbl, "tier", p, "standard")
-    _choice(r, f"{p}.tier", tier, (t.value for t in Tier))
-    if region and region not in known.region_ids:
-        r.problem(f"{p}.region", _undefined("region", region, known.region_ids))
-    if owner and owner not in known.manager_ids:
-        r.problem(f"{p}.owner", _undefined("manager", owner, known.manager_ids))
-    manager = known.managers.get(owner)
-    if manager and region in known.region_ids and region not in manager.regions:
-        qualified = sorted(m.id for m in known.managers.values() if region in m.regions)
-        r.problem(
-            f"{p}.owner",
-            f"{owner!r} is not qualified for region {region!r} "
-            f"(managers.{owner}.regions; qualified: {', '.join(qualified) or 'none'})",
-        )
-    if len(r.problems) > before:
-        return None
-    return Client(ckey, name, region, owner, Tier(tier))
-
-
-def _clients(r: _Reader, tbl: dict[str, Any], known: _Known) -> dict[str, Client]:
-    clients: dict[str, Client] = {}
-    for key, value in tbl.items():
-        if key.strip().lower() in clients:
-            r.problem(_join("clients", key), "defined twice (client keys ignore case)")
-        client = _client(r, key, r.table(value, _join("clients", key)), known)
-        if client:
-            clients[client.key] = client
-    return clients
-
-
-def _routing(r: _Reader, tbl: dict[str, Any], region_ids: set[str]) -> RoutingConfig:
+def _routing(r: Reader, tbl: dict[str, Any], region_ids: set[str]) -> RoutingConfig:
     p = "routing"
     r.known(tbl, SECTIONS[p], p)
     default = r.string(tbl, "default_region", p, None)
     if default and default not in region_ids:
-        r.problem("routing.default_region", _undefined("region", default, region_ids))
+        r.problem("routing.default_region", undefined("region", default, region_ids))
     tld: dict[str, str] = {}
     for suffix, region in r.table(tbl.get("tld", {}), "routing.tld").items():
-        key = _join("routing.tld", suffix)
+        key = join_key("routing.tld", suffix)
         if not isinstance(region, str):
-            r.problem(key, f"expected a region id (a string), got {_kind(region)}")
+            r.problem(key, f"expected a region id (a string), got {kind_of(region)}")
         elif region not in region_ids:
-            r.problem(key, _undefined("region", region, region_ids))
+            r.problem(key, undefined("region", region, region_ids))
         else:
             tld[suffix.strip().lstrip(".").lower()] = region
     return RoutingConfig(default, tld)
 
 
-def _user(r: _Reader, tbl: dict[str, Any], override: str | None, manager_ids: set[str]) -> str:
+def _user(r: Reader, tbl: dict[str, Any], override: str | None, manager_ids: set[str]) -> str:
     r.known(tbl, SECTIONS["user"], "user")
     if override is not None:
         user, key = override, "--as"
     else:
         user, key = r.string(tbl, "manager", "user", None), "user.manager"
     if user and user != CEO_ID and user not in manager_ids:
-        r.problem(key, _undefined("manager", user, manager_ids) + "; 'ceo' is valid too")
+        r.problem(key, undefined("manager", user, manager_ids) + "; 'ceo' is valid too")
     return user
-
-
-def _keys(r: _Reader, tbl: dict[str, Any]) -> dict[str, str]:
-    keys: dict[str, str] = {}
-    for action, value in tbl.items():
-        where = _join("keys", action)
-        if not _KEY_ID.fullmatch(action):
-            r.problem(where, "an action id is lower case, such as 'reply'")
-        elif not isinstance(value, str) or not all(k.strip() for k in value.split(",")):
-            r.problem(where, "expected a key or a comma-separated list, such as 'r' or 'r,ctrl+r'")
-        else:
-            keys[action] = ",".join(k.strip() for k in value.split(","))
-    return keys
 
 
 def check_key_actions(cfg: Config, actions: Iterable[str]) -> list[Problem]:
@@ -485,7 +284,7 @@ def check_key_actions(cfg: Config, actions: Iterable[str]) -> list[Problem]:
     actions = sorted(actions)
     file = str(cfg.path) if cfg.path else "config"
     return [
-        Problem(file, _join("keys", a), f"unknown action {a!r} ({_hint(a, actions, 'known')})")
+        Problem(file, join_key("keys", a), f"unknown action {a!r} ({hint(a, actions, 'known')})")
         for a in cfg.keys
         if a not in actions
     ]
@@ -496,7 +295,7 @@ def check_key_actions(cfg: Config, actions: Iterable[str]) -> list[Problem]:
 _REQUIRED = ("provider", "agency", "regions", "managers", "routing")
 
 
-def _sections(r: _Reader, data: dict[str, Any], user_override: str | None) -> dict[str, Any]:
+def _sections(r: Reader, data: dict[str, Any], user_override: str | None) -> dict[str, Any]:
     r.known(data, SECTIONS, "")
     for name in _REQUIRED + (() if user_override else ("user",)):
         if name not in data:
@@ -505,7 +304,7 @@ def _sections(r: _Reader, data: dict[str, Any], user_override: str | None) -> di
 
 
 def _build(
-    r: _Reader, data: dict[str, Any], path: Path, override: str | None, env: Mapping[str, str]
+    r: Reader, data: dict[str, Any], path: Path, override: str | None, env: Mapping[str, str]
 ) -> Config:
     s = _sections(r, data, override)
     base = path.parent
@@ -513,15 +312,16 @@ def _build(
     agency = _agency(r, s["agency"])
     region_ids = set(s["regions"])
     regions = {
-        rid: _region(r, rid, r.table(v, _join("regions", rid))) for rid, v in s["regions"].items()
+        rid: build_region(r, rid, r.table(v, join_key("regions", rid)))
+        for rid, v in s["regions"].items()
     }
     managers = {
-        mid: _manager(r, mid, r.table(v, _join("managers", mid)), region_ids)
+        mid: build_manager(r, mid, r.table(v, join_key("managers", mid)), region_ids)
         for mid, v in s["managers"].items()
     }
     valid_managers = {k: m for k, m in managers.items() if m}
-    known = _Known(region_ids, set(managers), valid_managers, agency.staff_domains)
-    clients = _clients(r, s["clients"], known)
+    known = Known(region_ids, set(managers), valid_managers, agency.staff_domains)
+    clients = build_clients(r, s["clients"], known)
     routing = _routing(r, s["routing"], region_ids)
     user = _user(r, s["user"], override, set(managers))
     r.known(s["cache"], SECTIONS["cache"], "cache")
@@ -529,8 +329,8 @@ def _build(
     r.known(s["ui"], SECTIONS["ui"], "ui")
     theme = r.string(s["ui"], "theme", "ui", THEMES[0])
     if theme not in THEMES:
-        r.problem("ui.theme", f"unknown theme {theme!r} ({_hint(theme, THEMES, 'valid')})")
-    keys = _keys(r, s["keys"])
+        r.problem("ui.theme", f"unknown theme {theme!r} ({hint(theme, THEMES, 'valid')})")
+    keys = build_keys(r, s["keys"])
     return Config(
         path=path,
         provider=provider,
@@ -546,7 +346,7 @@ def _build(
     )
 
 
-def _parse(r: _Reader, path: Path) -> dict[str, Any] | None:
+def _parse(r: Reader, path: Path) -> dict[str, Any] | None:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -563,7 +363,7 @@ def load_config(
 ) -> Config:
     """Read and validate the whole file; raise ConfigError listing every problem."""
     env = os.environ if env is None else env
-    r = _Reader(str(path))
+    r = Reader(str(path))
     data = _parse(r, path)
     cfg = None if data is None else _build(r, data, path, user_override, env)
     if r.problems or cfg is None:
