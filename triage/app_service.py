@@ -21,7 +21,7 @@ from triage.clock import Clock
 from triage.config import Config, read_secret
 from triage.model import Conversation, Message
 from triage.ordering import QueueView
-from triage.providers.base import FullEmail, OfflineError, ProviderError
+from triage.providers.base import KW_NOTE, FullEmail, OfflineError, ProviderError
 from triage.providers.http import Credentials, JmapHttp
 from triage.providers.jmap import JmapProvider
 from triage.records import iso, parse_iso, to_conversation
@@ -117,8 +117,11 @@ class TriageService:
             raise ProviderError(f"no conversation {thread_id!r}")
         offline = False
         try:
-            fetched = await self.provider.messages(list(doc.get("email_ids", ())))
-            stored = [_stored(m) for m in fetched]
+            # Ask the server which messages the thread has now: a reply just sent is
+            # in it before the next sync has brought it to the cache.
+            ids = await self.provider.thread_email_ids(thread_id) or list(doc["email_ids"])
+            fetched = await self.provider.messages(ids)
+            stored = [_stored(m) for m in fetched if KW_NOTE not in m.summary.keywords]
             with contextlib.suppress(OSError):  # a full disk must not hide the thread
                 self.cache.store_bodies(thread_id, stored)
         except (OfflineError, ProviderError):

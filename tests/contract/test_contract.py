@@ -137,6 +137,8 @@ async def test_staff_reply_stops_the_clock_and_is_sent_once(
     sent = await alice.send_reply(draft.id)
 
     assert sent.status == "sent" and alice.queue() == []
+    view = await alice.thread(conv.thread_id)  # before any sync: the reply is already shown
+    assert [m.body.strip() for m in view.messages][-1] == "We launch on Monday."
     await alice.sync()  # the server's copy confirms it; the outbox lets go
     assert alice.queue() == [] and alice.status().outbox_count == 0
     [mine] = [c for c in alice.conversations() if c.thread_id == conv.thread_id]

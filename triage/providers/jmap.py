@@ -157,6 +157,12 @@ class JmapProvider:
         emails = await self._get_emails(email_ids, None, extra=args)
         return {str(e["id"]): body_of(e) for e in emails}
 
+    async def thread_email_ids(self, thread_id: str) -> list[str]:
+        """The thread's email ids as the server has them now (notes included)."""
+        await self._ready()
+        threads = await self._get_many("Thread/get", [thread_id], {})
+        return [str(i) for t in threads for i in as_list(t.get("emailIds"))]
+
     async def messages(self, email_ids: list[str]) -> list[FullEmail]:
         """Headers and text of each email, for the thread view (oldest first)."""
         await self._ready()
