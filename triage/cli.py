@@ -44,7 +44,7 @@ from triage.records import iso
 from triage.sanitize import sanitize_line
 
 START_HELP = """\
-triage: no config file at {path}
+no config file at {path}
 
 To look around first, start the console on the embedded demo mailbox:
     triage --demo
