@@ -73,7 +73,13 @@ def test_a_person_finds_reads_escalates_and_leaves(tmux_session: Callable[..., s
     queue = wait_for(screen, "● live")  # the first sync is done
     assert "LEFT" in queue and "CLIENT" in queue
     assert "live" in queue and "alice" in queue
-    assert "␛]52;" in queue  # the hostile demo subject shows its escape as a placeholder
+
+    screen("/")  # find the hostile demo message, wherever it sits in the queue
+    screen("-l", "Invoice")
+    found = wait_for(screen, "␛]52;")  # its escape sequence shows as a placeholder
+    assert "Invoice ␛]52;c;aGk=␇" in found  # the whole sequence, visible and inert
+    screen("Escape")  # clears the filter
+    wait_for(screen, "filter: all")
 
     screen("?")
     help_text = wait_for(screen, "esc closes")
