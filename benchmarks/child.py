@@ -64,10 +64,10 @@ async def _start(cache_dir: str) -> None:
 def _memory(cache_dir: str) -> None:
     from pathlib import Path
 
-    from benchmarks.data import BENCH_NOW, cache_bytes, open_service
+    from benchmarks.data import cache_bytes, open_service
 
     service = open_service(Path(cache_dir))
-    rows = len(service.queue(BENCH_NOW))
+    rows = len(service.queue())
     _emit(peak_bytes=_peak_rss(), file_bytes=cache_bytes(Path(cache_dir)), rows=rows)
 
 

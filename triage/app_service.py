@@ -69,7 +69,8 @@ class TriageService:
     def conversations(self) -> list[Conversation]:
         return list(self.engine.conversations.values())
 
-    def queue(self, now: datetime | None = None) -> list[Conversation]:
+    def queue(self) -> list[Conversation]:
+        """The waiting conversations in queue order (the order is by absolute deadline)."""
         return self.engine.ordered.view().conversations()
 
     def queue_view(self) -> QueueView:

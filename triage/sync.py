@@ -17,7 +17,6 @@ from triage.config import Config
 from triage.model import Conversation
 from triage.ordering import SortedQueue
 from triage.providers.base import (
-    AuthError,
     CannotCalculateChanges,
     OfflineError,
     Provider,
@@ -117,7 +116,7 @@ class SyncEngine:
         except OfflineError as e:
             self._went_offline(str(e))
             raise
-        except (AuthError, ProviderError) as e:
+        except ProviderError as e:  # auth failures and bad answers included
             self.error = str(e)
             raise
         finally:
