@@ -91,6 +91,20 @@ class Cache:
         self.reports: list[str] = []  # to tell the user once; the reader clears it
         self.needs_full_sync = False
         self._lock = threading.RLock()  # TinyDB is not thread-safe
+        try:
+            self._open_all(shared, clock)
+        except CacheError:
+            raise
+        except OSError as e:  # a bad cache.path, a read-only or missing directory
+            reason = e.strerror or str(e)
+            raise CacheError(
+                f"cannot use the cache at {self.path}: {reason}; check cache.path"
+            ) from None
+        self._threads = _KeyIndex(self._hot, "conversations", "thread_id")
+        self._bodies = _KeyIndex(self._body_db, "bodies", "thread_id")
+        self._outbox = _KeyIndex(self._out_db, "outbox", "id")
+
+    def _open_all(self, shared: bool, clock: Clock | None) -> None:
         group = _prepare_directory(self.path.parent, shared)
         options: dict[str, Any] = {
             "file_mode": 0o660 if shared else 0o600,
@@ -102,9 +116,6 @@ class Cache:
         self._hot = self._open(self.path, options, self._hot_corrupt)
         self._body_db = self._open(_sidecar(self.path, "bodies"), options, self._bodies_corrupt)
         self._out_db = self._open(_sidecar(self.path, "outbox"), options, self._outbox_corrupt)
-        self._threads = _KeyIndex(self._hot, "conversations", "thread_id")
-        self._bodies = _KeyIndex(self._body_db, "bodies", "thread_id")
-        self._outbox = _KeyIndex(self._out_db, "outbox", "id")
 
     def _open(
         self, path: Path, options: dict[str, Any], on_corrupt: Callable[[Path, Path, str], None]

@@ -55,8 +55,10 @@ def parse_notes(emails: list[Doc], bodies: Mapping[str, str]) -> list[Doc]:
         except ValueError:
             continue  # someone else's message in our notes mailbox: not ours to read
         if isinstance(data, dict) and isinstance(data.get("action"), str):
-            notes.append({k: data[k] for k in ("action", "by", "at", "reason", "to", "account",
-                                                "client") if k in data})  # fmt: skip
+            note = {k: data[k] for k in ("action", "by", "at", "reason", "to", "account",
+                                         "client") if k in data}  # fmt: skip
+            if note not in notes:  # a note filed twice (a retried write) shows once
+                notes.append(note)
     notes.sort(key=lambda n: str(n.get("at", "")))
     return notes
 

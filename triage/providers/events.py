@@ -30,7 +30,10 @@ class EventSource:
 
     async def supported(self) -> bool:
         """Open the stream once; False when the server does not stream events."""
-        if self._task is None:
+        if self._task is None or (self._task.done() and self._supported):
+            # First use, or a stream that streamed and then broke: (re)open it.
+            self._opened = asyncio.Event()
+            self._supported = None
             self._task = asyncio.create_task(self._run())
         await self._opened.wait()
         return bool(self._supported)

@@ -133,7 +133,10 @@ class JmapHttp:
 
     async def stream(self, url: str) -> httpx.Response:
         """Open a streaming GET (the push event source); the caller closes it."""
-        req = self._client.build_request("GET", url, headers={"Accept": "text/event-stream"})
+        # The stream is quiet between pings (30 s): its reads get a longer timeout.
+        timeout = httpx.Timeout(self._timeout, read=max(90.0, self._timeout))
+        headers = {"Accept": "text/event-stream"}
+        req = self._client.build_request("GET", url, headers=headers, timeout=timeout)
         return await self._client.send(req, stream=True)
 
     # -- the HTTP layer: deadline, retries, typed errors -------------------------
@@ -189,6 +192,8 @@ class JmapHttp:
             ) from None
         except httpx.TransportError as e:
             raise _Retry(OfflineError(f"network error: {_reason(e)}"), left=False) from None
+        except httpx.HTTPError as e:  # a broken gzip body, a redirect loop: not retried
+            raise ProviderError(f"bad answer from {host_of(url)}: {_reason(e)}") from None
         try:
             return orjson.loads(data)
         except orjson.JSONDecodeError:
@@ -289,8 +294,8 @@ def parse_session(raw: Any, base_url: str, account: str) -> Session:
         )
     return Session(
         api_url=urljoin(base_url, raw["apiUrl"]),
-        download_url=urljoin(base_url, str(raw.get("downloadUrl") or "")),
-        event_source_url=urljoin(base_url, str(raw.get("eventSourceUrl") or "")),
+        download_url=_url(base_url, raw.get("downloadUrl")),
+        event_source_url=_url(base_url, raw.get("eventSourceUrl")),
         account_id=chosen,
         limits=limits,
         capabilities=frozenset(caps),
@@ -300,6 +305,11 @@ def parse_session(raw: Any, base_url: str, account: str) -> Session:
 
 def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}  # a malformed field reads as absent
+
+
+def _url(base_url: str, value: Any) -> str:
+    """A session URL resolved against the session's own; "" when the server gave none."""
+    return urljoin(base_url, value) if isinstance(value, str) and value else ""
 
 
 def _int(d: dict[str, Any], key: str, default: int) -> int:

@@ -77,6 +77,9 @@ class JmapProvider:
         self._pick_mailboxes(mailboxes)
         if len(responses) > 1:
             self.identities = objects_of(result(responses, "i", "Identity/get"), "Identity/get")
+        if self._events is not None:  # connected again (after an offline start)
+            await self._events.aclose()
+            self._events = None
         if session.event_source_url:
             self._events = EventSource(self.http, session.event_source_url)
 
@@ -355,8 +358,9 @@ class JmapProvider:
                 "sort": [{"property": "receivedAt", "isAscending": False}],
                 "limit": 200,
             }
-            ids = as_list(result(await self.http.call([["Email/query", args, "q"]]), "q",
-                                "Email/query").get("ids"))  # fmt: skip
+            answer = result(await self.http.call([["Email/query", args, "q"]]), "q", "Email/query")
+            # A malformed answer must fail, not read as "not sent": that would send twice.
+            ids = ids_of(answer.get("ids"), "Email/query")
             for e in await self._get_emails([str(i) for i in ids], ["id", "messageId"]):
                 if wanted in [str(m).strip("<>") for m in as_list(e.get("messageId"))]:
                     return status, str(e["id"])

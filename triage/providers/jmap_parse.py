@@ -160,8 +160,8 @@ def body_of(e: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
     values = values if isinstance(values, dict) else {}
     warnings: list[str] = []
 
-    def text_of(parts: Any) -> tuple[str, bool]:
-        chunks, html = [], False
+    def text_of(parts: Any) -> str:
+        chunks = []
         for p in as_list(parts):
             v = values.get(str(p.get("partId"))) if isinstance(p, dict) else None
             if not isinstance(v, dict):
@@ -170,15 +170,14 @@ def body_of(e: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
                 warnings.append("this message is long: only the first part is shown")
             if v.get("isEncodingProblem"):
                 warnings.append("this message has a broken character set: some text may be wrong")
-            html = html or p.get("type") == "text/html"
-            chunks.append(str(v.get("value") or ""))
-        return "\n".join(chunks), html
+            value = str(v.get("value") or "")
+            # Each HTML part on its own: a plain part beside it keeps its line breaks.
+            chunks.append(html_to_text(value) if p.get("type") == "text/html" else value)
+        return "\n".join(chunks)
 
-    text, is_html = text_of(e.get("textBody"))
-    if not text:
-        text, is_html = text_of(e.get("htmlBody"))
-    if is_html:
-        text = html_to_text(text)
+    text = text_of(e.get("textBody"))
+    if not text.strip():  # an empty or blank text part: read the HTML one
+        text = text_of(e.get("htmlBody")) or text
     return text, tuple(dict.fromkeys(warnings))
 
 
