@@ -59,6 +59,10 @@ class Actions:
         item = existing or {"id": draft_id or uuid.uuid4().hex, "kind": "reply",
                             "thread_id": thread_id, "status": "draft", "message_id": "",
                             "by": self.user, "attempts": 0}  # fmt: skip
+        if item.get("status") == "failed":
+            # The user is editing again: it is their draft, not for the background flush
+            # to send half-typed. The failure was definite, so a fresh Message-ID is safe.
+            item = {**item, "status": "draft", "message_id": ""}
         item = {**item, "body": body, "updated_at": iso(self.clock.now())}
         self.cache.put_outbox(item)
         return _draft(item)

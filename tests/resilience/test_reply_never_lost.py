@@ -235,3 +235,22 @@ async def test_a_reply_created_but_not_submitted_is_submitted_not_recreated(rig:
     assert copies(rig, draft) == 1
     stored = [e for e in server.emails.values() if draft.message_id in e.message_id]
     assert len(stored) == 1  # the draft left on the server was submitted, not a second one
+
+
+async def test_editing_a_failed_reply_makes_it_a_draft_the_flush_leaves_alone(rig: Rig) -> None:
+    """The user fixes the text after a refused send: the background sync must not send
+    the half-edited text; the user's next ctrl+s sends the final one, once."""
+    service, thread = await synced(rig)
+    assert rig.transport is not None
+    rig.transport.aim(SEND, faults.status(400))
+    draft_id = service.save_draft(thread, BODY).id
+    with pytest.raises(ProviderError):
+        await service.send_reply(draft_id)
+    editing = service.save_draft(thread, "half typed", draft_id)
+    assert editing.status == "draft" and not editing.message_id
+    await service.sync()
+    await service.sync()
+    assert rig.demo.server.sent == []  # nothing went out behind the user's back
+    service.save_draft(thread, "Final text.", draft_id)
+    sent = await service.send_reply(draft_id)
+    assert sent.status == "sent" and len(rig.demo.server.sent) == 1

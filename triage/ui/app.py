@@ -56,6 +56,7 @@ class TriageApp(App[None]):
         self.theme = MONO_THEME if self.no_color else self._known(theme)
         self._sync_now = asyncio.Event()
         self.sync_rounds = 0
+        self._last_sync_error = ""
         if keymap:
             self.set_keymap(keymap)
 
@@ -142,6 +143,7 @@ class TriageApp(App[None]):
 
     @on(ConversationsSynced)
     def _synced(self, event: ConversationsSynced) -> None:
+        self._last_sync_error = ""
         r = event.result
         if r.changed or r.full or r.flushed:
             self.reload_screens()
@@ -150,8 +152,11 @@ class TriageApp(App[None]):
 
     @on(SyncFailed)
     def _sync_failed(self, event: SyncFailed) -> None:
-        text = f"Sync failed, working from the cache: {inert(event.error, 300)}"
-        self.notify(text, severity="warning", timeout=8, markup=False)
+        # Once per distinct problem: the status bar keeps saying "offline since ...".
+        if event.error != self._last_sync_error:
+            self._last_sync_error = event.error
+            text = f"Sync failed, working from the cache: {inert(event.error, 300)}"
+            self.notify(text, severity="warning", timeout=8, markup=False)
         self.tick()
 
     def reload_screens(self) -> None:

@@ -41,7 +41,7 @@ class TriageCommands(Provider):
                 yield title, help_text, partial(self.app.run_action, action, screen)
         for name in THEME_NAMES:
             yield f"Theme: {name}", "Switch the colour theme", partial(self._theme, name)
-        yield "Quit", "Quit triage (drafts are kept)", self.app.exit
+        yield "Quit", "Quit triage (drafts are kept)", partial(self.app.run_action, "quit")
 
     def _theme(self, name: str) -> None:
         self.app.theme = name

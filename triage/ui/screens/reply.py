@@ -115,7 +115,8 @@ class ReplyScreen(Screen[Draft | None]):
     def _restore(self) -> str:
         """The body of this thread's newest open draft, so typed text comes back."""
         mine = [d for d in self.service.drafts() if d.thread_id == self.thread_id]
-        drafts = [d for d in mine if d.status == "draft"]
+        # A failed send is text the user still owns: it comes back like a draft.
+        drafts = [d for d in mine if d.status in ("draft", "failed")]
         if not drafts:
             return ""
         newest = max(drafts, key=lambda d: (d.updated_at is not None, d.updated_at or 0))
@@ -266,7 +267,13 @@ class ReplyScreen(Screen[Draft | None]):
             self._timer.stop()
         self._done = True
         if self._draft_id is not None:
-            self.service.discard_draft(self._draft_id)
+            try:
+                self.service.discard_draft(self._draft_id)
+            except Exception as exc:  # on its way already, or the disk failed: keep it
+                self._done = False
+                self.notify(f"Not discarded: {safe_plain(str(exc))}", severity="error",
+                            markup=False)  # fmt: skip
+                return
         self.notify("Draft discarded", markup=False)
         self.dismiss(None)
 

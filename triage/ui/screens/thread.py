@@ -265,7 +265,7 @@ class ThreadScreen(Screen[None]):
             line.append("  ")
         line.append_text(left_text(conv, now, at_risk))
         deadline = self.query_one("#deadline", Static)
-        deadline.update(line)
+        deadline.update(line, layout=False)  # same height every second: no re-layout
         state = state_of(conv, now, at_risk)
         for s in SlaState:
             deadline.set_class(s is state and conv.deadline is not None, f"-{s.value}")

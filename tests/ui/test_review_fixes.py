@@ -1,0 +1,62 @@
+"""Console edges found in review: the pane follows the clock, quiet repeated failures,
+a failed discard keeps the draft, quit from the palette closes the service."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from tests.support.fake_service import FakeService
+from tests.ui.conftest import settle
+from triage.ui.app import TriageApp
+from triage.ui.messages import SyncFailed
+from triage.ui.screens.escalations import EscalationsScreen
+from triage.ui.widgets.queue_table import QueueTable
+
+SIZE = (100, 30)
+
+
+class RecordingApp(TriageApp):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.notes: list[str] = []
+
+    def notify(self, message: str, **kwargs: Any) -> None:  # type: ignore[override]
+        self.notes.append(message)
+        super().notify(message, **kwargs)
+
+
+def pane_ids(app: TriageApp) -> list[str]:
+    return [c.thread_id for c in app.screen.query_one(QueueTable).rows]
+
+
+async def test_a_conversation_that_breaches_joins_the_pane_on_the_tick() -> None:
+    service = FakeService(user="ceo")
+    app = RecordingApp(service, start_view="escalations")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, EscalationsScreen)
+        before = pane_ids(app)
+        waiting = [c for c in service.queue_view().conversations() if c.deadline]
+        later = max(c.deadline for c in waiting if c.deadline)  # type: ignore[type-var]
+        grace = timedelta(minutes=service.config.agency.escalate_after_minutes)
+        service.clock.set(later + grace + timedelta(minutes=1))
+        app.tick()  # no sync happened: the clock alone moved
+        await settle(pilot)
+        after = pane_ids(app)
+        assert len(after) > len(before) and set(before) <= set(after)
+
+
+async def test_the_same_sync_failure_is_told_once() -> None:
+    service = FakeService()
+    app = RecordingApp(service)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for _ in range(3):
+            app.post_message(SyncFailed("cannot reach mail.example: refused"))
+            await settle(pilot)
+        told = [n for n in app.notes if n.startswith("Sync failed")]
+        assert len(told) == 1
+        app.post_message(SyncFailed("authentication failed: check provider.token_file"))
+        await settle(pilot)
+        assert len([n for n in app.notes if n.startswith("Sync failed")]) == 2
