@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -68,6 +69,9 @@ class TriageService:
 
     def conversations(self) -> list[Conversation]:
         return list(self.engine.conversations.values())
+
+    def conversation(self, thread_id: str) -> Conversation | None:
+        return self.engine.conversations.get(thread_id)
 
     def queue(self) -> list[Conversation]:
         """The waiting conversations in queue order (the order is by absolute deadline)."""
@@ -178,14 +182,16 @@ class TriageService:
         region = self.config.regions.get(region_id)
         label = region.label if region else region_id
         now = self.now()
-        open_convs = self.engine.ordered.view()
+        load: Counter[str] = Counter()
+        late: Counter[str] = Counter()
+        for c in self.engine.ordered.view():  # one pass, whatever the number of managers
+            load[c.owner] += 1
+            late[c.owner] += c.deadline is not None and c.deadline <= now
         out = []
         for m in self.config.managers.values():
-            mine = [c for c in open_convs if c.owner == m.id]
-            late = sum(1 for c in mine if c.deadline is not None and c.deadline <= now)
             ok = region_id in m.regions
             why = "" if ok else f"not qualified for {label}"
-            out.append(ManagerChoice(m, ok, why, len(mine), late))
+            out.append(ManagerChoice(m, ok, why, load[m.id], late[m.id]))
         return out
 
     async def close(self) -> None:

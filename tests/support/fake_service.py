@@ -195,6 +195,9 @@ class FakeService:
     def conversations(self) -> list[Conversation]:
         return list(self._convs.values())
 
+    def conversation(self, thread_id: str) -> Conversation | None:
+        return self._convs.get(thread_id)
+
     def queue_view(self) -> QueueView:
         return QueueView.of(self._convs.values())
 

@@ -27,7 +27,7 @@ QUICK_REASONS = ("client wrote to the CEO", "breached", "client unhappy")
 
 def find_conversation(service: Service, thread_id: str) -> Conversation | None:
     """The queue's copy of a conversation (in memory, no I/O)."""
-    return next((c for c in service.conversations() if c.thread_id == thread_id), None)
+    return service.conversation(thread_id)
 
 
 def about_text(service: Service, thread_id: str, width: int = 60) -> Text:

@@ -61,7 +61,7 @@ class EscalationsScreen(TableScreen):
             return
         conv = next(c for c in self.table.rows if c.thread_id == thread_id)
         self.app.perform(  # type: ignore[attr-defined]
-            f"Acknowledged: {safe_plain(conv.client_name)}",
+            f"Acknowledged: {safe_plain(conv.client_name or conv.client_email)}",
             "Could not acknowledge",
             lambda: self.service.acknowledge(thread_id),
         )

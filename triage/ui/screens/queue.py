@@ -168,7 +168,8 @@ class QueueScreen(TableScreen):
 
     def empty_text(self) -> str:
         if self.filter != Filter():
-            return f"Nothing matches filter: {safe_plain(self.filter.describe())} (esc clears)"
+            # The table makes this text safe when it draws it (safe_cell): once is enough.
+            return f"Nothing matches filter: {self.filter.describe()} (esc clears)"
         return "No conversation is waiting. Well done."
 
     def set_filter(self, new: Filter) -> None:
