@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from triage.actions import Actions
-from triage.cache import Cache
+from triage.cache import Cache, CacheError
 from triage.clock import Clock
 from triage.config import Config, read_secret
 from triage.model import Conversation, Message
@@ -61,6 +61,7 @@ class TriageService:
             self.actions = Actions(config, self.cache, self.engine, self.provider, clock, self.user)
             self.engine.load()
         self._reported = False
+        self._queued = 0
 
     # -- reading -------------------------------------------------------------------
 
@@ -85,14 +86,21 @@ class TriageService:
         return self.engine.ordered.view().escalations(now or self.now(), grace)
 
     def status(self) -> SyncStatus:
-        pending = [i for i in self.cache.outbox() if i.get("status") != "sent"]
-        replies = [i for i in pending if i.get("kind") == "reply" and i.get("status") != "draft"]
+        """Asked every second by the status bar: cheap (the outbox file is re-read only
+        when it changed) and it never raises: a disk problem keeps the last count."""
+        try:
+            items = self.cache.outbox()
+        except (OSError, CacheError):
+            items = None
+        if items is not None:
+            # Waiting for the provider: queued actions, and replies past the draft stage.
+            self._queued = sum(i.get("status") not in ("sent", "draft") for i in items)
         return SyncStatus(
             online=self.engine.online,
             syncing=self.engine.syncing,
             offline_since=self.engine.offline_since,
             last_sync=self.engine.last_sync,
-            outbox_count=len(replies) + sum(i.get("kind") == "action" for i in pending),
+            outbox_count=self._queued,
             error=self.engine.error,
         )
 
