@@ -17,11 +17,12 @@ import json
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.utils import parseaddr
 from pathlib import Path
 
 import httpx
 
-from triage import sla
+from triage import routing, sla
 from triage.clock import Clock, FrozenClock
 from triage.config import Config, load_config
 from triage.model import Region
@@ -158,20 +159,12 @@ FIRST_NAMES = ("Avery", "Blake", "Casey", "Drew", "Emery", "Finley", "Harper", "
 
 
 def _split(sender: str) -> tuple[str, str]:
-    name, _, rest = sender.rpartition("<")
-    return name.strip(), rest.rstrip(">").strip()
+    return parseaddr(sender)
 
 
 def region_for(cfg: Config, address: str) -> Region:
-    """A simple stand-in for routing: address, domain or parent, then TLD, then default."""
-    address = address.lower()
-    domain = address.rpartition("@")[2]
-    parts = domain.split(".")
-    for key in [address] + [".".join(parts[i:]) for i in range(len(parts) - 1)]:
-        if key in cfg.clients:
-            return cfg.regions[cfg.clients[key].region]
-    fallback = cfg.routing.tld.get(parts[-1], cfg.routing.default_region)
-    return cfg.regions[fallback]
+    """The region the console will route this sender to (the same routing code)."""
+    return cfg.regions[routing.route(address, "", cfg).region]
 
 
 def arrival_for(region: Region, now: datetime, left: timedelta) -> datetime | None:
