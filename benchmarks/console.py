@@ -17,7 +17,7 @@ from typing import Any
 
 from textual.pilot import Pilot
 
-from triage.app_service import TriageService
+from triage.service.core import TriageService
 from triage.ui.app import TriageApp
 from triage.ui.widgets.queue_table import QueueTable
 

@@ -20,27 +20,27 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from triage import config as config_module
-from triage.app_service import TriageService
+import triage.demo
 from triage.clock import FrozenClock
-from triage.config import Config, load_config
-from triage.providers.http import Credentials
+from triage.config.loader import Config, load_config
+from triage.providers.jmap.http import Credentials
+from triage.service.core import TriageService
 
 if TYPE_CHECKING:  # the start-up child must not pay for the demo server's import
-    from triage.providers.demo import DemoMailbox
+    from triage.demo.mailbox import DemoMailbox
 
 # A Wednesday, 10:00 in New York: US and Canadian regions are open, so the
 # queue holds breached, at-risk and fine conversations at once.
 BENCH_NOW = datetime(2026, 3, 4, 15, 0, tzinfo=UTC)
 SEED = 7
-DEMO_CONFIG = Path(config_module.__file__).with_name("demo.toml")
+DEMO_CONFIG = Path(triage.demo.__file__).with_name("demo.toml")
 TEAM = "team@agency.example"
 CACHE_FILES = ("cache.json", "bodies.json", "outbox.json")
 
 
 def bench_mailbox(n: int, seed: int = SEED) -> DemoMailbox:
     """The embedded mailbox with `n` conversations, frozen at BENCH_NOW."""
-    from triage.providers.demo import DemoMailbox
+    from triage.demo.mailbox import DemoMailbox
 
     return DemoMailbox.for_benchmark(n, seed, BENCH_NOW)
 

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.data import change_conversations, open_service
-from triage.app_service import TriageService
-from triage.providers.demo import DemoMailbox
+from triage.demo.mailbox import DemoMailbox
+from triage.service.core import TriageService
 
 CHANGES = 500
 

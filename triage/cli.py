@@ -21,12 +21,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from triage import sla
-from triage.actions import ActionError
-from triage.app_service import TriageService
-from triage.cache import CacheError
 from triage.clock import Clock, FrozenClock, SystemClock
-from triage.config import (
+from triage.config.loader import (
     THEMES,
     Config,
     ConfigError,
@@ -36,12 +32,16 @@ from triage.config import (
     default_config_path,
     load_config,
 )
-from triage.model import Conversation
+from triage.domain import calendar as sla
+from triage.domain.conversation import iso
+from triage.domain.model import Conversation
+from triage.domain.urgency import state_of
+from triage.engine.actions import ActionError
 from triage.providers.base import ProviderError
-from triage.providers.http import Credentials
-from triage.queue import state_of
-from triage.records import iso
-from triage.sanitize import sanitize_line
+from triage.providers.jmap.http import Credentials
+from triage.service.core import TriageService
+from triage.store.cache import CacheError
+from triage.text.sanitize import sanitize_line
 
 START_HELP = """\
 no config file at {path}
@@ -127,7 +127,7 @@ def open_service(args: argparse.Namespace, env: Mapping[str, str], clock: Clock)
 
 
 def demo_service(clock: Clock, *, user: str | None = None, live: bool = True) -> TriageService:
-    from triage.providers.demo import DemoMailbox
+    from triage.demo.mailbox import DemoMailbox
 
     demo = DemoMailbox(clock, live=live)
     cache_dir = Path(tempfile.mkdtemp(prefix="triage-demo-"))

@@ -26,11 +26,11 @@ from typing import Protocol
 
 from tests.integration.cyrus import CYRUS_BIN, CYRUS_GROUP, CYRUS_USER, CyrusServer, CyrusUser
 from tests.integration.smtp_sink import SmtpSink
-from triage.app_service import TriageService
 from triage.clock import FrozenClock
-from triage.config import load_config
-from triage.providers.demo import DemoMailbox
-from triage.providers.http import Credentials
+from triage.config.loader import load_config
+from triage.demo.mailbox import DemoMailbox
+from triage.providers.jmap.http import Credentials
+from triage.service.core import TriageService
 
 STAFF_DOMAIN = "agency.example"
 CEO = "ceo@agency.example"

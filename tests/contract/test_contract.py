@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from tests.contract.backends import CEO, Backend
-from triage.app_service import TriageService
-from triage.model import Conversation
+from triage.domain.model import Conversation
+from triage.service.core import TriageService
 
 HOUR = timedelta(hours=1)
 

@@ -20,12 +20,12 @@ import httpx
 import pytest
 
 from tests.support.faults import Fault, FaultyTransport
-from triage.app_service import TriageService
 from triage.clock import FrozenClock
-from triage.config import Config
-from triage.providers.demo import DemoMailbox
-from triage.providers.http import Credentials, JmapHttp
-from triage.providers.jmap import JmapProvider
+from triage.config.loader import Config
+from triage.demo.mailbox import DemoMailbox
+from triage.providers.jmap.client import JmapProvider
+from triage.providers.jmap.http import Credentials, JmapHttp
+from triage.service.core import TriageService
 
 T0 = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)  # a Tuesday, 11:00 in New York
 Aimed = Fault | Callable[[bytes], Fault]

@@ -19,8 +19,8 @@ import orjson
 import pytest
 
 from tests.resilience.conftest import Rig
-from triage import storage
-from triage.cache import CacheWriteError
+from triage.store import storage
+from triage.store.cache import CacheWriteError
 
 BODY = "Hi Dana, the banners ship at 3pm. Alice"
 

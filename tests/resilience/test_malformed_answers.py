@@ -18,9 +18,9 @@ import pytest
 
 from tests.resilience.conftest import Rig
 from tests.support import faults
-from triage.app_service import TriageService
-from triage.providers import http
 from triage.providers.base import ProviderError
+from triage.providers.jmap import http
+from triage.service.core import TriageService
 
 CHANGES = '"Email/changes"'
 QUERY = '"Email/query"'

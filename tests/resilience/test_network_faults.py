@@ -21,10 +21,10 @@ import pytest
 
 from tests.resilience.conftest import Rig
 from tests.support import faults
-from triage.app_service import TriageService
-from triage.config import Config
-from triage.providers import http
+from triage.config.loader import Config
 from triage.providers.base import AuthError, OfflineError, ProviderError
+from triage.providers.jmap import http
+from triage.service.core import TriageService
 
 SECRET = "tok-SECRET-1234"
 

@@ -19,10 +19,10 @@ import pytest
 
 from tests.resilience.conftest import T0, Rig
 from tests.support import faults
-from triage.actions import ActionError
-from triage.app_service import TriageService
+from triage.engine.actions import ActionError
 from triage.providers.base import OutgoingReply, ProviderError
-from triage.service import Draft
+from triage.service.api import Draft
+from triage.service.core import TriageService
 
 BODY = "Hi Dana,\n\nThe hero banners ship today at 3pm Eastern.\n\nAlice"
 SEND = "EmailSubmission/set"
@@ -54,10 +54,10 @@ CHILD = """
 import dataclasses, os, signal, sys
 from datetime import datetime
 from pathlib import Path
-from triage.app_service import TriageService
+from triage.service.core import TriageService
 from triage.clock import FrozenClock
-from triage.config import load_config
-from triage.providers.demo import DEMO_CONFIG
+from triage.config.loader import load_config
+from triage.demo.mailbox import DEMO_CONFIG
 
 cfg = dataclasses.replace(load_config(DEMO_CONFIG, env={}), cache_path=Path(sys.argv[1]))
 service = TriageService(cfg, FrozenClock(datetime.fromisoformat(sys.argv[2])))

@@ -25,19 +25,19 @@ from pathlib import Path
 import pytest
 
 from tests.resilience.conftest import T0, Rig
-from triage.app_service import TriageService
 from triage.cli import build_parser
 from triage.clock import FrozenClock
-from triage.config import load_config
+from triage.config.loader import load_config
+from triage.demo.mailbox import DEMO_CONFIG
 from triage.providers.base import AuthError, OfflineError
-from triage.providers.demo import DEMO_CONFIG
+from triage.service.core import TriageService
 
 SECRET = "tok-SECRET-1234"
 REPO = Path(__file__).resolve().parents[2]
 # The same as `python -m triage.cli`, but retry pauses are skipped so that a
 # refused connection does not spend its real backoff (seconds) in the test.
 NO_PAUSES = (
-    "import runpy, triage.providers.http as h\n"
+    "import runpy, triage.providers.jmap.http as h\n"
     "async def _no_pause(seconds): return None\n"
     "h.JmapHttp.__init__.__kwdefaults__['sleep'] = _no_pause\n"
     "runpy.run_module('triage.cli', run_name='__main__')\n"

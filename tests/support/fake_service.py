@@ -19,10 +19,10 @@ from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 from triage.clock import FrozenClock
-from triage.config import AgencyConfig, Config, ProviderConfig, RoutingConfig
-from triage.model import CEO_ID, Client, Conversation, Manager, Message, Note, Region, Tier
-from triage.ordering import QueueView
-from triage.service import Draft, ManagerChoice, SyncResult, SyncStatus, ThreadView
+from triage.config.loader import AgencyConfig, Config, ProviderConfig, RoutingConfig
+from triage.domain.model import CEO_ID, Client, Conversation, Manager, Message, Note, Region, Tier
+from triage.domain.ordering import QueueView
+from triage.service.api import Draft, ManagerChoice, SyncResult, SyncStatus, ThreadView
 
 # Tuesday 11 March 2025, 11:00 in New York, 08:00 in Los Angeles: everyone is open.
 FROZEN_AT = datetime(2025, 3, 11, 15, 0, tzinfo=UTC)

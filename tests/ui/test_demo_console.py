@@ -22,13 +22,13 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import OptionList
 
-from triage.app_service import TriageService
 from triage.cli import close_service, demo_service, queue_rows
 from triage.clock import FrozenClock
+from triage.demo.mailbox import DemoMailbox
+from triage.demo.store import StoredEmail
 from triage.providers.base import KW_ACK, KW_ESCALATED, KW_NOTE, KW_OWNER_PREFIX
-from triage.providers.demo import DemoMailbox
-from triage.providers.http import Credentials
-from triage.providers.jmap_store import StoredEmail
+from triage.providers.jmap.http import Credentials
+from triage.service.core import TriageService
 from triage.ui.app import TriageApp
 from triage.ui.screens.escalate import EscalateScreen
 from triage.ui.screens.escalations import EscalationsScreen

@@ -16,7 +16,7 @@ from tests.ui.conftest import (
     ThreadStandIn,
     settle,
 )
-from triage import queue
+from triage.domain import urgency as queue
 from triage.ui.app import TriageApp
 from triage.ui.commands import ACTIONS, TriageCommands
 from triage.ui.screens.escalations import EscalationsScreen
@@ -331,7 +331,7 @@ async def test_no_color_forces_the_mono_theme(
 
 
 def test_every_binding_id_is_a_valid_config_action_id() -> None:
-    from triage.config import _KEY_ID
+    from triage.config.loader import _KEY_ID
     from triage.ui.app import key_action_ids
 
     ids = key_action_ids()

@@ -14,7 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from tests.support.fake_service import FakeService
-from triage.service import Draft
+from triage.service.api import Draft
 from triage.ui.messages import ReplySent
 from triage.ui.screens.reply import ConfirmDiscard, ReplyScreen, reply_subject
 

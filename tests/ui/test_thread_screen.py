@@ -14,8 +14,8 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from tests.support.fake_service import FROZEN_AT, FakeService
-from triage.model import Conversation
-from triage.service import ThreadView
+from triage.domain.model import Conversation
+from triage.service.api import ThreadView
 from triage.ui.messages import ActionDone, ActionFailed
 from triage.ui.screens.escalate import EscalateScreen
 from triage.ui.screens.reassign import ReassignScreen

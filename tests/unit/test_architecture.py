@@ -19,7 +19,7 @@ def test_core_never_imports_textual() -> None:
 
 def test_importing_the_core_does_not_load_textual() -> None:
     code = (
-        "import sys, triage.app_service, triage.cli, triage.providers.demo; "
+        "import sys, triage.service.core, triage.cli, triage.demo.mailbox; "
         "print('textual' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

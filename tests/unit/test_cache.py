@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from triage import cache as cache_module
-from triage.cache import SCHEMA_VERSION, Cache, CacheError
 from triage.clock import FrozenClock
+from triage.store import cache as cache_module
+from triage.store.cache import SCHEMA_VERSION, Cache, CacheError
 
 CLOCK = FrozenClock(datetime(2026, 11, 26, 10, 15, tzinfo=UTC))
 

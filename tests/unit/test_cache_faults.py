@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from triage.cache import Cache, CacheWriteError
 from triage.clock import FrozenClock
+from triage.store.cache import Cache, CacheWriteError
 
 CLOCK = FrozenClock(datetime(2026, 11, 26, 10, 15, tzinfo=UTC))
 FAULTS = [errno.ENOSPC, errno.EFBIG, errno.EIO]

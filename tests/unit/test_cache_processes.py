@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import triage
-from triage.cache import Cache
+from triage.store.cache import Cache
 
 WRITERS = 4
 OPS = 52  # per writer: 13 each of sync, patch, outbox, audit
@@ -26,7 +26,7 @@ TIMEOUT = 60  # seconds; the whole test normally takes a few
 WRITER = """
 import sys
 from pathlib import Path
-from triage.cache import Cache
+from triage.store.cache import Cache
 
 path, n, ops = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 c = Cache(path)

@@ -1,4 +1,4 @@
-"""Tests for triage.config: loading, every kind of mistake, the token file, check-config."""
+"""Tests for triage.config.loader: loading, every kind of mistake, the token file, check-config."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from triage import config as C
-from triage.model import Tier
+from triage.config import loader as C
+from triage.domain.model import Tier
 
 REPO = Path(__file__).resolve().parents[2]
 ENV = {"HOME": "/home/tester"}

@@ -9,10 +9,11 @@ from typing import Any
 import httpx
 import pytest
 
-from triage import routing, sla
 from triage.clock import FrozenClock
-from triage.providers.demo import DemoMailbox
-from triage.providers.jmap_server import CORE, MAIL, SUBMISSION, JmapServer
+from triage.demo.mailbox import DemoMailbox
+from triage.demo.server import CORE, MAIL, SUBMISSION, JmapServer
+from triage.domain import calendar as sla
+from triage.domain import routing
 
 # Tuesday 10 March 2026, 11:00 in New York (EDT since 8 March), 08:00 in Los Angeles.
 TUESDAY_11_NY = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)

@@ -8,11 +8,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from triage.cache import Cache, CacheError
+from triage.domain.conversation import parse_notes
 from triage.providers.base import ProviderError
-from triage.providers.http import Credentials, JmapHttp, parse_session
-from triage.providers.jmap_parse import body_of
-from triage.records import parse_notes
+from triage.providers.jmap.http import Credentials, JmapHttp, parse_session
+from triage.providers.jmap.parse import body_of
+from triage.store.cache import Cache, CacheError
 
 MAIL = "urn:ietf:params:jmap:mail"
 

@@ -17,8 +17,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from triage import mailtext
-from triage.mailtext import (
+from triage.text import mailtext
+from triage.text.mailtext import (
     DAMAGED,
     address_display,
     body_text,
@@ -28,7 +28,7 @@ from triage.mailtext import (
     parse_rfc822,
     quote,
 )
-from triage.sanitize import is_inert, sanitize_line
+from triage.text.sanitize import is_inert, sanitize_line
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from triage.model import Conversation, Tier
-from triage.ordering import QueueView, SortedQueue, entry
-from triage.queue import counts, escalations, sort_key, waiting
+from triage.domain.model import Conversation, Tier
+from triage.domain.ordering import QueueView, SortedQueue, entry
+from triage.domain.urgency import counts, escalations, sort_key, waiting
 
 NOW = datetime(2026, 11, 24, 15, tzinfo=UTC)
 AT_RISK = timedelta(minutes=15)

@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 
 import httpx
 
-from triage.providers.events import EventSource
-from triage.providers.http import Credentials, JmapHttp
+from triage.providers.jmap.events import EventSource
+from triage.providers.jmap.http import Credentials, JmapHttp
 
 
 class Stream(httpx.AsyncByteStream):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from triage.model import Conversation, SlaState, Tier
-from triage.queue import Filter, counts, escalations, state_of, waiting
+from triage.domain.model import Conversation, SlaState, Tier
+from triage.domain.urgency import Filter, counts, escalations, state_of, waiting
 
 NOW = datetime(2026, 11, 24, 15, tzinfo=UTC)
 AT_RISK = timedelta(minutes=15)

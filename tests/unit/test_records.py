@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from triage import sla
-from triage.config import Config, load_config
-from triage.records import derive, fold_account_notes, parse_notes, to_conversation
+from triage.config.loader import Config, load_config
+from triage.domain import calendar as sla
+from triage.domain.conversation import derive, fold_account_notes, parse_notes, to_conversation
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
 

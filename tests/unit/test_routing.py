@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from triage import routing
-from triage.config import Config, load_config
-from triage.model import Tier
+from triage.config.loader import Config, load_config
+from triage.domain import routing
+from triage.domain.model import Tier
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
 

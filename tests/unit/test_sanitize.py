@@ -1,6 +1,6 @@
 """The sanitizer makes hostile email text inert, visibly and reversibly.
 
-"Dangerous" is defined here again, independently of `triage.sanitize`, from
+"Dangerous" is defined here again, independently of `triage.text.sanitize`, from
 Unicode categories and the list in issue 5, so a bug in the module's own
 classification cannot hide itself.
 """
@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from triage.sanitize import is_inert, restore, sanitize, sanitize_line
+from triage.text.sanitize import is_inert, restore, sanitize, sanitize_line
 
 _BAD_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
 # Named in issue 5 / the brief; some are letters or marks, not format characters.

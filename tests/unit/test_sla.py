@@ -1,4 +1,4 @@
-"""Worked examples for triage.sla, each expected value reasoned out by hand.
+"""Worked examples for triage.domain.calendar, each expected value reasoned out by hand.
 
 Each row is (arrival, expected clock start, expected deadline) as local times
 "Www MM-DD HH:MM ZZZ" in 2026. The parser checks the weekday and that the zone
@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from triage import sla
-from triage.model import Region, SlaState
+from triage.domain import calendar as sla
+from triage.domain.model import Region, SlaState
 
 US_EAST = Region("us-east", "US Northeast", "America/New_York", "US", (time(8), time(18)))
 US_EAST_90 = Region(

@@ -1,4 +1,4 @@
-"""Property tests for triage.sla: invariants over generated regions and 2026 arrivals.
+"""Property tests for triage.domain.calendar: invariants over generated regions and 2026 arrivals.
 
 The business-time checks compare against `_ref_open`, a deliberately naive
 reference that reads the local wall clock minute by minute (no intervals, no
@@ -14,8 +14,8 @@ import holidays
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from triage import sla
-from triage.model import Region
+from triage.domain import calendar as sla
+from triage.domain.model import Region
 
 ZONES = ["America/New_York", "America/Toronto", "America/Chicago", "America/Los_Angeles"]
 CALENDARS = ["", "US", "US-NY", "CA-QC", "CA-ON"]

@@ -17,7 +17,7 @@ from textual._path import CSSPathType
 from textual.app import App
 from textual.binding import Binding, BindingType
 
-from triage.service import Service, SyncResult
+from triage.service.api import Service, SyncResult
 from triage.ui.commands import TriageCommands
 from triage.ui.messages import ActionDone, ActionFailed, ConversationsSynced, SyncFailed
 from triage.ui.text import inert, safe_plain

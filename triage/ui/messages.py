@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from triage.service import Draft, SyncResult
+from triage.service.api import Draft, SyncResult
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """The only way text from email becomes something the console renders.
 
 Everything external (subjects, names, addresses, bodies, reasons, error texts)
-goes through `triage.sanitize` and into a plain `rich.text.Text`: never markup,
+goes through `triage.text.sanitize` and into a plain `rich.text.Text`: never markup,
 never `Text.from_markup`, never `Text.from_ansi`. A subject such as
 "[@click=app.quit]" is then shown literally and cannot act.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 
-from triage.sanitize import is_inert, sanitize, sanitize_line
+from triage.text.sanitize import is_inert, sanitize, sanitize_line
 
 
 def safe(text: str, max_len: int | None = None, style: str = "") -> Text:

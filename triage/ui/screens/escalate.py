@@ -18,8 +18,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from triage.model import Conversation
-from triage.service import Service
+from triage.domain.model import Conversation
+from triage.service.api import Service
 from triage.ui.text import safe
 
 QUICK_REASONS = ("client wrote to the CEO", "breached", "client unhappy")

@@ -13,9 +13,9 @@ from typing import ClassVar
 
 from textual.binding import BindingType
 
-from triage.model import Conversation
-from triage.ordering import QueueView
-from triage.service import Service
+from triage.domain.model import Conversation
+from triage.domain.ordering import QueueView
+from triage.service.api import Service
 from triage.ui.screens.queue import TableScreen, _b
 from triage.ui.text import safe_plain
 

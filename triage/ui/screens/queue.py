@@ -18,16 +18,16 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from triage.model import Conversation
-from triage.ordering import QueueView
-from triage.queue import Counts, Filter
+from triage.domain.model import Conversation
+from triage.domain.ordering import QueueView
+from triage.domain.urgency import Counts, Filter
 from triage.ui.text import safe_plain
 from triage.ui.widgets.filter_bar import FilterBar
 from triage.ui.widgets.queue_table import QueueTable
 from triage.ui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
-    from triage.service import Service
+    from triage.service.api import Service
 
 OUTBOX_STATES = ("queued", "sending", "unclear")
 

@@ -20,7 +20,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, OptionList, RadioButton, RadioSet, Static
 from textual.widgets.option_list import Option
 
-from triage.service import ManagerChoice, Service
+from triage.service.api import ManagerChoice, Service
 from triage.ui.screens.escalate import about_text, find_conversation
 from triage.ui.text import safe
 

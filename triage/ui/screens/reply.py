@@ -26,9 +26,9 @@ from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Static, TextArea
 
-from triage.mailtext import address_display
-from triage.routing import is_staff
-from triage.service import Draft, Service, ThreadView
+from triage.domain.routing import is_staff
+from triage.service.api import Draft, Service, ThreadView
+from triage.text.mailtext import address_display
 from triage.ui.messages import ReplySent
 from triage.ui.text import safe, safe_block, safe_plain
 

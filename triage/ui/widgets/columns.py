@@ -19,11 +19,11 @@ from functools import lru_cache
 import humanize
 from textual.strip import Strip
 
-from triage import sla
-from triage.config import Config
-from triage.model import Conversation, SlaState
-from triage.ordering import QueueView
-from triage.queue import state_of
+from triage.config.loader import Config
+from triage.domain import calendar as sla
+from triage.domain.model import Conversation, SlaState
+from triage.domain.ordering import QueueView
+from triage.domain.urgency import state_of
 from triage.ui.text import safe_cell
 
 # Glyph + word, so the state reads without colour.

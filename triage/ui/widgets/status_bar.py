@@ -12,8 +12,8 @@ from datetime import datetime
 from rich.text import Text
 from textual.widget import Widget
 
-from triage.queue import Counts
-from triage.service import SyncStatus
+from triage.domain.urgency import Counts
+from triage.service.api import SyncStatus
 from triage.ui.text import safe_plain
 
 SEP = " │ "

@@ -1,0 +1,400 @@
+"""Load and validate the TOML config into frozen, typed objects.
+
+Every problem names the file, the key path and what would be valid; all problems are
+collected before reporting, so a user fixes them in one pass. Owns the Config dataclasses,
+the load pipeline and the provider/agency/routing/user sections. Reading with problems is
+triage.config.reader; regions/managers/clients/keys are triage.config.sections; values are
+triage.config.values; the secret is triage.secrets. Their public names are re-exported here.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from triage.config.reader import (
+    HOST,
+    Problem,
+    Reader,
+    choice,
+    hint,
+    is_address,
+    join_key,
+    kind_of,
+    undefined,
+)
+from triage.config.secrets import SecretError, check_secret_file, read_secret
+from triage.config.sections import (
+    CLIENT_KEYS,
+    MANAGER_KEYS,
+    REGION_KEYS,
+    Known,
+    build_clients,
+    build_keys,
+    build_manager,
+    build_region,
+)
+from triage.config.sections import KEY_ID as _KEY_ID  # noqa: F401 (old name, a UI test uses it)
+from triage.config.values import (
+    DAY_NAMES,
+    NEXT_BUSINESS_DAY,
+    check_holidays,
+    check_timezone,
+    parse_days,
+    parse_duration,
+    parse_hours,
+)
+from triage.domain.model import CEO_ID, Client, Manager, Region
+
+__all__ = [
+    "CLIENT_KEYS",
+    "DAY_NAMES",
+    "MANAGER_KEYS",
+    "NEXT_BUSINESS_DAY",
+    "REGION_KEYS",
+    "SECTIONS",
+    "THEMES",
+    "AgencyConfig",
+    "Config",
+    "ConfigError",
+    "Problem",
+    "ProviderConfig",
+    "RoutingConfig",
+    "SecretError",
+    "check_config",
+    "check_holidays",
+    "check_key_actions",
+    "check_secret_file",
+    "check_timezone",
+    "default_cache_path",
+    "default_config_path",
+    "load_config",
+    "parse_days",
+    "parse_duration",
+    "parse_hours",
+    "read_secret",
+    "summary",
+]
+
+
+@dataclass(frozen=True)
+class ProviderConfig:
+    kind: str = "demo"  # "jmap" | "demo"
+    session_url: str = ""
+    auth: str = "bearer"  # "bearer" | "basic"
+    username: str = ""
+    token_file: Path | None = None
+    token_env: str = ""
+    mailbox: str = "inbox"
+    account: str = ""  # "" = the session's primary mail account
+    poll_seconds: float = 30.0
+    timeout_seconds: float = 30.0  # overall deadline of one request
+    notes_mailbox: str = "Triage Notes"
+
+
+@dataclass(frozen=True)
+class AgencyConfig:
+    staff_domains: tuple[str, ...] = ()
+    ceo: str = ""
+    at_risk_minutes: int = 15
+    escalate_after_minutes: int = 0  # grace after a breach before auto-escalation
+
+
+@dataclass(frozen=True)
+class RoutingConfig:
+    default_region: str = ""
+    tld: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path | None
+    provider: ProviderConfig
+    user: str  # a managers.* id or "ceo"
+    agency: AgencyConfig
+    regions: dict[str, Region]
+    managers: dict[str, Manager]
+    clients: dict[str, Client]
+    routing: RoutingConfig
+    cache_path: Path
+    theme: str = "triage-dark"
+    keys: dict[str, str] = field(default_factory=dict)  # action id -> key(s)
+
+    def manager_name(self, manager_id: str) -> str:
+        if manager_id == "ceo":
+            return "CEO"
+        m = self.managers.get(manager_id)
+        return m.name if m else manager_id
+
+
+class ConfigError(Exception):
+    """The config has problems; `problems` holds every one of them."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+THEMES = ("triage-dark", "triage-light", "triage-high-contrast", "triage-mono")
+SECTIONS: dict[str, tuple[str, ...]] = {
+    "provider": tuple(ProviderConfig.__dataclass_fields__),
+    "user": ("manager",),
+    "agency": tuple(AgencyConfig.__dataclass_fields__),
+    "regions": (),
+    "managers": (),
+    "clients": (),
+    "routing": ("default_region", "tld"),
+    "cache": ("path",),
+    "ui": ("theme",),
+    "keys": (),
+}
+
+
+def _expand(text: str, base_dir: Path, env: Mapping[str, str]) -> Path:
+    """Expand `~` (from the given env's HOME) and anchor relative paths at `base_dir`."""
+    if text == "~" or text.startswith("~/"):
+        home = env.get("HOME") or str(Path.home())
+        text = home + text[1:]
+    path = Path(text)
+    return path if path.is_absolute() else base_dir / path
+
+
+def _xdg(env: Mapping[str, str], var: str, fallback: str) -> Path:
+    # The XDG spec says an empty or relative value must be ignored.
+    value = env.get(var, "")
+    if value and Path(value).is_absolute():
+        return Path(value)
+    return Path(env.get("HOME") or str(Path.home())) / fallback
+
+
+def default_config_path(env: Mapping[str, str]) -> Path:
+    """TRIAGE_CONFIG, else $XDG_CONFIG_HOME/triage/config.toml, else ~/.config/triage/..."""
+    if env.get("TRIAGE_CONFIG"):
+        return Path(env["TRIAGE_CONFIG"])
+    return _xdg(env, "XDG_CONFIG_HOME", ".config") / "triage" / "config.toml"
+
+
+def default_cache_path(env: Mapping[str, str]) -> Path:
+    return _xdg(env, "XDG_CACHE_HOME", ".cache") / "triage" / "cache.json"
+
+
+# ---- the sections ----
+
+
+def _provider(r: Reader, tbl: dict[str, Any], base: Path, env: Mapping[str, str]) -> ProviderConfig:
+    p = "provider"
+    r.known(tbl, SECTIONS[p], p)
+    kind = r.string(tbl, "kind", p, None)
+    auth = r.string(tbl, "auth", p, "bearer")
+    choice(r, "provider.kind", kind, ("jmap", "demo"))
+    choice(r, "provider.auth", auth, ("bearer", "basic"))
+    url = r.string(tbl, "session_url", p, "")
+    username = r.string(tbl, "username", p, "")
+    token_file = r.string(tbl, "token_file", p, "")
+    token_env = r.string(tbl, "token_env", p, "")
+    if kind == "jmap":
+        if not re.fullmatch(r"https?://[^/\s]+(/\S*)?", url):
+            r.problem(
+                "provider.session_url",
+                "needs an http(s) URL such as 'https://api.fastmail.com/jmap/session'",
+            )
+        if auth == "basic" and not username:
+            r.problem("provider.username", "missing: required when auth = 'basic'")
+        if not token_file and not token_env:
+            r.problem(
+                "provider.token_file",
+                "missing: set token_file (a file only you can "
+                "read) or token_env (an environment variable name)",
+            )
+    if token_env and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", token_env):
+        r.problem("provider.token_env", f"{token_env!r} is not an environment variable name")
+    mailbox = r.string(tbl, "mailbox", p, "inbox")
+    if not mailbox.strip():
+        r.problem("provider.mailbox", "must name a mailbox role or name, such as 'inbox'")
+    return ProviderConfig(
+        kind=kind,
+        session_url=url,
+        auth=auth,
+        username=username,
+        token_file=_expand(token_file, base, env) if token_file else None,
+        token_env=token_env,
+        mailbox=mailbox,
+        account=r.string(tbl, "account", p, ""),
+        poll_seconds=r.number(tbl, "poll_seconds", p, 30.0, minimum=1),
+        timeout_seconds=r.number(tbl, "timeout_seconds", p, 30.0, minimum=1),
+        notes_mailbox=r.string(tbl, "notes_mailbox", p, "Triage Notes"),
+    )
+
+
+def _agency(r: Reader, tbl: dict[str, Any]) -> AgencyConfig:
+    p = "agency"
+    r.known(tbl, SECTIONS[p], p)
+    domains = tuple(d.strip().lstrip("@").lower() for d in r.strings(tbl, "staff_domains", p))
+    if not domains and "staff_domains" in tbl:
+        r.problem("agency.staff_domains", "list at least one domain of the agency's staff")
+    for d in domains:
+        if not HOST.fullmatch(d):
+            r.problem("agency.staff_domains", f"{d!r} is not a domain such as 'agency.example'")
+    if "staff_domains" not in tbl:
+        r.problem("agency.staff_domains", "missing (required): the agency's own email domains")
+    ceo = r.string(tbl, "ceo", p, None).strip().lower()
+    if "ceo" in tbl and not is_address(ceo):
+        r.problem("agency.ceo", f"{ceo!r} is not an email address such as 'ceo@agency.example'")
+    at_risk = r.number(tbl, "at_risk_minutes", p, 15, minimum=0, integer=True)
+    grace = r.number(tbl, "escalate_after_minutes", p, 0, minimum=0, integer=True)
+    return AgencyConfig(domains, ceo, int(at_risk), int(grace))
+
+
+def _routing(r: Reader, tbl: dict[str, Any], region_ids: set[str]) -> RoutingConfig:
+    p = "routing"
+    r.known(tbl, SECTIONS[p], p)
+    default = r.string(tbl, "default_region", p, None)
+    if default and default not in region_ids:
+        r.problem("routing.default_region", undefined("region", default, region_ids))
+    tld: dict[str, str] = {}
+    for suffix, region in r.table(tbl.get("tld", {}), "routing.tld").items():
+        key = join_key("routing.tld", suffix)
+        if not isinstance(region, str):
+            r.problem(key, f"expected a region id (a string), got {kind_of(region)}")
+        elif region not in region_ids:
+            r.problem(key, undefined("region", region, region_ids))
+        else:
+            tld[suffix.strip().lstrip(".").lower()] = region
+    return RoutingConfig(default, tld)
+
+
+def _user(r: Reader, tbl: dict[str, Any], override: str | None, manager_ids: set[str]) -> str:
+    r.known(tbl, SECTIONS["user"], "user")
+    if override is not None:
+        user, key = override, "--as"
+    else:
+        user, key = r.string(tbl, "manager", "user", None), "user.manager"
+    if user and user != CEO_ID and user not in manager_ids:
+        r.problem(key, undefined("manager", user, manager_ids) + "; 'ceo' is valid too")
+    return user
+
+
+def check_key_actions(cfg: Config, actions: Iterable[str]) -> list[Problem]:
+    """Problems for [keys] entries naming no known action (the UI owns the action ids)."""
+    actions = sorted(actions)
+    file = str(cfg.path) if cfg.path else "config"
+    return [
+        Problem(file, join_key("keys", a), f"unknown action {a!r} ({hint(a, actions, 'known')})")
+        for a in cfg.keys
+        if a not in actions
+    ]
+
+
+# ---- loading ----
+
+_REQUIRED = ("provider", "agency", "regions", "managers", "routing")
+
+
+def _sections(r: Reader, data: dict[str, Any], user_override: str | None) -> dict[str, Any]:
+    r.known(data, SECTIONS, "")
+    for name in _REQUIRED + (() if user_override else ("user",)):
+        if name not in data:
+            r.problem(name, f"missing section [{name}] (see config.example.toml)")
+    return {name: r.table(data.get(name, {}), name) for name in SECTIONS}
+
+
+def _build(
+    r: Reader, data: dict[str, Any], path: Path, override: str | None, env: Mapping[str, str]
+) -> Config:
+    s = _sections(r, data, override)
+    base = path.parent
+    provider = _provider(r, s["provider"], base, env)
+    agency = _agency(r, s["agency"])
+    region_ids = set(s["regions"])
+    regions = {
+        rid: build_region(r, rid, r.table(v, join_key("regions", rid)))
+        for rid, v in s["regions"].items()
+    }
+    managers = {
+        mid: build_manager(r, mid, r.table(v, join_key("managers", mid)), region_ids)
+        for mid, v in s["managers"].items()
+    }
+    valid_managers = {k: m for k, m in managers.items() if m}
+    known = Known(region_ids, set(managers), valid_managers, agency.staff_domains)
+    clients = build_clients(r, s["clients"], known)
+    routing = _routing(r, s["routing"], region_ids)
+    user = _user(r, s["user"], override, set(managers))
+    r.known(s["cache"], SECTIONS["cache"], "cache")
+    cache = r.string(s["cache"], "path", "cache", "")
+    r.known(s["ui"], SECTIONS["ui"], "ui")
+    theme = r.string(s["ui"], "theme", "ui", THEMES[0])
+    if theme not in THEMES:
+        r.problem("ui.theme", f"unknown theme {theme!r} ({hint(theme, THEMES, 'valid')})")
+    keys = build_keys(r, s["keys"])
+    return Config(
+        path=path,
+        provider=provider,
+        user=user,
+        agency=agency,
+        regions={k: v for k, v in regions.items() if v},
+        managers=valid_managers,
+        clients=clients,
+        routing=routing,
+        cache_path=_expand(cache, base, env) if cache else default_cache_path(env),
+        theme=theme,
+        keys=keys,
+    )
+
+
+def _parse(r: Reader, path: Path) -> dict[str, Any] | None:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        r.problem("", "file not found (copy config.example.toml there, or pass --config PATH)")
+    except (OSError, UnicodeDecodeError) as exc:
+        r.problem("", f"cannot read the file: {exc}")
+    except tomllib.TOMLDecodeError as exc:
+        r.problem("", f"not valid TOML: {exc}")
+    return None
+
+
+def load_config(
+    path: Path, *, user_override: str | None = None, env: Mapping[str, str] | None = None
+) -> Config:
+    """Read and validate the whole file; raise ConfigError listing every problem."""
+    env = os.environ if env is None else env
+    r = Reader(str(path))
+    data = _parse(r, path)
+    cfg = None if data is None else _build(r, data, path, user_override, env)
+    if r.problems or cfg is None:
+        raise ConfigError(r.problems)
+    return cfg
+
+
+# ---- reporting ----
+
+
+def summary(cfg: Config) -> str:
+    """One line for `triage check-config`."""
+    p = cfg.provider
+    provider = f"provider {p.kind}" + (f" ({p.session_url})" if p.kind == "jmap" else "")
+    name = str(cfg.path) if cfg.path else "config"
+    return (
+        f"{name} OK: {len(cfg.regions)} regions, {len(cfg.managers)} managers, "
+        f"{len(cfg.clients)} clients, {provider}, user {cfg.user}"
+    )
+
+
+def check_config(path: Path, env: Mapping[str, str]) -> tuple[int, str]:
+    """(exit code, text) for `triage check-config`: 0 and a summary, or 2 and every problem."""
+    try:
+        cfg = load_config(path, env=env)
+    except ConfigError as exc:
+        return 2, str(exc)
+    token = cfg.provider.token_file
+    if cfg.provider.kind == "jmap" and token is not None and token.exists():
+        try:
+            check_secret_file(token)
+        except SecretError as exc:
+            return 2, str(Problem(str(path), "provider.token_file", str(exc)))
+    return 0, summary(cfg)

@@ -1,0 +1,127 @@
+"""Build the model's regions, managers and clients, and the key map, from config tables.
+
+Each builder reads one TOML table through a triage.config_reader.Reader, records every
+problem it finds, and returns the model object (or None when that entry has problems,
+so one bad entry does not hide the others). The sections that build triage.config.loader's
+own dataclasses (provider, agency, routing, user) stay in triage.config.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from triage.config.reader import HOST, Reader, choice, is_address, join_key, undefined
+from triage.config.values import (
+    check_holidays,
+    check_timezone,
+    parse_days,
+    parse_duration,
+    parse_hours,
+)
+from triage.domain.model import CEO_ID, Client, Manager, Region, Tier
+
+REGION_KEYS = ("label", "timezone", "holidays", "hours", "days", "reply_within")
+MANAGER_KEYS = ("name", "email", "regions")
+CLIENT_KEYS = ("name", "region", "owner", "tier")
+KEY_ID = re.compile(r"[a-z][a-z0-9_]*")
+
+
+def build_region(r: Reader, rid: str, tbl: dict[str, Any]) -> Region | None:
+    p = join_key("regions", rid)
+    before = len(r.problems)
+    r.known(tbl, REGION_KEYS, p)
+    tz = r.string(tbl, "timezone", p, None)
+    if tz:
+        r.parsed(f"{p}.timezone", check_timezone, tz)
+    holiday_code = r.parsed(f"{p}.holidays", check_holidays, r.string(tbl, "holidays", p, ""))
+    hours = r.parsed(f"{p}.hours", parse_hours, r.string(tbl, "hours", p, None))
+    days = r.parsed(f"{p}.days", parse_days, r.string(tbl, "days", p, "mon-fri"))
+    within = r.parsed(f"{p}.reply_within", parse_duration, r.string(tbl, "reply_within", p, None))
+    label = r.string(tbl, "label", p, rid)
+    if len(r.problems) > before:
+        return None
+    return Region(rid, label, tz, holiday_code or "", hours, days or frozenset(), within)
+
+
+def build_manager(r: Reader, mid: str, tbl: dict[str, Any], region_ids: set[str]) -> Manager | None:
+    p = join_key("managers", mid)
+    before = len(r.problems)
+    r.known(tbl, MANAGER_KEYS, p)
+    if mid == CEO_ID:
+        r.problem(p, f"{CEO_ID!r} is reserved for the CEO; choose another manager id")
+    name = r.string(tbl, "name", p, None)
+    email = r.string(tbl, "email", p, None).strip().lower()
+    if "email" in tbl and not is_address(email):
+        r.problem(f"{p}.email", f"{email!r} is not an email address")
+    regions = r.strings(tbl, "regions", p)
+    for region in regions:
+        if region not in region_ids:
+            r.problem(f"{p}.regions", undefined("region", region, region_ids))
+    return Manager(mid, name, email, regions) if len(r.problems) == before else None
+
+
+@dataclass(frozen=True)
+class Known:
+    """What the client and routing sections may refer to."""
+
+    region_ids: set[str]
+    manager_ids: set[str]
+    managers: dict[str, Manager]
+    staff_domains: tuple[str, ...]
+
+
+def _client(r: Reader, key: str, tbl: dict[str, Any], known: Known) -> Client | None:
+    p = join_key("clients", key)
+    before = len(r.problems)
+    r.known(tbl, CLIENT_KEYS, p)
+    ckey = key.strip().lower()
+    if not (is_address(ckey) if "@" in ckey else HOST.fullmatch(ckey)):
+        r.problem(p, "a client key must be an email domain ('acme.com') or one address")
+    if ckey.rpartition("@")[2] in known.staff_domains:
+        r.problem(p, "this is a staff domain (agency.staff_domains); staff are never clients")
+    name = r.string(tbl, "name", p, None)
+    region = r.string(tbl, "region", p, None)
+    owner = r.string(tbl, "owner", p, None)
+    tier = r.string(tbl, "tier", p, "standard")
+    choice(r, f"{p}.tier", tier, (t.value for t in Tier))
+    if region and region not in known.region_ids:
+        r.problem(f"{p}.region", undefined("region", region, known.region_ids))
+    if owner and owner not in known.manager_ids:
+        r.problem(f"{p}.owner", undefined("manager", owner, known.manager_ids))
+    manager = known.managers.get(owner)
+    if manager and region in known.region_ids and region not in manager.regions:
+        qualified = sorted(m.id for m in known.managers.values() if region in m.regions)
+        r.problem(
+            f"{p}.owner",
+            f"{owner!r} is not qualified for region {region!r} "
+            f"(managers.{owner}.regions; qualified: {', '.join(qualified) or 'none'})",
+        )
+    if len(r.problems) > before:
+        return None
+    return Client(ckey, name, region, owner, Tier(tier))
+
+
+def build_clients(r: Reader, tbl: dict[str, Any], known: Known) -> dict[str, Client]:
+    clients: dict[str, Client] = {}
+    for key, value in tbl.items():
+        if key.strip().lower() in clients:
+            r.problem(join_key("clients", key), "defined twice (client keys ignore case)")
+        client = _client(r, key, r.table(value, join_key("clients", key)), known)
+        if client:
+            clients[client.key] = client
+    return clients
+
+
+def build_keys(r: Reader, tbl: dict[str, Any]) -> dict[str, str]:
+    keys: dict[str, str] = {}
+    for action, value in tbl.items():
+        where = join_key("keys", action)
+        if not KEY_ID.fullmatch(action):
+            r.problem(where, "an action id is lower case, such as 'reply'")
+        elif not isinstance(value, str) or not all(k.strip() for k in value.split(",")):
+            r.problem(where, "expected a key or a comma-separated list, such as 'r' or 'r,ctrl+r'")
+        else:
+            keys[action] = ",".join(k.strip() for k in value.split(","))
+    return keys
