@@ -67,7 +67,7 @@ def _memory(cache_dir: str) -> None:
     from benchmarks.data import cache_bytes, open_service
 
     service = open_service(Path(cache_dir))
-    rows = len(service.queue())
+    rows = len(list(service.queue_view()))
     _emit(peak_bytes=_peak_rss(), file_bytes=cache_bytes(Path(cache_dir)), rows=rows)
 
 

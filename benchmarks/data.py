@@ -22,8 +22,8 @@ import httpx
 
 import triage.demo
 from triage.clock import FrozenClock
-from triage.config.loader import Config, load_config
-from triage.providers.jmap.http import Credentials
+from triage.config import Config, load_config
+from triage.providers.jmap import Credentials, connect_provider
 from triage.service.core import TriageService
 
 if TYPE_CHECKING:  # the start-up child must not pay for the demo server's import
@@ -65,16 +65,16 @@ def open_service(
     as with the network down, so nothing can sneak into a measurement.
     """
     clock = clock or FrozenClock(BENCH_NOW)
-    transport = demo.transport() if demo else httpx.MockTransport(_no_network)
-    creds = demo.credentials if demo else None
-    return TriageService(
-        bench_config(cache_dir),
-        clock,
-        transport=transport,
-        session_url=demo.session_url if demo else "http://127.0.0.1:9/jmap/session",
-        credentials=Credentials("basic", creds.username if creds else "bench",
-                                creds.password if creds else "bench"),
+    cfg = bench_config(cache_dir)
+    if demo is not None:
+        return TriageService(cfg, clock, provider=demo.provider())
+    settings = dataclasses.replace(cfg.provider, kind="jmap")
+    offline = connect_provider(
+        settings, Credentials("basic", "bench", "bench"), clock=clock,
+        session_url="http://127.0.0.1:9/jmap/session",
+        transport=httpx.MockTransport(_no_network),
     )  # fmt: skip
+    return TriageService(cfg, clock, provider=offline)
 
 
 async def build_warm_cache(demo: DemoMailbox, cache_dir: Path) -> None:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from triage.clock import Clock, FrozenClock, SystemClock
-from triage.config.loader import (
+from triage.config import (
     THEMES,
     Config,
     ConfigError,
@@ -32,16 +32,15 @@ from triage.config.loader import (
     default_config_path,
     load_config,
 )
-from triage.domain import calendar as sla
-from triage.domain.conversation import iso
 from triage.domain.model import Conversation
 from triage.domain.urgency import state_of
-from triage.engine.actions import ActionError
+from triage.engine.outbox import ActionError
 from triage.providers.base import ProviderError
-from triage.providers.jmap.http import Credentials
 from triage.service.core import TriageService
 from triage.store.cache import CacheError
+from triage.text.isotime import iso
 from triage.text.sanitize import sanitize_line
+from triage.text.timefmt import format_left
 
 START_HELP = """\
 no config file at {path}
@@ -126,27 +125,28 @@ def open_service(args: argparse.Namespace, env: Mapping[str, str], clock: Clock)
     return TriageService(cfg, clock, env=env)
 
 
-def demo_service(clock: Clock, *, user: str | None = None, live: bool = True) -> TriageService:
-    from triage.demo.mailbox import DemoMailbox
+class DemoService(TriageService):
+    """A service on the embedded demo mailbox, with a private cache removed on close."""
 
-    demo = DemoMailbox(clock, live=live)
-    cache_dir = Path(tempfile.mkdtemp(prefix="triage-demo-"))
-    cfg = dataclasses.replace(demo.config, cache_path=cache_dir / "cache.json")
-    creds = demo.credentials
-    service = TriageService(
-        cfg, clock, user=user, transport=demo.transport(), session_url=demo.session_url,
-        credentials=Credentials("basic", creds.username, creds.password),
-    )  # fmt: skip
-    service.demo = demo  # type: ignore[attr-defined]
-    service.demo_dir = cache_dir  # type: ignore[attr-defined]
-    return service
+    def __init__(self, clock: Clock, *, user: str | None = None, live: bool = True) -> None:
+        from triage.demo.mailbox import DemoMailbox
+
+        self.demo = DemoMailbox(clock, live=live)
+        self.demo_dir = Path(tempfile.mkdtemp(prefix="triage-demo-"))
+        cfg = dataclasses.replace(self.demo.config, cache_path=self.demo_dir / "cache.json")
+        super().__init__(cfg, clock, user=user, provider=self.demo.provider())
+
+    async def close(self) -> None:
+        await super().close()
+        shutil.rmtree(self.demo_dir, ignore_errors=True)
+
+
+def demo_service(clock: Clock, *, user: str | None = None, live: bool = True) -> DemoService:
+    return DemoService(clock, user=user, live=live)
 
 
 async def close_service(service: TriageService) -> None:
     await service.close()
-    demo_dir = getattr(service, "demo_dir", None)
-    if demo_dir is not None:
-        shutil.rmtree(demo_dir, ignore_errors=True)
 
 
 # -- subcommands ------------------------------------------------------------------
@@ -222,7 +222,7 @@ def queue_rows(service: TriageService, now: datetime) -> list[dict[str, Any]]:
     """The queue as the console sorts it, as JSON-ready objects."""
     at_risk = timedelta(minutes=service.config.agency.at_risk_minutes)
     escalated = {c.thread_id: c for c in service.escalations(now)}
-    return [_row(c, escalated.get(c.thread_id), now, at_risk) for c in service.queue()]
+    return [_row(c, escalated.get(c.thread_id), now, at_risk) for c in service.queue_view()]
 
 
 def _row(
@@ -258,7 +258,7 @@ def _print_queue(service: TriageService, now: datetime, *, as_json: bool) -> Non
     for r in rows:
         region = cfg.regions.get(r["region"])
         label = (region.label if region else r["region"]) + ("?" if r["region_guessed"] else "")
-        left = sla.format_left(r["seconds_left"]) if r["seconds_left"] is not None else ""
+        left = format_left(r["seconds_left"]) if r["seconds_left"] is not None else ""
         mark = " ESC" if r["escalated"] else ""
         print(
             f"{r['state']:9} {left:>8}  {sanitize_line(r['client'], 22):22} "

@@ -27,9 +27,8 @@ from typing import Protocol
 from tests.integration.cyrus import CYRUS_BIN, CYRUS_GROUP, CYRUS_USER, CyrusServer, CyrusUser
 from tests.integration.smtp_sink import SmtpSink
 from triage.clock import FrozenClock
-from triage.config.loader import load_config
+from triage.config import load_config
 from triage.demo.mailbox import DemoMailbox
-from triage.providers.jmap.http import Credentials
 from triage.service.core import TriageService
 
 STAFF_DOMAIN = "agency.example"
@@ -232,12 +231,7 @@ class DemoBackend:
                          staff=[STAFF_DOMAIN], cache=tmp_path / user / "cache.json"),
             user_override=user,
         )  # fmt: skip
-        creds = self.demo.credentials
-        return TriageService(
-            cfg, clock or self.clock, user=user, transport=self.demo.transport(),
-            session_url=self.demo.session_url,
-            credentials=Credentials("basic", creds.username, creds.password),
-        )  # fmt: skip
+        return TriageService(cfg, clock or self.clock, user=user, provider=self.demo.provider())
 
     def break_state(self, service: TriageService) -> None:
         """As on Cyrus: a message comes and goes, then the server drops its change log."""

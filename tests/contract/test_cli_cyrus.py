@@ -20,7 +20,7 @@ import pytest
 from tests.contract.backends import message
 from tests.contract.conftest import real_minute
 from tests.integration.cyrus import CyrusServer, CyrusUser
-from triage.domain.conversation import iso
+from triage.text.isotime import iso
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,6 +9,7 @@ cache path without closing the first is how these tests "crash" a process.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import random
 from collections.abc import AsyncIterator, Callable
@@ -21,10 +22,11 @@ import pytest
 
 from tests.support.faults import Fault, FaultyTransport
 from triage.clock import FrozenClock
-from triage.config.loader import Config
+from triage.config import Config
 from triage.demo.mailbox import DemoMailbox
-from triage.providers.jmap.client import JmapProvider
-from triage.providers.jmap.http import Credentials, JmapHttp
+from triage.providers.jmap import Credentials, JmapProvider
+from triage.providers.jmap import credentials as jmap_credentials
+from triage.providers.jmap.http import JmapHttp
 from triage.service.core import TriageService
 
 T0 = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)  # a Tuesday, 11:00 in New York
@@ -95,25 +97,23 @@ class Rig:
         config: Config | None = None,
         env: dict[str, str] | None = None,
     ) -> TriageService:
-        """A new service (a new "process") on the same cache and the same server."""
+        """A new service (a new "process") on the same cache and the same server.
+
+        A `kind = "jmap"` config reads its secret as a real one would (token file or
+        environment); the demo config signs in with the demo's own login."""
         cfg = config or self.config
-        creds = credentials
-        if creds is None and cfg.provider.kind == "demo":
-            c = self.demo.credentials
-            creds = Credentials("basic", c.username, c.password)
+        if credentials is None:
+            demo = cfg.provider.kind == "demo"
+            credentials = self.demo.client_credentials() if demo else jmap_credentials(
+                cfg.provider, env or {})  # fmt: skip
         transport = AimedTransport(self.demo.transport())
-        url = self.demo.session_url
-        service = TriageService(
-            cfg, self.clock, transport=transport, session_url=url, credentials=creds, env=env
-        )
-        if record_sleeps:
-            assert creds is not None, "recorded sleeps need explicit credentials"
-            http = JmapHttp(url, creds, timeout=timeout, transport=transport, retries=retries,
-                            sleep=self._sleep, clock=self.clock,
-                            rng=rng or random.Random(0))  # fmt: skip
-            p = cfg.provider
-            provider = JmapProvider(http, mailbox=p.mailbox, notes_mailbox=p.notes_mailbox)
-            service.provider = service.engine.provider = service.actions.provider = provider
+        sleep = self._sleep if record_sleeps else asyncio.sleep
+        http = JmapHttp(self.demo.session_url, credentials, timeout=timeout, transport=transport,
+                        retries=retries, sleep=sleep, clock=self.clock,
+                        rng=rng or random.Random(0))  # fmt: skip
+        p = cfg.provider
+        provider = JmapProvider(http, mailbox=p.mailbox, notes_mailbox=p.notes_mailbox)
+        service = TriageService(cfg, self.clock, provider=provider, env=env)
         self.transport = transport
         self.opened.append(service)
         return service

@@ -26,7 +26,7 @@ BODY = "Hi Dana, the banners ship at 3pm. Alice"
 
 
 def ids(service: object) -> list[str]:
-    return [c.thread_id for c in service.queue()]  # type: ignore[attr-defined]
+    return [c.thread_id for c in list(service.queue_view())]  # type: ignore[attr-defined]
 
 
 def damaged(path: Path, how: str) -> bytes:
@@ -140,9 +140,10 @@ async def test_an_action_never_rewrites_the_conversations_file(
         await service.escalate(thread, "client threatens to leave")
     assert not hits
     assert escalated_on_server(rig, "ok-central")
-    assert service.engine.conversations[thread].escalated  # shown at once
+    assert service.conversation(thread).escalated  # type: ignore[union-attr]  # shown at once
     await service.sync()
-    assert service.cache.conversation(thread)["escalated"]  # confirmed by the provider
+    cached = {c.thread_id: c for c in service.cache.conversations()}
+    assert cached[thread].escalated  # confirmed by the provider
 
 
 async def test_disk_full_before_a_send_sends_nothing_and_keeps_the_draft(

@@ -145,7 +145,7 @@ async def ready(rig: Rig, *, full: bool) -> tuple[TriageService, list[str]]:
     """A synced service, a client follow-up waiting on the server, the queue before it."""
     service = rig.open(retries=0)
     await service.sync()
-    before = [c.thread_id for c in service.queue()]
+    before = [c.thread_id for c in list(service.queue_view())]
     rig.clock.advance(timedelta(minutes=1))
     rig.demo.server.deliver(
         "Kyle Jensen", "kyle@prairiewind-outfitters.com", ["team@agency.example"],
@@ -171,8 +171,8 @@ async def assert_fails_cleanly(
     with pytest.raises(ProviderError, match=message) as err:
         await service.sync()
     assert service.status().error == str(err.value)
-    assert [c.thread_id for c in service.queue()] == before  # memory untouched
-    assert [c.thread_id for c in rig.open().queue()] == before  # disk untouched
+    assert [c.thread_id for c in list(service.queue_view())] == before  # memory untouched
+    assert [c.thread_id for c in rig.open().queue_view()] == before  # disk untouched
     result = await service.sync()  # the server behaves again: catch up
     assert rig.demo.threads["ok-central"] in result.updated + result.added
     assert service.status().error == ""
@@ -209,7 +209,7 @@ async def test_a_server_that_never_stops_having_more_changes_is_cut_off(rig: Rig
         await service.sync()
     assert rig.transport is not None
     assert sum(CHANGES.encode() in s.body for s in rig.transport.seen) < 5
-    assert [c.thread_id for c in service.queue()] == before
+    assert [c.thread_id for c in list(service.queue_view())] == before
 
 
 async def test_a_huge_answer_is_refused_without_reading_it_all(
@@ -222,7 +222,7 @@ async def test_a_huge_answer_is_refused_without_reading_it_all(
     rig.transport.aim(CHANGES, faults.garbage(huge))
     with pytest.raises(ProviderError, match="larger than"):
         await service.sync()
-    assert [c.thread_id for c in service.queue()] == before
+    assert [c.thread_id for c in list(service.queue_view())] == before
     monkeypatch.undo()
     await service.sync()
 

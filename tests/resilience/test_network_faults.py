@@ -21,7 +21,7 @@ import pytest
 
 from tests.resilience.conftest import Rig
 from tests.support import faults
-from triage.config.loader import Config
+from triage.config import Config
 from triage.providers.base import AuthError, OfflineError, ProviderError
 from triage.providers.jmap import http
 from triage.service.core import TriageService
@@ -77,7 +77,7 @@ async def test_one_stall_is_retried_and_the_sync_goes_through(rig: Rig) -> None:
     assert rig.transport is not None
     rig.transport.plan = [faults.stall(3600)]
     result = await service.sync()
-    assert result.full and len(service.queue()) > 10
+    assert result.full and len(list(service.queue_view())) > 10
     assert service.status().online
     assert len(rig.sleeps) == 1
 
@@ -154,7 +154,7 @@ async def test_persistent_server_errors_end_in_a_clear_error(rig: Rig) -> None:
 
 
 def countdowns(service: TriageService, now: datetime) -> dict[str, float]:
-    out = {c.thread_id: c.seconds_left(now) for c in service.queue()}
+    out = {c.thread_id: c.seconds_left(now) for c in list(service.queue_view())}
     return {t: left for t, left in out.items() if left is not None}
 
 
@@ -164,7 +164,7 @@ async def test_offline_start_keeps_the_queue_ticking_and_recovers(
 ) -> None:
     first = rig.open()
     await first.sync()
-    expected = [c.thread_id for c in first.queue()]
+    expected = [c.thread_id for c in list(first.queue_view())]
     assert len(expected) > 10
 
     service = rig.open()  # the next morning's start, with the network down
@@ -176,7 +176,7 @@ async def test_offline_start_keeps_the_queue_ticking_and_recovers(
     status = service.status()
     assert (status.online, status.offline_since) == (False, down_at)
     assert rig.transport.forwarded == 0
-    assert [c.thread_id for c in service.queue()] == expected  # usable from the cache
+    assert [c.thread_id for c in list(service.queue_view())] == expected  # usable from the cache
 
     at_risk = rig.demo.threads["at-risk-east"]  # 9 minutes left at the start
     before = countdowns(service, rig.clock.now())

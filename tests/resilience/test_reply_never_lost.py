@@ -56,11 +56,12 @@ from datetime import datetime
 from pathlib import Path
 from triage.service.core import TriageService
 from triage.clock import FrozenClock
-from triage.config.loader import load_config
-from triage.demo.mailbox import DEMO_CONFIG
+from triage.config import load_config
+from triage.demo.mailbox import DEMO_CONFIG, DemoMailbox
 
+clock = FrozenClock(datetime.fromisoformat(sys.argv[2]))
 cfg = dataclasses.replace(load_config(DEMO_CONFIG, env={}), cache_path=Path(sys.argv[1]))
-service = TriageService(cfg, FrozenClock(datetime.fromisoformat(sys.argv[2])))
+service = TriageService(cfg, clock, provider=DemoMailbox(clock, live=False).provider())
 draft = service.save_draft(sys.argv[3], "Hi Dana,")  # the first keystrokes
 service.save_draft(sys.argv[3], sys.stdin.read(), draft.id)  # ...and the rest
 os.kill(os.getpid(), signal.SIGKILL)  # no close(), no flush, no atexit
@@ -123,7 +124,7 @@ async def test_an_unclear_send_is_looked_up_and_never_sent_twice(
     assert copies(rig, draft) == 1
     after = rig.transport.seen[mark:]
     assert not any(SEND.encode() in s.body for s in after)  # looked up, not sent again
-    assert thread not in {c.thread_id for c in service.queue()}  # answered
+    assert thread not in {c.thread_id for c in list(service.queue_view())}  # answered
     assert outbox(service) == [("sent", BODY)]  # kept until the provider shows it
     await service.sync()
     await service.sync()
@@ -199,7 +200,7 @@ REFUSED = (
     ],
     ids=["http-500", "http-400", "notCreated"],
 )
-async def test_a_send_the_server_fails_keeps_the_text_and_sends_once_later(
+async def test_a_send_the_server_fails_keeps_the_text_and_it_goes_once(
     rig: Rig, fault: faults.Fault, status: str, message: str
 ) -> None:
     service, thread = await synced(rig)
@@ -217,6 +218,10 @@ async def test_a_send_the_server_fails_keeps_the_text_and_sends_once_later(
     assert rig.demo.server.sent == []
     assert outbox(rig.open()) == [(status, BODY)]  # on disk, for the next start too
     await service.sync()
+    if status == "failed":  # a refusal is the user's to decide on: not retried behind them
+        await service.sync()
+        assert copies(rig, draft) == 0 and outbox(service) == [("failed", BODY)]
+        await service.send_reply(draft.id)  # the user sends it again
     await service.sync()
     assert copies(rig, draft) == 1 and outbox(service) == []
 
@@ -232,6 +237,8 @@ async def test_a_reply_created_but_not_submitted_is_submitted_not_recreated(rig:
     assert server.sent == [] and draft.status == "failed"
     server.identities.update(identities)
     await service.sync()
+    assert copies(rig, draft) == 0  # failed: left for the user
+    await service.send_reply(draft.id)  # sending it again looks its Message-ID up first
     assert copies(rig, draft) == 1
     stored = [e for e in server.emails.values() if draft.message_id in e.message_id]
     assert len(stored) == 1  # the draft left on the server was submitted, not a second one

@@ -27,7 +27,7 @@ import pytest
 from tests.resilience.conftest import T0, Rig
 from triage.cli import build_parser
 from triage.clock import FrozenClock
-from triage.config.loader import load_config
+from triage.config import load_config
 from triage.demo.mailbox import DEMO_CONFIG
 from triage.providers.base import AuthError, OfflineError
 from triage.service.core import TriageService

@@ -19,10 +19,17 @@ from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 from triage.clock import FrozenClock
-from triage.config.loader import AgencyConfig, Config, ProviderConfig, RoutingConfig
+from triage.config import AgencyConfig, Config, ProviderConfig, RoutingConfig
 from triage.domain.model import CEO_ID, Client, Conversation, Manager, Message, Note, Region, Tier
 from triage.domain.ordering import QueueView
-from triage.service.api import Draft, ManagerChoice, SyncResult, SyncStatus, ThreadView
+from triage.service.api import (
+    Draft,
+    ManagerChoice,
+    OutboxStatus,
+    SyncResult,
+    SyncStatus,
+    ThreadView,
+)
 
 # Tuesday 11 March 2025, 11:00 in New York, 08:00 in Los Angeles: everyone is open.
 FROZEN_AT = datetime(2025, 3, 11, 15, 0, tzinfo=UTC)
@@ -134,7 +141,6 @@ class FakeService:
         self.sync_status = SyncStatus(True, False, None, self.clock.now(), 0)
         self.report_lines: list[str] = []
         # What tests assert on.
-        self.started = False
         self.closed = False
         self.sync_calls = 0
         self.escalated: list[tuple[str, str]] = []
@@ -202,14 +208,11 @@ class FakeService:
         return QueueView.of(self._convs.values())
 
     def status(self) -> SyncStatus:
-        queued = sum(d.status in ("queued", "sending") for d in self._drafts.values())
+        queued = sum(d.status.on_its_way for d in self._drafts.values())
         return dataclasses.replace(self.sync_status, outbox_count=queued)
 
     def reports(self) -> list[str]:
         return list(self.report_lines)
-
-    async def start(self) -> None:
-        self.started = True
 
     async def sync(self) -> SyncResult:
         self.sync_calls += 1
@@ -244,7 +247,7 @@ class FakeService:
     # ---- drafts and replies ----
 
     def drafts(self) -> list[Draft]:
-        return [d for d in self._drafts.values() if d.status != "sent"]
+        return [d for d in self._drafts.values() if d.status is not OutboxStatus.SENT]
 
     def save_draft(self, thread_id: str, body: str, draft_id: str | None = None) -> Draft:
         draft_id = draft_id or f"d{next(self._draft_ids)}"
@@ -257,14 +260,14 @@ class FakeService:
 
     async def send_reply(self, draft_id: str) -> Draft:
         self._maybe_fail()
-        draft = dataclasses.replace(self._drafts[draft_id], status="queued")
+        draft = dataclasses.replace(self._drafts[draft_id], status=OutboxStatus.QUEUED)
         self._drafts[draft_id] = draft
         self.sent.append(draft_id)
         return draft
 
     def confirm_sent(self, draft_id: str) -> None:
         """The provider confirmed: the reply stops the clock, the row leaves the queue."""
-        draft = dataclasses.replace(self._drafts[draft_id], status="sent")
+        draft = dataclasses.replace(self._drafts[draft_id], status=OutboxStatus.SENT)
         self._drafts[draft_id] = draft
         self._update(draft.thread_id, waiting=False, deadline=None)
 

@@ -26,8 +26,7 @@ from triage.cli import close_service, demo_service, queue_rows
 from triage.clock import FrozenClock
 from triage.demo.mailbox import DemoMailbox
 from triage.demo.store import StoredEmail
-from triage.providers.base import KW_ACK, KW_ESCALATED, KW_NOTE, KW_OWNER_PREFIX
-from triage.providers.jmap.http import Credentials
+from triage.providers.jmap.marks import KW_ACK, KW_ESCALATED, KW_NOTE, KW_OWNER_PREFIX
 from triage.service.core import TriageService
 from triage.ui.app import TriageApp
 from triage.ui.screens.escalate import EscalateScreen
@@ -73,11 +72,7 @@ def second_service(service: TriageService, cache_dir: Path) -> TriageService:
     """Another console's service: the same demo server, its own cache (as demo_service)."""
     demo = demo_of(service)
     cfg = dataclasses.replace(demo.config, cache_path=cache_dir / "cache.json")
-    creds = demo.credentials
-    return TriageService(
-        cfg, service.clock, transport=demo.transport(), session_url=demo.session_url,
-        credentials=Credentials("basic", creds.username, creds.password),
-    )  # fmt: skip
+    return TriageService(cfg, service.clock, provider=demo.provider())
 
 
 def emails(service: TriageService, thread_id: str) -> list[StoredEmail]:

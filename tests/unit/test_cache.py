@@ -11,22 +11,24 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.builders import action, draft, message
+from tests.support.builders import conversation as conv
 from triage.clock import FrozenClock
+from triage.domain.outbox import OutboxStatus
 from triage.store import cache as cache_module
-from triage.store.cache import SCHEMA_VERSION, Cache, CacheError
+from triage.store.cache import SCHEMA_VERSION, Cache, CacheError, SyncState
+from triage.store.storage import CacheDB
+from triage.store.tables import KeyedTable
 
 CLOCK = FrozenClock(datetime(2026, 11, 26, 10, 15, tzinfo=UTC))
 
 
-def conv(n: int, **extra: object) -> dict[str, object]:
-    doc: dict[str, object] = {
-        "thread_id": f"T{n:05d}",
-        "subject": f"Invoice {n}",
-        "region": "us-east",
-        "deadline": "2026-11-26T11:15:00+00:00",
-    }
-    doc.update(extra)
-    return doc
+def state(text: str) -> SyncState:
+    return SyncState(text, CLOCK.now(), {})
+
+
+def by_id(c: Cache) -> dict[str, object]:
+    return {x.thread_id: x for x in c.conversations()}
 
 
 @pytest.fixture
@@ -47,16 +49,15 @@ def reopen(c: Cache) -> Cache:
 
 
 def test_conversations_and_sync_state_survive_a_reopen(cache: Cache) -> None:
-    cache.apply_sync("acc1", [conv(1), conv(2)], [], {"Email": "s1"})
-    cache.apply_sync("acc2", [conv(3)], [], {"Email": "x9"})
+    cache.apply_sync("acc1", [conv(1), conv(2)], [], state("s1"))
+    cache.apply_sync("acc2", [conv(3)], [], state("x9"))
     again = reopen(cache)
     try:
-        ids = sorted(c["thread_id"] for c in again.conversations())
-        assert ids == ["T00001", "T00002", "T00003"]
-        assert again.conversation("T00002") == conv(2)
-        assert again.conversation("nope") is None
-        assert again.sync_state("acc1") == {"Email": "s1"}
-        assert again.sync_state("acc2") == {"Email": "x9"}
+        convs = by_id(again)
+        assert sorted(convs) == ["T00001", "T00002", "T00003"]
+        assert convs["T00002"] == conv(2)  # every field survives the round trip
+        assert again.sync_state("acc1") == state("s1")
+        assert again.sync_state("acc2") == state("x9")
         assert again.sync_state("acc3") is None
         assert not again.needs_full_sync and again.reports == []
     finally:
@@ -72,22 +73,21 @@ def test_a_new_cache_needs_a_full_sync_and_carries_the_schema_version(path: Path
 
 
 def test_apply_sync_replaces_removes_and_updates_state(cache: Cache) -> None:
-    cache.apply_sync("a", [conv(1), conv(2), conv(3)], [], {"Email": "s1"})
-    cache.apply_sync("a", [conv(2, subject="new")], ["T00001", "ghost"], {"Email": "s2"})
-    assert cache.conversation("T00001") is None
-    assert cache.conversation("T00002") == conv(2, subject="new")
-    assert cache.conversation("T00003") == conv(3)
-    assert cache.sync_state("a") == {"Email": "s2"}
+    cache.apply_sync("a", [conv(1), conv(2), conv(3)], [], state("s1"))
+    cache.apply_sync("a", [conv(2, subject="new")], ["T00001", "ghost"], state("s2"))
+    convs = by_id(cache)
+    assert sorted(convs) == ["T00002", "T00003"]
+    assert convs["T00002"] == conv(2, subject="new") and convs["T00003"] == conv(3)
+    assert cache.sync_state("a") == state("s2")
     # a thread both upserted and removed in one round is removed
-    cache.apply_sync("a", [conv(3, subject="x")], ["T00003"], {"Email": "s3"})
-    assert cache.conversation("T00003") is None
-    assert len(cache.conversations()) == 1
+    cache.apply_sync("a", [conv(3, subject="x")], ["T00003"], state("s3"))
+    assert sorted(by_id(cache)) == ["T00002"]
 
 
 def test_apply_sync_of_500_into_2000_is_exactly_one_file_write(
     cache: Cache, path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    cache.apply_sync("a", [conv(n) for n in range(2000)], [], {"Email": "s1"})
+    cache.apply_sync("a", [conv(n) for n in range(2000)], [], state("s1"))
     replaced: list[str] = []
     real_replace = os.replace
 
@@ -98,74 +98,58 @@ def test_apply_sync_of_500_into_2000_is_exactly_one_file_write(
     monkeypatch.setattr(os, "replace", counting_replace)
     changes = [conv(n, subject="changed") for n in range(0, 900, 2)]  # 450 updates
     changes += [conv(n) for n in range(2000, 2050)]  # 50 new
-    cache.apply_sync("a", changes, ["T00001", "T00003"], {"Email": "s2"})
+    cache.apply_sync("a", changes, ["T00001", "T00003"], state("s2"))
     assert replaced == [os.fspath(path)]
-    convs = {c["thread_id"]: c for c in cache.conversations()}
+    convs = {c.thread_id: c for c in cache.conversations()}
     assert len(convs) == 2048
-    assert convs["T00898"]["subject"] == "changed"
-    assert convs["T00899"]["subject"] == "Invoice 899"
+    assert convs["T00898"].subject == "changed"
+    assert convs["T00899"].subject == "Invoice 899"
     on_disk = json.loads(path.read_text())["conversations"]
     assert len(on_disk) == 2048 and len({d["thread_id"] for d in on_disk.values()}) == 2048
 
 
-def test_patch_is_one_write_and_never_mutates_dicts_already_handed_out(cache: Cache) -> None:
-    cache.apply_sync("a", [conv(1), conv(2)], [], {})
+def test_a_round_is_one_write_and_never_changes_what_was_handed_out(cache: Cache) -> None:
+    cache.apply_sync("a", [conv(1), conv(2)], [], state(""))
     before = cache.conversations()
     writes = cache._hot.atomic.writes
-    cache.patch_conversation("T00001", {"escalated": True})
+    cache.apply_sync("a", [conv(1, escalated=True)], [], state("s2"))
     assert cache._hot.atomic.writes == writes + 1
-    assert cache.conversation("T00001") == conv(1, escalated=True)
-    assert all("escalated" not in c for c in before)
+    assert by_id(cache)["T00001"] == conv(1, escalated=True)
+    assert not any(c.escalated for c in before)
     reopened = reopen(cache)
     try:
-        assert reopened.conversation("T00001") == conv(1, escalated=True)
-        reopened.patch_conversation("gone", {"x": 1})  # a vanished thread is not an error
-        with pytest.raises(ValueError):
-            reopened.patch_conversation("T00001", {"thread_id": "T00002"})
+        assert by_id(reopened)["T00001"] == conv(1, escalated=True)
     finally:
         reopened.close()
 
 
-def test_clear_conversations_forgets_threads_and_sync_state(cache: Cache) -> None:
-    cache.apply_sync("a", [conv(1)], [], {"Email": "s"})
-    cache.needs_full_sync = False
-    cache.clear_conversations()
-    assert cache.conversations() == [] and cache.sync_state("a") is None
-    assert cache.needs_full_sync
-    cache.apply_sync("a", [conv(2)], [], {"Email": "t"})
-    again = reopen(cache)
-    assert [c["thread_id"] for c in again.conversations()] == ["T00002"]
-    again.close()
-
-
-def test_a_conversation_without_thread_id_is_refused(cache: Cache) -> None:
-    with pytest.raises(ValueError, match="thread_id"):
-        cache.apply_sync("a", [{"subject": "x"}], [], {})
-
-
-def test_a_datetime_in_a_document_fails_loudly_and_saves_nothing(cache: Cache, path: Path) -> None:
-    cache.apply_sync("a", [conv(1)], [], {"Email": "s1"})
-    before = path.read_bytes()
-    with pytest.raises(TypeError):
-        cache.apply_sync("a", [conv(2, at=datetime(2026, 1, 1, tzinfo=UTC))], [], {})
-    assert path.read_bytes() == before
-    assert cache.conversation("T00002") is None  # memory rolled back with the disk
-    cache.apply_sync("a", [conv(3)], [], {"Email": "s3"})
-    assert cache.conversation("T00003") == conv(3)
+def test_a_malformed_conversation_document_moves_the_file_aside(path: Path) -> None:
+    c = Cache(path, clock=CLOCK)
+    c.apply_sync("a", [conv(1)], [], state("s1"))
+    c.close()
+    data = json.loads(path.read_text())
+    data["conversations"]["1"]["first_arrival"] = 12  # the right schema, a wrong document
+    path.write_text(json.dumps(data))
+    again = Cache(path, clock=CLOCK)
+    try:
+        assert again.conversations() == [] and again.needs_full_sync
+        assert len(corrupt_copies(path)) == 1 and "malformed" in again.reports[0]
+    finally:
+        again.close()
 
 
 def test_another_cache_object_sees_changes_without_reopening(path: Path) -> None:
     a, b = Cache(path, clock=CLOCK), Cache(path, clock=CLOCK)
     try:
-        a.apply_sync("acc", [conv(1)], [], {"Email": "s1"})
-        assert b.conversation("T00001") == conv(1)
+        a.apply_sync("acc", [conv(1)], [], state("s1"))
+        assert by_id(b)["T00001"] == conv(1)
         generation = b._hot.atomic.generation
         assert len(b.conversations()) == 1
         assert b._hot.atomic.generation == generation  # unchanged file: not parsed again
-        b.apply_sync("acc", [conv(2)], [], {"Email": "s2"})  # must not drop a's thread
-        a.patch_conversation("T00002", {"owner": "bob"})
-        assert {c["thread_id"] for c in b.conversations()} == {"T00001", "T00002"}
-        assert b.conversation("T00002") == conv(2, owner="bob")
+        b.apply_sync("acc", [conv(2)], [], state("s2"))  # must not drop a's thread
+        a.apply_sync("acc", [conv(2, owner="bob")], [], state("s3"))
+        assert sorted(by_id(b)) == ["T00001", "T00002"]
+        assert by_id(b)["T00002"] == conv(2, owner="bob")
     finally:
         a.close()
         b.close()
@@ -178,8 +162,8 @@ def test_private_cache_is_created_owner_only(path: Path) -> None:
     old_umask = os.umask(0)  # a careless umask must not widen the modes
     try:
         c = Cache(path, clock=CLOCK)
-        c.put_outbox({"id": "o1", "kind": "reply", "status": "draft"})
-        c.store_bodies("T1", [{"text": "hello"}])
+        c.put_outbox(draft("o1"))
+        c.store_bodies("T1", [message(1)])
         c.close()
     finally:
         os.umask(old_umask)
@@ -228,7 +212,7 @@ def test_group_owned_2770_directory_is_accepted_and_files_are_group_shared(
     os.chown(shared, -1, os.getgid())
     os.chmod(shared, 0o2770)
     c = Cache(shared / "cache.json", shared=True, clock=CLOCK)
-    c.apply_sync("a", [conv(1)], [], {})
+    c.apply_sync("a", [conv(1)], [], state(""))
     c.close()
     for p in shared.iterdir():
         st = p.stat()
@@ -267,16 +251,16 @@ def test_unusable_cache_is_moved_aside_reported_once_and_rebuilt(
     assert len(c.reports) == 1
     assert reason in c.reports[0] and str(moved[0]) in c.reports[0]
     assert "rebuilding it from the provider" in c.reports[0]
-    c.apply_sync("a", [conv(1)], [], {})
+    c.apply_sync("a", [conv(1)], [], state(""))
     again = reopen(c)
     assert again.reports == [] and not again.needs_full_sync
-    assert again.conversation("T00001") == conv(1)
+    assert by_id(again) == {"T00001": conv(1)}
     again.close()
 
 
 def test_truncated_cache_is_moved_aside(path: Path) -> None:
     c = Cache(path, clock=CLOCK)
-    c.apply_sync("a", [conv(n) for n in range(50)], [], {})
+    c.apply_sync("a", [conv(n) for n in range(50)], [], state(""))
     c.close()
     full = path.read_bytes()
     path.write_bytes(full[: len(full) // 2])
@@ -287,7 +271,7 @@ def test_truncated_cache_is_moved_aside(path: Path) -> None:
 
 
 def test_corruption_while_running_is_recovered_on_the_next_read(cache: Cache, path: Path) -> None:
-    cache.apply_sync("a", [conv(1)], [], {})
+    cache.apply_sync("a", [conv(1)], [], state(""))
     cache.needs_full_sync = False
     path.write_bytes(b"garbage")  # e.g. someone edited it by hand
     assert cache.conversations() == []
@@ -305,8 +289,8 @@ def test_two_corruptions_in_the_same_second_keep_both_copies(path: Path) -> None
 
 def test_corrupt_outbox_is_reported_loudly_and_kept_for_recovery(path: Path) -> None:
     c = Cache(path, clock=CLOCK)
-    c.apply_sync("a", [conv(1)], [], {})
-    c.put_outbox({"id": "o1", "kind": "reply", "status": "draft", "body": "Dear client"})
+    c.apply_sync("a", [conv(1)], [], state(""))
+    c.put_outbox(draft("o1", "Dear client"))
     c.close()
     outbox = path.with_name("outbox.json")
     damaged = outbox.read_bytes()[:-5]
@@ -320,14 +304,14 @@ def test_corrupt_outbox_is_reported_loudly_and_kept_for_recovery(path: Path) -> 
         assert "manual recovery" in c.reports[0]
         assert c.outbox() == []
         assert not c.needs_full_sync  # the conversations were fine
-        assert c.conversation("T00001") == conv(1)
+        assert by_id(c) == {"T00001": conv(1)}
     finally:
         c.close()
 
 
 def test_corrupt_bodies_file_is_moved_aside_and_reported(path: Path) -> None:
     c = Cache(path, clock=CLOCK)
-    c.store_bodies("T1", [{"text": "hi"}])
+    c.store_bodies("T1", [message(1)])
     c.close()
     path.with_name("bodies.json").write_text('{"bodies": 3}')
     c = Cache(path, clock=CLOCK)
@@ -343,45 +327,60 @@ def test_bodies_round_trip_and_the_oldest_are_evicted(
 ) -> None:
     monkeypatch.setattr(cache_module, "BODIES_KEEP", 3)
     for n in range(4):
-        cache.store_bodies(f"T{n}", [{"id": f"m{n}", "text": f"body {n}"}])
-    cache.store_bodies("T1", [{"id": "m1", "text": "body 1, fetched again"}])  # now newest
-    cache.store_bodies("T4", [{"id": "m4", "text": "body 4"}])
+        cache.store_bodies(f"T{n}", [message(n, f"T{n}", f"body {n}")])
+    cache.store_bodies("T1", [message(1, "T1", "body 1, fetched again")])  # now newest
+    cache.store_bodies("T4", [message(4, "T4", "body 4")])
     assert cache.bodies("T0") is None and cache.bodies("T2") is None
     again = reopen(cache)
-    assert again.bodies("T1") == [{"id": "m1", "text": "body 1, fetched again"}]
-    assert again.bodies("T3") == [{"id": "m3", "text": "body 3"}]
+    assert again.bodies("T1") == [message(1, "T1", "body 1, fetched again")]
+    assert again.bodies("T3") == [message(3, "T3", "body 3")]
     assert again.bodies("T4") is not None
     again.close()
 
 
-def test_outbox_upsert_update_remove(cache: Cache) -> None:
-    cache.put_outbox({"id": "o1", "kind": "reply", "status": "draft", "body": "Hel"})
-    cache.put_outbox({"id": "o2", "kind": "escalate", "status": "queued"})
-    cache.put_outbox({"id": "o1", "kind": "reply", "status": "draft", "body": "Hello"})
-    cache.update_outbox("o2", {"status": "sending", "message_id": "<x@agency>"})
-    assert [i["id"] for i in cache.outbox()] == ["o1", "o2"]  # a replaced draft keeps its place
+def test_outbox_upsert_replace_remove(cache: Cache) -> None:
+    cache.put_outbox(draft("o1", "Hel"))
+    cache.put_outbox(action("o2"))
+    cache.put_outbox(draft("o1", "Hello"))
+    sending = draft("o1", "Hello", status=OutboxStatus.SENDING, message_id="x@agency")
+    cache.put_outbox(sending, replace=True)
+    assert [i.id for i in cache.outbox()] == ["o1", "o2"]  # a replaced draft keeps its place
     again = reopen(cache)
-    draft = {"id": "o1", "kind": "reply", "status": "draft", "body": "Hello"}
-    assert again.outbox_item("o1") == draft
-    assert again.outbox_item("o2") == {
-        "id": "o2",
-        "kind": "escalate",
-        "status": "sending",
-        "message_id": "<x@agency>",
-    }
+    assert again.outbox_item("o1") == sending
+    assert again.outbox_item("o2") == action("o2")
     again.remove_outbox("o1")
     again.remove_outbox("o1")  # already gone: fine
-    assert [i["id"] for i in again.outbox()] == ["o2"] and again.outbox_item("o1") is None
+    assert [i.id for i in again.outbox()] == ["o2"] and again.outbox_item("o1") is None
     with pytest.raises(KeyError, match="gone"):
-        again.update_outbox("o1", {"status": "sent"})
+        again.put_outbox(draft("o1", status=OutboxStatus.SENT), replace=True)
     with pytest.raises(ValueError, match="id"):
-        again.put_outbox({"kind": "reply"})
+        again.put_outbox(draft(""))
     again.close()
+
+
+def test_an_unreadable_outbox_item_is_set_aside_and_the_rest_stay(cache: Cache) -> None:
+    cache.put_outbox(draft("o1", "keep me"))
+    cache.put_outbox(draft("o2", "and me"))
+    with cache._out_db.transaction():
+        data = cache._out_db.atomic.read() or {}
+        data["outbox"]["1"]["status"] = "teleported"
+        cache._out_db.atomic.write(data)
+    assert [i.id for i in cache.outbox()] == ["o2"]
+    assert "quarantine" in cache.reports[0]
+    again = reopen(cache)
+    try:
+        assert [i.id for i in again.outbox()] == ["o2"] and again.reports == []
+        raw = json.loads(again.path.with_name("outbox.json").read_text())
+        assert raw["quarantine"]["1"]["body"] == "keep me"  # nothing deleted
+    finally:
+        again.close()
 
 
 def test_audit_keeps_append_order_and_limit(cache: Cache) -> None:
     for n in range(5):
-        cache.audit("alice", "escalate", f"T{n}", f"reason {n}", f"2026-11-26T10:0{9 - n}:00Z")
+        CLOCK.set(datetime(2026, 11, 26, 10, 9 - n, tzinfo=UTC))
+        cache.audit("alice", "escalate", f"T{n}", f"reason {n}")
+    CLOCK.set(datetime(2026, 11, 26, 10, 15, tzinfo=UTC))
     again = reopen(cache)
     log = again.audit_log()
     again.close()
@@ -399,8 +398,28 @@ def test_audit_log_tail_and_trimming(cache: Cache, monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(cache_module, "AUDIT_KEEP", 10)
     monkeypatch.setattr(cache_module, "_AUDIT_SLACK", 2)
     for n in range(20):
-        cache.audit("bob", "reassign", "T1", str(n), "2026-11-26T10:00:00Z")
+        cache.audit("bob", "reassign", "T1", str(n))
     assert [e["detail"] for e in cache.audit_log(limit=3)] == ["17", "18", "19"]
     everything = cache.audit_log(limit=1000)
     assert 10 <= len(everything) <= 12 and everything[-1]["detail"] == "19"
     assert cache.audit_log(limit=0) == []
+
+
+def test_an_unusable_cache_path_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(CacheError, match=r"check cache\.path"):
+        Cache(blocker / "cache.json")
+
+
+def test_a_datetime_in_a_document_fails_loudly_and_saves_nothing(tmp_path: Path) -> None:
+    db = CacheDB(tmp_path / "x.json")
+    table = KeyedTable(db, "t", "k")
+    with db.transaction():
+        table.replace({1: {"k": "a"}})
+    before = (tmp_path / "x.json").read_bytes()
+    with pytest.raises(TypeError), db.transaction():
+        table.replace({2: {"k": "b", "at": datetime(2026, 1, 1, tzinfo=UTC)}})
+    assert (tmp_path / "x.json").read_bytes() == before
+    assert table.get("b") is None and table.get("a") == {"k": "a"}  # memory rolled back too
+    db.close()

@@ -17,8 +17,9 @@ from typing import Any
 
 import pytest
 
+from tests.support.builders import conversation, draft
 from triage.clock import FrozenClock
-from triage.store.cache import Cache, CacheWriteError
+from triage.store.cache import Cache, CacheWriteError, SyncState
 
 CLOCK = FrozenClock(datetime(2026, 11, 26, 10, 15, tzinfo=UTC))
 FAULTS = [errno.ENOSPC, errno.EFBIG, errno.EIO]
@@ -27,10 +28,18 @@ FAULTS = [errno.ENOSPC, errno.EFBIG, errno.EIO]
 @pytest.fixture
 def cache(tmp_path: Path) -> Iterator[Cache]:
     c = Cache(tmp_path / "cache.json", clock=CLOCK)
-    c.apply_sync("a", [{"thread_id": "T1", "subject": "Invoice"}], [], {"Email": "s1"})
-    c.put_outbox({"id": "o1", "kind": "reply", "status": "draft", "body": "Dear"})
+    c.apply_sync("a", [conversation(1)], [], state("s1"))
+    c.put_outbox(draft("o1", "Dear"))
     yield c
     c.close()
+
+
+def state(text: str) -> SyncState:
+    return SyncState(text, None, {})
+
+
+def ids(c: Cache) -> set[str]:
+    return {x.thread_id for x in c.conversations()}
 
 
 def failing(code: int) -> Callable[..., Any]:
@@ -54,7 +63,7 @@ def test_a_failed_outbox_save_keeps_the_old_file_and_the_cache_working(
     with monkeypatch.context() as m:
         m.setattr(os, call, failing(code))
         with pytest.raises(CacheWriteError) as err:
-            cache.put_outbox({"id": "o1", "kind": "reply", "status": "draft", "body": "Dear Ann"})
+            cache.put_outbox(draft("o1", "Dear Ann"))
     assert isinstance(err.value, OSError) and err.value.errno == code
     message = str(err.value)
     assert str(outbox) in message and os.strerror(code) in message
@@ -62,14 +71,9 @@ def test_a_failed_outbox_save_keeps_the_old_file_and_the_cache_working(
     assert outbox.read_bytes() == before
     assert json.loads(before)["outbox"]
     assert temp_files(cache.path.parent) == []
-    assert cache.outbox_item("o1") == {
-        "id": "o1",
-        "kind": "reply",
-        "status": "draft",
-        "body": "Dear",
-    }
+    assert cache.outbox_item("o1") == draft("o1", "Dear")
     # the fault is gone: the same object saves again
-    cache.put_outbox({"id": "o1", "kind": "reply", "status": "draft", "body": "Dear Ann"})
+    cache.put_outbox(draft("o1", "Dear Ann"))
     assert json.loads(outbox.read_bytes())["outbox"]["1"]["body"] == "Dear Ann"
 
 
@@ -81,13 +85,13 @@ def test_a_failed_sync_save_leaves_conversations_and_state_unchanged(
     with monkeypatch.context() as m:
         m.setattr(os, "write", failing(code))
         with pytest.raises(CacheWriteError, match="could not save the cache to"):
-            cache.apply_sync("a", [{"thread_id": "T2"}], ["T1"], {"Email": "s2"})
+            cache.apply_sync("a", [conversation(2)], ["T00001"], state("s2"))
     assert cache.path.read_bytes() == before
     # memory matches the disk: a later sync starts from the saved state again
-    assert cache.sync_state("a") == {"Email": "s1"}
-    assert [c["thread_id"] for c in cache.conversations()] == ["T1"]
-    cache.apply_sync("a", [{"thread_id": "T3"}], [], {"Email": "s3"})
-    assert {c["thread_id"] for c in cache.conversations()} == {"T1", "T3"}
+    assert cache.sync_state("a") == state("s1")
+    assert ids(cache) == {"T00001"}
+    cache.apply_sync("a", [conversation(3)], [], state("s3"))
+    assert ids(cache) == {"T00001", "T00003"}
 
 
 def test_a_write_that_fails_halfway_leaves_no_partial_file(
@@ -106,7 +110,7 @@ def test_a_write_that_fails_halfway_leaves_no_partial_file(
     before = cache.path.read_bytes()
     monkeypatch.setattr(os, "write", short_then_full)
     with pytest.raises(CacheWriteError):
-        cache.patch_conversation("T1", {"escalated": True})
+        cache.apply_sync("a", [conversation(1, escalated=True)], [], state("s2"))
     monkeypatch.undo()
     assert calls == 2
     assert cache.path.read_bytes() == before
@@ -123,19 +127,19 @@ def test_a_crash_between_temp_write_and_replace_keeps_the_old_file(
 
     monkeypatch.setattr(os, "replace", crash)
     with pytest.raises(CacheWriteError):
-        cache.patch_conversation("T1", {"escalated": True})
+        cache.apply_sync("a", [conversation(1, escalated=True)], [], state("s2"))
     monkeypatch.undo()
     assert cache.path.read_bytes() == before
     assert temp_files(cache.path.parent) == []
-    assert cache.conversation("T1") == {"thread_id": "T1", "subject": "Invoice"}
-    cache.patch_conversation("T1", {"escalated": True})
+    assert cache.conversations() == [conversation(1)]
+    cache.apply_sync("a", [conversation(1, escalated=True)], [], state("s2"))
     assert json.loads(cache.path.read_bytes())["conversations"]["1"]["escalated"] is True
 
 
 def test_temp_files_left_by_a_killed_process_are_removed_and_ignored(tmp_path: Path) -> None:
     path = tmp_path / "cache.json"
     c = Cache(path, clock=CLOCK)
-    c.apply_sync("a", [{"thread_id": "T1"}], [], {})
+    c.apply_sync("a", [conversation(1)], [], state(""))
     c.close()
     # what a process killed after writing its temp file leaves behind
     (tmp_path / ".cache.json.tmp-4242-deadbeef").write_bytes(b'{"half": ')
@@ -143,7 +147,7 @@ def test_temp_files_left_by_a_killed_process_are_removed_and_ignored(tmp_path: P
     c = Cache(path, clock=CLOCK)
     try:
         assert temp_files(tmp_path) == []
-        assert c.reports == [] and c.conversation("T1") == {"thread_id": "T1"}
+        assert c.reports == [] and c.conversations() == [conversation(1)]
     finally:
         c.close()
 
@@ -151,10 +155,10 @@ def test_temp_files_left_by_a_killed_process_are_removed_and_ignored(tmp_path: P
 def test_a_failed_audit_append_loses_only_that_entry(
     cache: Cache, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    cache.audit("alice", "escalate", "T1", "late", "2026-11-26T10:00:00Z")
+    cache.audit("alice", "escalate", "T1", "late")
     with monkeypatch.context() as m:
         m.setattr(os, "fsync", failing(errno.EIO))
         with pytest.raises(CacheWriteError):
-            cache.audit("alice", "reassign", "T1", "workload", "2026-11-26T10:01:00Z")
-    cache.audit("alice", "resolve", "T1", "replied", "2026-11-26T10:02:00Z")
+            cache.audit("alice", "reassign", "T1", "workload")
+    cache.audit("alice", "resolve", "T1", "replied")
     assert [e["action"] for e in cache.audit_log()] == ["escalate", "resolve"]

@@ -1,8 +1,8 @@
 """Several real OS processes on one cache, as on a shared server.
 
-Four writer processes sync, patch, queue outbox items and append audit entries
-on the same path at once, released together; a reader process parses the files
-with the standard json module the whole time. Nothing written may be lost and
+Four writer processes sync (new and changed conversations), queue outbox items
+and append audit entries on the same path at once, released together; a reader
+process parses the files with the standard json module the whole time. Nothing written may be lost and
 the reader must never see a half-written file.
 """
 
@@ -20,28 +20,30 @@ import triage
 from triage.store.cache import Cache
 
 WRITERS = 4
-OPS = 52  # per writer: 13 each of sync, patch, outbox, audit
+OPS = 52  # per writer: 13 each of sync, re-sync, outbox, audit
 TIMEOUT = 60  # seconds; the whole test normally takes a few
 
 WRITER = """
-import sys
+import dataclasses, sys
 from pathlib import Path
-from triage.store.cache import Cache
+from tests.support.builders import conversation, draft
+from triage.store.cache import Cache, SyncState
 
 path, n, ops = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 c = Cache(path)
 print("ready", flush=True)
 sys.stdin.readline()  # released together with the other writers
 for i in range(ops):
+    conv = conversation(n * 1000 + i - i % 4, owner=f"w{n}", message_count=i)
     if i % 4 == 0:
-        doc = {"thread_id": f"w{n}-t{i}", "writer": n, "i": i}
-        c.apply_sync(f"acc{n}", [doc], [], {"Email": f"{n}-{i}"})
-    elif i % 4 == 1:
-        c.patch_conversation(f"w{n}-t{i - 1}", {"patched": i})
+        c.apply_sync(f"acc{n}", [conv], [], SyncState(f"{n}-{i}", None, {}))
+    elif i % 4 == 1:  # the same thread again, changed (as the next sync round would)
+        c.apply_sync(f"acc{n}", [dataclasses.replace(conv, subject=f"patched {i}")], [],
+                     SyncState(f"{n}-{i - 1}", None, {}))
     elif i % 4 == 2:
-        c.put_outbox({"id": f"w{n}-o{i}", "kind": "reply", "status": "draft", "writer": n})
+        c.put_outbox(draft(f"w{n}-o{i}", f"writer {n}"))
     else:
-        c.audit(f"w{n}", "escalate", f"w{n}-t{i - 3}", str(i), "2026-11-26T10:00:00Z")
+        c.audit(f"w{n}", "escalate", conv.thread_id, str(i))
 c.close()
 print("done", flush=True)
 """
@@ -133,18 +135,16 @@ def check_everything_is_there(path: Path) -> None:
     c = Cache(path)
     try:
         assert c.reports == []
-        convs = {d["thread_id"]: d for d in c.conversations()}
+        convs = {d.thread_id: d for d in c.conversations()}
         audit = c.audit_log(limit=10_000)
         for n in range(WRITERS):
             syncs = [i for i in range(OPS) if i % 4 == 0]
             for i in syncs:
-                assert convs[f"w{n}-t{i}"] == {
-                    "thread_id": f"w{n}-t{i}",
-                    "writer": n,
-                    "i": i,
-                    "patched": i + 1,
-                }
-            assert c.sync_state(f"acc{n}") == {"Email": f"{n}-{syncs[-1]}"}
+                conv = convs[f"T{n * 1000 + i:05d}"]
+                expected = (f"w{n}", f"patched {i + 1}", i + 1)  # the later round won
+                assert (conv.owner, conv.subject, conv.message_count) == expected
+            state = c.sync_state(f"acc{n}")
+            assert state is not None and state.state == f"{n}-{syncs[-1]}"
             for i in range(2, OPS, 4):
                 assert c.outbox_item(f"w{n}-o{i}") is not None
             mine = [int(e["detail"]) for e in audit if e["actor"] == f"w{n}"]

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from triage.config import loader as C
+from triage import config as C
+from triage.config.values import parse_days
 from triage.domain.model import Tier
 
 REPO = Path(__file__).resolve().parents[2]
@@ -176,7 +177,7 @@ def test_user_override(tmp_path: Path) -> None:
     ],
 )
 def test_parse_days(text: str, expected: set[int]) -> None:
-    assert C.parse_days(text) == frozenset(expected)
+    assert parse_days(text) == frozenset(expected)
 
 
 def test_parse_duration() -> None:

@@ -12,8 +12,7 @@ import pytest
 from triage.clock import FrozenClock
 from triage.demo.mailbox import DemoMailbox
 from triage.demo.server import CORE, MAIL, SUBMISSION, JmapServer
-from triage.domain import calendar as sla
-from triage.domain import routing
+from triage.domain import calendar, routing, urgency
 
 # Tuesday 10 March 2026, 11:00 in New York (EDT since 8 March), 08:00 in Los Angeles.
 TUESDAY_11_NY = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
@@ -372,8 +371,8 @@ def classify(demo: DemoMailbox, now: datetime) -> dict[str, str]:
             continue
         first = unanswered[0]
         region = cfg.regions[routing.route(first.from_[0]["email"], "", cfg).region]
-        deadline = sla.deadline(first.received_at, region)
-        states[key] = str(sla.state(deadline, now, at_risk))
+        deadline = calendar.deadline(first.received_at, region)
+        states[key] = str(urgency.state(deadline, now, at_risk))
     return states
 
 
@@ -430,7 +429,7 @@ def test_demo_is_deterministic_for_a_given_instant_and_seed() -> None:
 
 async def test_demo_serves_its_day_over_http_with_its_credentials() -> None:
     demo = DemoMailbox(FrozenClock(TUESDAY_11_NY), live=False)
-    user, password = demo.credentials.username, demo.credentials.password
+    user, password = demo.login.username, demo.login.password
     async with httpx.AsyncClient(
         transport=demo.transport(), auth=(user, password), follow_redirects=True
     ) as client:

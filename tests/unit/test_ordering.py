@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.support.oracle import counts, escalations, waiting
 from triage.domain.model import Conversation, Tier
 from triage.domain.ordering import QueueView, SortedQueue, entry
-from triage.domain.urgency import counts, escalations, sort_key, waiting
 
 NOW = datetime(2026, 11, 24, 15, tzinfo=UTC)
 AT_RISK = timedelta(minutes=15)
@@ -60,8 +60,9 @@ def test_index_of_finds_rows_in_old_and_new_snapshots() -> None:
 
 
 def test_entries_sort_as_the_queue_sorts() -> None:
-    for c in [conv("a", 5), conv("b", None), conv("c", -3, tier=Tier.PREMIUM)]:
-        assert entry(c)[:4] == sort_key(c) and entry(c)[4] is c
+    convs = [conv("a", 5), conv("b", None), conv("c", -3, tier=Tier.PREMIUM), conv("d", 5)]
+    assert [e[4] for e in sorted(map(entry, convs))] == waiting(convs)
+    assert all(entry(c)[4] is c for c in convs)
 
 
 def test_counts_match_the_plain_counts() -> None:

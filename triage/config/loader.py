@@ -1,10 +1,10 @@
-"""Load and validate the TOML config into frozen, typed objects.
+"""Load and validate the TOML config into the frozen `triage.domain.settings.Config`.
 
 Every problem names the file, the key path and what would be valid; all problems are
-collected before reporting, so a user fixes them in one pass. Owns the Config dataclasses,
-the load pipeline and the provider/agency/routing/user sections. Reading with problems is
-triage.config.reader; regions/managers/clients/keys are triage.config.sections; values are
-triage.config.values; the secret is triage.secrets. Their public names are re-exported here.
+collected before reporting, so a user fixes them in one pass. Owns the load pipeline
+and the provider/agency/routing/user/cache sections. Reading with problems is
+`triage.config.reader`; regions/managers/clients/keys are `triage.config.sections`;
+values are `triage.config.values`; the secret is `triage.config.secrets`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import os
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,108 +27,10 @@ from triage.config.reader import (
     kind_of,
     undefined,
 )
-from triage.config.secrets import SecretError, check_secret_file, read_secret
-from triage.config.sections import (
-    CLIENT_KEYS,
-    MANAGER_KEYS,
-    REGION_KEYS,
-    Known,
-    build_clients,
-    build_keys,
-    build_manager,
-    build_region,
-)
-from triage.config.sections import KEY_ID as _KEY_ID  # noqa: F401 (old name, a UI test uses it)
-from triage.config.values import (
-    DAY_NAMES,
-    NEXT_BUSINESS_DAY,
-    check_holidays,
-    check_timezone,
-    parse_days,
-    parse_duration,
-    parse_hours,
-)
-from triage.domain.model import CEO_ID, Client, Manager, Region
-
-__all__ = [
-    "CLIENT_KEYS",
-    "DAY_NAMES",
-    "MANAGER_KEYS",
-    "NEXT_BUSINESS_DAY",
-    "REGION_KEYS",
-    "SECTIONS",
-    "THEMES",
-    "AgencyConfig",
-    "Config",
-    "ConfigError",
-    "Problem",
-    "ProviderConfig",
-    "RoutingConfig",
-    "SecretError",
-    "check_config",
-    "check_holidays",
-    "check_key_actions",
-    "check_secret_file",
-    "check_timezone",
-    "default_cache_path",
-    "default_config_path",
-    "load_config",
-    "parse_days",
-    "parse_duration",
-    "parse_hours",
-    "read_secret",
-    "summary",
-]
-
-
-@dataclass(frozen=True)
-class ProviderConfig:
-    kind: str = "demo"  # "jmap" | "demo"
-    session_url: str = ""
-    auth: str = "bearer"  # "bearer" | "basic"
-    username: str = ""
-    token_file: Path | None = None
-    token_env: str = ""
-    mailbox: str = "inbox"
-    account: str = ""  # "" = the session's primary mail account
-    poll_seconds: float = 30.0
-    timeout_seconds: float = 30.0  # overall deadline of one request
-    notes_mailbox: str = "Triage Notes"
-
-
-@dataclass(frozen=True)
-class AgencyConfig:
-    staff_domains: tuple[str, ...] = ()
-    ceo: str = ""
-    at_risk_minutes: int = 15
-    escalate_after_minutes: int = 0  # grace after a breach before auto-escalation
-
-
-@dataclass(frozen=True)
-class RoutingConfig:
-    default_region: str = ""
-    tld: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Config:
-    path: Path | None
-    provider: ProviderConfig
-    user: str  # a managers.* id or "ceo"
-    agency: AgencyConfig
-    regions: dict[str, Region]
-    managers: dict[str, Manager]
-    clients: dict[str, Client]
-    routing: RoutingConfig
-    cache_path: Path
-    theme: str = "triage-dark"
-    keys: dict[str, str] = field(default_factory=dict)  # action id -> key(s)
-
-    def manager_name(self, manager_id: str) -> str:
-        if manager_id == "ceo":
-            return "CEO"
-        m = self.managers.get(manager_id)
-        return m.name if m else manager_id
+from triage.config.secrets import SecretError, check_secret_file
+from triage.config.sections import Known, build_clients, build_keys, build_manager, build_region
+from triage.domain.model import CEO_ID
+from triage.domain.settings import AgencyConfig, Config, ProviderConfig, RoutingConfig
 
 
 class ConfigError(Exception):
@@ -149,7 +50,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "managers": (),
     "clients": (),
     "routing": ("default_region", "tld"),
-    "cache": ("path",),
+    "cache": ("path", "shared"),
     "ui": ("theme",),
     "keys": (),
 }
@@ -326,6 +227,7 @@ def _build(
     user = _user(r, s["user"], override, set(managers))
     r.known(s["cache"], SECTIONS["cache"], "cache")
     cache = r.string(s["cache"], "path", "cache", "")
+    shared = r.boolean(s["cache"], "shared", "cache", False)
     r.known(s["ui"], SECTIONS["ui"], "ui")
     theme = r.string(s["ui"], "theme", "ui", THEMES[0])
     if theme not in THEMES:
@@ -343,6 +245,7 @@ def _build(
         cache_path=_expand(cache, base, env) if cache else default_cache_path(env),
         theme=theme,
         keys=keys,
+        cache_shared=shared,
     )
 
 

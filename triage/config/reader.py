@@ -73,6 +73,13 @@ class Reader:
             return ""
         return value
 
+    def boolean(self, tbl: Mapping[str, object], key: str, prefix: str, default: bool) -> bool:
+        value = tbl.get(key, default)
+        if not isinstance(value, bool):
+            self.problem(join_key(prefix, key), f"expected true or false, got {kind_of(value)}")
+            return default
+        return value
+
     def number(
         self,
         tbl: Mapping[str, object],

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     # Only for annotations: triage.config.loader re-exports this module's names.
-    from triage.config.loader import ProviderConfig
+    from triage.domain.settings import ProviderConfig
 
 
 class SecretError(Exception):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 from pathlib import Path
@@ -23,11 +23,12 @@ from pathlib import Path
 import httpx
 
 from triage.clock import Clock, FrozenClock
-from triage.config.loader import Config, load_config
-from triage.demo.server import Credentials, JmapServer, utc_text
+from triage.config import Config, load_config
+from triage.demo.server import JmapServer, Login, utc_text
 from triage.domain import calendar as sla
 from triage.domain import routing
 from triage.domain.model import Region
+from triage.providers.jmap import Credentials, JmapProvider, connect_provider
 
 DEMO_CONFIG = Path(__file__).resolve().parent / "demo.toml"
 TEAM = "team@agency.example"
@@ -230,8 +231,22 @@ class DemoMailbox:
         return self.server.session_url
 
     @property
-    def credentials(self) -> Credentials:
+    def login(self) -> Login:
         return self.server.credentials
+
+    def client_credentials(self) -> Credentials:
+        """What a JMAP client signs in with (Basic, as on Cyrus)."""
+        return Credentials("basic", self.login.username, self.login.password)
+
+    def provider(
+        self, *, transport: httpx.AsyncBaseTransport | None = None, timeout: float = 30.0
+    ) -> JmapProvider:
+        """The real JMAP client, talking to this mailbox through an httpx transport."""
+        settings = replace(self.config.provider, kind="jmap", timeout_seconds=timeout)
+        return connect_provider(
+            settings, self.client_credentials(), clock=self.clock,
+            session_url=self.session_url, transport=transport or self.transport(),
+        )  # fmt: skip
 
     # ---- the seeded day ----
 

@@ -1,7 +1,7 @@
 """What the in-memory JMAP server stores, and the JMAP value helpers around it.
 
 Owns the capability names, URLs and limits the server advertises; the method errors;
-the stored records (StoredEmail, Mailbox, Credentials); the per-type change log
+the stored records (StoredEmail, Mailbox, Login); the per-type change log
 behind `*/changes`; and the small conversions every part shares: UTC date text,
 addresses, message ids, keywords, JSON pointers and an email's header text and raw
 RFC 5322 form. Plain data and pure functions: no HTTP, no clock reads.
@@ -58,7 +58,7 @@ class SetError(MethodError):
 
 
 @dataclass(frozen=True)
-class Credentials:
+class Login:
     """Accepted credentials: Basic (username, password) or Bearer (token)."""
 
     username: str

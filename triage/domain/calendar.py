@@ -1,9 +1,10 @@
-"""Regional business calendars, reply deadlines and time left.
+"""Regional business calendars: when a region is open, when the clock starts, when a reply is due.
 
-Owns the arithmetic behind the queue's countdowns: when a region is open, when
-the reply clock starts, when a reply is due, how much time is left and how that
-reads on screen. Pure functions: no clock reads (`now` is always a parameter)
-and no I/O beyond the `holidays` package's in-memory calendars.
+Owns the business-time arithmetic behind every deadline. Which message starts the
+clock is `triage.domain.conversation`'s rule, how urgent the time left is belongs to
+`triage.domain.urgency`, and how a countdown reads is `triage.text.timefmt`.
+Pure functions: no clock reads (`now` is always a parameter) and no I/O beyond
+the `holidays` package's in-memory calendars.
 
 DST: each business day's opening and closing are built as local wall-clock
 times with zoneinfo and converted to UTC at once; every comparison and every
@@ -14,7 +15,6 @@ hour (which are aware instants already) compare correctly.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 import holidays as holidays_lib
 
-from triage.domain.model import Region, SlaState
+from triage.domain.model import Region
 
 # No valid region goes this long without a business day; the guard turns a
 # misconfigured region (no days, empty hours) into an error instead of a hang.
@@ -166,50 +166,3 @@ def _next_business_day_close(arrival: datetime, region: Region) -> datetime:
         if interval is not None:
             return interval[1]
     raise ValueError(f"region {region.id!r} has no business day in {MAX_CLOSED_DAYS} days")
-
-
-def time_left(deadline: datetime, now: datetime) -> timedelta:
-    """Time until the deadline; negative once it has passed."""
-    _require_aware(deadline)
-    _require_aware(now)
-    return deadline - now
-
-
-def state(deadline: datetime, now: datetime, at_risk: timedelta) -> SlaState:
-    """Breached once no time is left, at risk under `at_risk` left, else ok."""
-    left = time_left(deadline, now)
-    if left <= timedelta(0):
-        return SlaState.BREACHED
-    if left < at_risk:
-        return SlaState.AT_RISK
-    return SlaState.OK
-
-
-def _whole_units_away_from_zero(seconds: float, unit: int) -> tuple[str, int]:
-    """Sign and magnitude rounded up to whole units.
-
-    Rounding away from zero means a countdown never shows "0:00" while time is
-    left, nor while the deadline has passed: only at the exact instant.
-    """
-    if not math.isfinite(seconds):
-        raise ValueError(f"cannot format {seconds!r} seconds")
-    sign = "-" if seconds < 0 else ""
-    return sign, math.ceil(abs(seconds) / unit)
-
-
-def format_left(seconds: float) -> str:
-    """Countdown to the minute: "0:42", "27:05", "-1:10"; 100h and over: "4d 04h"."""
-    sign, minutes = _whole_units_away_from_zero(seconds, 60)
-    hours, mins = divmod(minutes, 60)
-    if hours < 100:
-        return f"{sign}{hours}:{mins:02d}"
-    days, hours = divmod(hours, 24)
-    return f"{sign}{days}d {hours:02d}h"
-
-
-def format_left_precise(seconds: float) -> str:
-    """Countdown to the second for a ticking display: "0:42:07", "-1:00:00"."""
-    sign, total = _whole_units_away_from_zero(seconds, 1)
-    minutes, secs = divmod(total, 60)
-    hours, mins = divmod(minutes, 60)
-    return f"{sign}{hours}:{mins:02d}:{secs:02d}"

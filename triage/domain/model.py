@@ -1,7 +1,11 @@
-"""Plain domain data: regions, managers, clients, messages, conversations.
+"""Plain domain values: regions, managers, clients, threads as providers report them,
+shared-state marks and notes, and the conversations the queue shows.
 
 No I/O and no clock reads here. Everything is a frozen dataclass so that values
 can be shared between the sync engine, the queue and the UI without copies.
+Every provider speaks these types (`triage.providers.base`), so nothing above the
+provider layer knows whether a mark is a JMAP keyword, a Gmail label or a
+Microsoft Graph category.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from datetime import datetime, time, timedelta
 from enum import StrEnum
 
 CEO_ID = "ceo"
+AUTO = "auto"  # who escalated, for the escalations the rules make by themselves
 
 
 class SlaState(StrEnum):
@@ -84,19 +89,105 @@ class Client:
 
 @dataclass(frozen=True)
 class Route:
-    """Where a sender belongs: account, region and owner, and whether it was guessed."""
+    """Where a sender belongs: its account, region and tier, and whether it was guessed.
+
+    `client_key` is the directory key for known clients and the sender's domain for
+    guessed ones; who owns the conversation is `triage.domain.ownership`'s rule."""
 
     client_key: str
     client_name: str
     region: str
-    owner: str
     tier: Tier
     region_guessed: bool
 
 
+# ---- shared state on the provider ----
+
+
+class MarkKind(StrEnum):
+    """The kinds of shared-state mark a thread can carry on the provider."""
+
+    OWNER = "owner"  # value: the manager id
+    ESCALATED = "escalated"
+    ACK = "ack"  # the CEO acknowledged the escalation
+
+
+@dataclass(frozen=True, order=True)
+class Mark:
+    """One shared-state mark, in provider-neutral form.
+
+    Each provider stores it its own way: a JMAP keyword (`triage-owner-alice`), a
+    Gmail label (`triage/owner/alice`), a Graph category (`triage:owner:alice`)."""
+
+    kind: MarkKind
+    value: str = ""
+
+
+ESCALATED = Mark(MarkKind.ESCALATED)
+ACKNOWLEDGED = Mark(MarkKind.ACK)
+
+
+def owner_mark(manager_id: str) -> Mark:
+    return Mark(MarkKind.OWNER, manager_id)
+
+
+@dataclass(frozen=True)
+class Note:
+    """A triage action recorded on the provider (escalation, reassignment, ack).
+
+    `client` is the client account of a reassignment (`account`: for the whole
+    account), `previous` the owner it was taken from."""
+
+    action: str
+    by: str
+    at: datetime
+    reason: str = ""
+    to: str = ""
+    account: bool = False
+    client: str = ""
+    previous: str = ""
+
+
+# ---- threads as the provider reports them ----
+
+
+@dataclass(frozen=True)
+class MessageInfo:
+    """One email's headers as sync needs them (no body). All text is untrusted.
+
+    `in_watched` is True when the message is in the watched mailbox, folder or label
+    (a thread is a client conversation only if one of its messages is)."""
+
+    id: str
+    thread_id: str
+    sender: str
+    sender_name: str
+    to: tuple[str, ...]
+    cc: tuple[str, ...]
+    subject: str
+    received_at: datetime
+    message_id: str = ""
+    references: tuple[str, ...] = ()
+    in_watched: bool = False
+    marks: frozenset[Mark] = frozenset()
+
+
+@dataclass(frozen=True)
+class ThreadData:
+    """One thread as the provider has it now: its mail (oldest first) and its notes.
+
+    Note messages are not mail: they are listed by id only (`note_ids`, so a
+    destroyed note can be traced to its thread) and read into `notes`."""
+
+    thread_id: str
+    messages: tuple[MessageInfo, ...]
+    notes: tuple[Note, ...] = ()
+    note_ids: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class Message:
-    """One email of a thread, as the queue and the thread view need it.
+    """One email with its text, for the thread view.
 
     All text fields are untrusted: they come straight from email and must go
     through `triage.text.sanitize` before they are displayed.
@@ -111,29 +202,42 @@ class Message:
     to: tuple[str, ...] = ()
     cc: tuple[str, ...] = ()
     message_id: str = ""
-    in_reply_to: tuple[str, ...] = ()
-    references: tuple[str, ...] = ()
     preview: str = ""
     body: str = ""
-    keywords: frozenset[str] = frozenset()
     warnings: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Note:
-    """A triage action recorded in the provider (escalation, reassignment, ack)."""
+# ---- conversations ----
 
-    action: str
-    by: str
-    at: datetime
-    reason: str = ""
-    to: str = ""
-    account: bool = False
+
+@dataclass(frozen=True)
+class ThreadRef:
+    """What an action needs to write to a thread on the provider, and to reply in it.
+
+    `message_ids` are the provider's ids of the thread's mail (marks go on each);
+    `references` are the RFC 5322 Message-IDs a reply or a note cites to join the
+    thread; `reply_to` is the address of the client's latest message; and
+    `staff_message_ids` the Message-IDs of the latest staff replies (a sent reply is
+    confirmed when its own Message-ID shows up there)."""
+
+    thread_id: str
+    subject: str = ""
+    message_ids: tuple[str, ...] = ()
+    note_ids: tuple[str, ...] = ()
+    reply_to: str = ""
+    references: tuple[str, ...] = ()
+    staff_message_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Conversation:
-    """A client thread, with its routing and its deadline, as the queue shows it."""
+    """A client thread, with its routing and its deadline, as the queue shows it.
+
+    `waiting_since` is the arrival of the oldest unanswered client message and
+    `clock_start` when the reply clock started for it (the next opening when it
+    arrived while the region was closed). `owner_mark` is the owner set on the
+    provider for this conversation ("" when none), kept so the owner can be
+    resolved again when an account changes hands."""
 
     thread_id: str
     subject: str
@@ -148,6 +252,7 @@ class Conversation:
     first_arrival: datetime
     last_message_at: datetime
     message_count: int
+    waiting_since: datetime | None = None
     clock_start: datetime | None = None
     deadline: datetime | None = None
     escalated: bool = False
@@ -156,10 +261,17 @@ class Conversation:
     escalated_at: datetime | None = None
     ceo_contacted: bool = False
     acknowledged: bool = False
+    owner_mark: str = ""
     notes: tuple[Note, ...] = field(default=())
+    ref: ThreadRef | None = None
 
     def seconds_left(self, now: datetime) -> float | None:
         """Seconds until the deadline (negative once breached), None when answered."""
         if self.deadline is None:
             return None
         return (self.deadline - now).total_seconds()
+
+    @property
+    def thread(self) -> ThreadRef:
+        """The provider-facing facts of this thread (just its id when unknown)."""
+        return self.ref if self.ref is not None else ThreadRef(self.thread_id, self.subject)

@@ -1,7 +1,10 @@
-"""The queue kept in order as conversations change: `SortedQueue` and its `QueueView`.
+"""Queue order: the one sort key (`entry`), and the queue kept in that order as
+conversations change (`SortedQueue`, snapshotted as a `QueueView`).
 
+Order is by absolute deadline (it does not move as the clock ticks, so a tick never
+re-sorts), then premium before standard, then earliest arrival, then thread id.
 Sorting 30k waiting conversations with a Python key, then walking them again
-for counts and markers, costs ~100-200 ms at 50k (issue 6): every pass touches
+for counts and markers, costs ~100-200 ms at 50k: every pass touches
 every conversation object. Here the sync engine `put`s each conversation it
 (re)builds and `discard`s the ones that leave; `view()` applies the pending
 changes by bisection (O(k log n) plus a pointer memmove per change), or by one
@@ -22,17 +25,18 @@ from datetime import UTC, datetime, timedelta
 from typing import overload
 
 from triage.domain.model import Conversation, Tier
-from triage.domain.urgency import Counts, escalations
+from triage.domain.urgency import Counts, as_escalated, escalation_of
 
 # (deadline, tier rank, first arrival, thread id, conversation): the thread id is
 # unique, so comparisons never reach the conversation.
 Entry = tuple[datetime, int, datetime, str, Conversation]
-FAR_FUTURE = datetime.max.replace(tzinfo=UTC)  # no deadline: last (as in queue.sort_key)
+FAR_FUTURE = datetime.max.replace(tzinfo=UTC)  # no deadline: last
 
 
 def entry(c: Conversation) -> Entry:
-    """`triage.queue.sort_key` + the conversation, spelled out: this runs 50k times at
-    start, and one tuple instead of two is ~15 ms there (tests check both agree)."""
+    """The sort key of a conversation, carrying the conversation: the queue's one order.
+
+    Most urgent first; a stable total order (the thread id breaks the last tie)."""
     tier = 0 if c.tier is Tier.PREMIUM else 1
     return (c.deadline or FAR_FUTURE, tier, c.first_arrival, c.thread_id, c)
 
@@ -105,7 +109,9 @@ class QueueView(Sequence[Conversation]):
         return bisect_left(self._entries, (when,))
 
     def counts(self, now: datetime, at_risk: timedelta, grace: timedelta) -> Counts:
-        """The status bar's totals, the same as `triage.queue.counts` over this queue."""
+        """The status bar's totals, by bisection: `urgency.state`'s boundaries (breached at
+        a deadline <= now, at risk below now + at_risk) and `urgency.escalation_of`'s
+        (flagged by hand or by the CEO rule, or breached past the grace)."""
         breached = self.due_by(now)
         risky = self.due_before(now + at_risk) - breached
         by_hand = sum(not c.acknowledged for c in self.flagged if c.escalated or c.ceo_contacted)
@@ -115,11 +121,16 @@ class QueueView(Sequence[Conversation]):
         return Counts(len(self), breached, risky, by_hand + self.due_by(cutoff) - late_flagged)
 
     def escalations(self, now: datetime, grace: timedelta) -> list[Conversation]:
-        """The CEO's pane (`triage.queue.escalations`), from the flagged and the overdue only."""
+        """The CEO's pane, most urgent first: `urgency.escalation_of` asked only of the
+        flagged and the overdue (no other conversation can be escalated)."""
         overdue = self[: self.due_by(now - grace)]
         ids = {c.thread_id for c in overdue}
-        extra = [c for c in self.flagged if c.thread_id not in ids]
-        return escalations([*overdue, *extra], now, grace)
+        out = []
+        for c in [*overdue, *(c for c in self.flagged if c.thread_id not in ids)]:
+            esc = escalation_of(c, now, grace)
+            if esc is not None:
+                out.append(as_escalated(c, esc))
+        return sorted(out, key=entry)
 
 
 class SortedQueue:

@@ -1,14 +1,15 @@
-"""Sender address -> client account -> region and owner.
+"""Sender address -> client account, region and tier; staff and CEO addresses.
 
 A full address in the client directory beats its domain; a subdomain matches
 its parent domain (`mail.acme.com` -> `acme.com`). Unknown senders fall back to
 `routing.tld`, then to `routing.default_region`, and are flagged as guessed.
+Who owns a conversation is `triage.domain.ownership`'s rule, not this module's.
 """
 
 from __future__ import annotations
 
-from triage.config.loader import Config
-from triage.domain.model import CEO_ID, Client, Route, Tier
+from triage.domain.model import Client, Route, Tier
+from triage.domain.settings import Config
 
 
 def normalize(address: str) -> str:
@@ -45,27 +46,13 @@ def find_client(address: str, cfg: Config) -> Client | None:
     return None
 
 
-def default_owner(region: str, cfg: Config) -> str:
-    """Unknown clients go to the first manager qualified for the region, if any."""
-    for manager in cfg.managers.values():
-        if region in manager.regions:
-            return manager.id
-    return ""
-
-
 def route(address: str, display_name: str, cfg: Config) -> Route:
     """Where a client sender belongs; guessed when the directory does not know them."""
     client = find_client(address, cfg)
     if client is not None:
-        return Route(client.key, client.name, client.region, client.owner, client.tier, False)
+        return Route(client.key, client.name, client.region, client.tier, False)
     domain = domain_of(address)
     tld = domain.rpartition(".")[2]
     region = cfg.routing.tld.get(tld, cfg.routing.default_region)
     name = display_name.strip() or domain or normalize(address)
-    return Route(domain, name, region, default_owner(region, cfg), Tier.STANDARD, True)
-
-
-def owner_label(owner: str, cfg: Config) -> str:
-    if owner == CEO_ID:
-        return "CEO"
-    return owner or "unassigned"
+    return Route(domain, name, region, Tier.STANDARD, True)

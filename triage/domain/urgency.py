@@ -1,67 +1,90 @@
-"""The queue: which conversations are waiting, in what order, and their counts.
+"""How urgent a conversation is: the one state function, the escalation rule, counts, filters.
 
-Order is by absolute deadline (it does not move as the clock ticks, so a tick
-never re-sorts), then premium before standard, then earliest arrival.
+`state` is the only place that decides breached / at risk / ok; `escalation_of` is
+the only place that decides whether a conversation belongs in the CEO's pane and
+why. `triage.domain.ordering` answers the same questions for a whole sorted queue
+by bisection on the deadlines; its boundaries are the ones written here.
 Pure: `now` is always a parameter.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from triage.domain.model import Conversation, SlaState, Tier
+from triage.domain.model import AUTO, Conversation, SlaState
 
-_FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
 ZERO = timedelta(0)
+CEO_CONTACTED = "client wrote to the CEO"
+BREACHED = "breached"
 
 
-def sort_key(c: Conversation) -> tuple[datetime, int, datetime, str]:
-    """Most urgent first; a stable total order (thread id breaks the last tie)."""
-    tier_rank = 0 if c.tier is Tier.PREMIUM else 1
-    return (c.deadline or _FAR_FUTURE, tier_rank, c.first_arrival, c.thread_id)
+def state(deadline: datetime | None, now: datetime, at_risk: timedelta) -> SlaState:
+    """Breached once no time is left, at risk under `at_risk` left, else ok.
 
-
-def waiting(conversations: Iterable[Conversation]) -> list[Conversation]:
-    """The queue: conversations whose latest message is from the client, in order."""
-    return sorted((c for c in conversations if c.waiting), key=sort_key)
-
-
-def state_of(c: Conversation, now: datetime, at_risk: timedelta) -> SlaState:
-    """Breached / at risk / ok for one row; answered conversations count as ok."""
-    if c.deadline is None:
+    No deadline (answered) is ok. The boundaries: a deadline at exactly `now` is
+    breached; at exactly `now + at_risk` it is ok."""
+    if deadline is None:
         return SlaState.OK
-    left = c.deadline - now
-    if left <= timedelta(0):
+    if deadline <= now:
         return SlaState.BREACHED
-    if left < at_risk:
+    if deadline < now + at_risk:
         return SlaState.AT_RISK
     return SlaState.OK
 
 
+def state_of(c: Conversation, now: datetime, at_risk: timedelta) -> SlaState:
+    """`state` of one conversation's deadline."""
+    return state(c.deadline, now, at_risk)
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """Why a conversation is in the CEO's pane, by whom, and since when.
+
+    `by` is a manager id (or "ceo") for a manual escalation and "auto" for the two
+    the rules make: the client wrote to or copied the CEO, or the conversation
+    breached more than the grace ago."""
+
+    reason: str
+    by: str
+    since: datetime | None
+
+    @property
+    def automatic(self) -> bool:
+        return self.by == AUTO
+
+
+def escalation_of(c: Conversation, now: datetime, grace: timedelta) -> Escalation | None:
+    """The escalation rule: manual, CEO contacted, or breached past `grace`; not once
+    acknowledged, and only while the client is waiting."""
+    if c.acknowledged or not c.waiting:
+        return None
+    if c.escalated:
+        return Escalation(c.escalation_reason, c.escalated_by, c.escalated_at)
+    if c.ceo_contacted:
+        return Escalation(CEO_CONTACTED, AUTO, c.waiting_since)
+    if c.deadline is not None and now >= c.deadline + grace:
+        return Escalation(BREACHED, AUTO, c.deadline)
+    return None
+
+
+def as_escalated(c: Conversation, esc: Escalation) -> Conversation:
+    """The conversation as the pane shows it: with the escalation's reason and author."""
+    if c.escalated:
+        return c
+    return replace(c, escalated=True, escalation_reason=esc.reason, escalated_by=esc.by,
+                   escalated_at=esc.since)  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Counts:
-    """The numbers the status bar shows."""
+    """The numbers the status bar shows; `escalated` counts what the pane lists."""
 
     total: int
     breached: int
     at_risk: int
     escalated: int
-
-
-def counts(
-    queue: Iterable[Conversation], now: datetime, at_risk: timedelta, grace: timedelta = ZERO
-) -> Counts:
-    """Totals for the status bar; `escalated` counts what the escalation pane lists."""
-    items = list(queue)
-    total = breached = risky = 0
-    for c in items:
-        total += 1
-        s = state_of(c, now, at_risk)
-        breached += s is SlaState.BREACHED
-        risky += s is SlaState.AT_RISK
-    return Counts(total, breached, risky, len(escalations(items, now, grace)))
 
 
 @dataclass(frozen=True)
@@ -92,29 +115,3 @@ class Filter:
         if self.text:
             parts.append(f"text={self.text!r}")
         return " ".join(parts) or "all"
-
-
-def escalations(
-    conversations: Iterable[Conversation],
-    now: datetime | None = None,
-    grace: timedelta | None = None,
-) -> list[Conversation]:
-    """The CEO's pane: open conversations escalated by hand, by writing to the CEO,
-    or (when `now` is given) by breaching more than `grace` ago; not yet acknowledged.
-
-    Automatic escalations carry their reason, so every console shows the same pane
-    without anyone having to write it anywhere.
-    """
-    out = []
-    for c in conversations:
-        if c.acknowledged or not c.waiting:
-            continue
-        if c.escalated:
-            out.append(c)
-        elif c.ceo_contacted:
-            out.append(replace(c, escalated=True, escalation_reason="client wrote to the CEO",
-                               escalated_by="auto"))  # fmt: skip
-        elif now is not None and c.deadline is not None and now >= c.deadline + (grace or ZERO):
-            out.append(replace(c, escalated=True, escalation_reason="breached", escalated_by="auto",
-                               escalated_at=c.deadline))  # fmt: skip
-    return sorted(out, key=sort_key)

@@ -1,144 +1,97 @@
-"""The sync engine: provider -> cache, full then incremental, one batched write a round.
+"""The sync engine: provider -> cache -> live view, full then incremental, one write a round.
 
-It owns the in-memory conversations (built once from the cache at start, then
-patched per round), the per-account sync state and the online/offline status
-the status bar shows. A failed round never touches the cache.
+A round asks the provider for every thread (the first time, or when the provider
+lost our state) or for the changes since the last state, derives each thread's
+conversation (`triage.domain.conversation`), stores the round in one cache
+write and hands it to the live view. A failed round touches neither; the
+connection state (online, offline since, the last problem) is what the status
+bar shows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from triage.clock import Clock
-from triage.config.loader import Config
-from triage.domain.conversation import (
-    Doc,
-    derive,
-    fold_account_notes,
-    iso,
-    parse_notes,
-    reowned,
-    thread_record,
-)
-from triage.domain.conversation import to_conversation as doc_to_conversation
-from triage.domain.model import Conversation
-from triage.domain.ordering import SortedQueue
-from triage.providers.base import (
-    CannotCalculateChanges,
-    OfflineError,
-    Provider,
-    ProviderError,
-    ThreadEmails,
-)
-from triage.service.api import SyncResult
-from triage.store.cache import Cache
+from triage.domain import conversation, history
+from triage.domain.history import AccountOwners
+from triage.domain.model import Conversation, Note, ThreadData
+from triage.domain.settings import Config
+from triage.engine.live import LiveQueue
+from triage.providers.base import CannotCalculateChanges, OfflineError, Provider, ProviderError
+from triage.store.cache import Cache, SyncState
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """What one sync round changed."""
+
+    added: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    full: bool = False
+    flushed: int = 0  # outbox items delivered this round
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+
+@dataclass
+class Connection:
+    """The provider connection as the status bar tells it."""
+
+    online: bool = True
+    syncing: bool = False
+    offline_since: datetime | None = None
+    last_sync: datetime | None = None
+    error: str = ""
 
 
 class SyncEngine:
-    """Keeps the cache and the in-memory queue in step with the provider."""
+    """Keeps the cache and the live view in step with the provider."""
 
-    def __init__(self, cfg: Config, cache: Cache, provider: Provider, clock: Clock) -> None:
-        self.cfg = cfg
-        self.cache = cache
-        self.provider = provider
-        self.clock = clock
-        self.conversations: dict[str, Conversation] = {}
-        # The waiting ones in queue order, kept in step with `conversations`.
-        self.ordered = SortedQueue()
-        self.email_threads: dict[str, str] = {}
-        self.overlay: dict[str, dict[str, Any]] = {}
-        self.connected = False
-        self.online = True
-        self.syncing = False
-        self.offline_since: datetime | None = None
-        self.last_sync: datetime | None = None
-        self.error = ""
-        self.rounds = 0
+    def __init__(
+        self, cfg: Config, cache: Cache, provider: Provider, clock: Clock, live: LiveQueue
+    ) -> None:
+        self.cfg, self.cache, self.provider = cfg, cache, provider
+        self.clock, self.live = clock, live
+        self.connection = Connection()
+        self._connected = False
 
     def load(self) -> None:
-        """Build the in-memory queue from the cache (works offline)."""
-        self.conversations.clear()
-        self.ordered.clear()
-        self.email_threads.clear()
-        for doc in self.cache.conversations():
-            self._remember(doc)
-
-    def _remember(self, doc: Doc) -> None:
-        tid = doc["thread_id"]
-        overlay = self.overlay.get(tid)
-        if overlay is not None:
-            if self.pending(tid):
-                doc = {**doc, **overlay}
-            else:
-                del self.overlay[tid]  # the provider has it now: its truth wins
-        conv = self.conversations[tid] = doc_to_conversation(doc)
-        self.ordered.put(conv)
-        for e in (*doc.get("email_ids", ()), *doc.get("note_ids", ())):
-            self.email_threads[e] = tid
-
-    def _forget(self, thread_id: str) -> None:
-        self.conversations.pop(thread_id, None)
-        self.ordered.discard(thread_id)
-
-    def pending(self, thread_id: str) -> bool:
-        """Is an action or a sent reply for this thread still waiting for the provider?"""
-        return any(
-            i.get("thread_id") == thread_id and i.get("status") != "draft"
-            for i in self.cache.outbox()
-        )
-
-    def patch(self, thread_id: str, fields: dict[str, Any]) -> None:
-        """An optimistic change after an action, shown until the provider confirms it.
-
-        Only memory changes: the action itself is already durable in the outbox, and
-        rewriting the whole conversations file for one flag would cost a full write.
-        """
-        doc = self.cache.conversation(thread_id)
-        if doc is None:
-            return
-        self.overlay.setdefault(thread_id, {}).update(fields)
-        self._remember(doc)
-
-    def doc(self, thread_id: str) -> Doc | None:
-        """The cached document with any optimistic change applied."""
-        doc = self.cache.conversation(thread_id)
-        if doc is not None and thread_id in self.overlay:
-            doc = {**doc, **self.overlay[thread_id]}
-        return doc
+        """Build the live view from the cache (works offline)."""
+        self.live.replace_all(self.cache.conversations())
 
     async def run_once(self) -> SyncResult:
-        """One sync round; errors set the status and are raised for the caller to show."""
-        self.syncing = True
+        """One sync round; errors set the connection state and are raised for the caller."""
+        c = self.connection
+        c.syncing = True
         try:
             result = await self._round()
         except OfflineError as e:
-            self._went_offline(str(e))
+            if c.online or c.offline_since is None:
+                c.offline_since = self.clock.now()
+            c.online, c.error = False, str(e)
             raise
         except ProviderError as e:  # auth failures and bad answers included
-            self.error = str(e)
+            c.error = str(e)
             raise
         finally:
-            self.syncing = False
-        self.online, self.offline_since, self.error = True, None, ""
-        self.last_sync = self.clock.now()
-        self.rounds += 1
+            c.syncing = False
+        c.online, c.offline_since, c.error = True, None, ""
+        c.last_sync = self.clock.now()
         return result
 
-    def _went_offline(self, reason: str) -> None:
-        if self.online or self.offline_since is None:
-            self.offline_since = self.clock.now()
-        self.online = False
-        self.error = reason
-
     async def _round(self) -> SyncResult:
-        if not self.connected:
+        if not self._connected:
             await self.provider.connect()
-            self.connected = True
+            self._connected = True
         account = self.provider.account_id
         state = self.cache.sync_state(account)
-        if not state or not state.get("state") or self.cache.needs_full_sync:
+        if state is None or not state.state or self.cache.needs_full_sync:
             return await self._full(account)
         try:
             return await self._incremental(account, state)
@@ -147,70 +100,66 @@ class SyncEngine:
 
     async def _full(self, account: str) -> SyncResult:
         snap = await self.provider.full_sync()
-        owners = fold_account_notes(snap.notes, {})
-        docs = self._docs(snap.threads, snap.notes, owners)
-        removed = [t for t in self.conversations if t not in docs]
-        sync_state = {"state": snap.state, "at": iso(self.clock.now()), "accounts": owners}
-        self.cache.apply_sync(account, list(docs.values()), removed, sync_state)
+        owners = history.account_owners(snap.account_notes, {})
+        fresh = self._derive(snap.threads, owners)
+        before = self.live.ids()
+        removed = [t for t in before if t not in fresh]
+        self.cache.apply_sync(account, fresh.values(), removed, self._state(snap.state, owners))
         self.cache.needs_full_sync = False
-        before = set(self.conversations)
-        self.conversations.clear()
-        self.ordered.clear()
-        self.email_threads.clear()
-        for doc in docs.values():
-            self._remember(doc)
-        added = tuple(t for t in docs if t not in before)
-        updated = tuple(t for t in docs if t in before)
+        self.live.replace_all(fresh.values())
+        added = tuple(t for t in fresh if t not in before)
+        updated = tuple(t for t in fresh if t in before)
         return SyncResult(added=added, updated=updated, removed=tuple(removed), full=True)
 
-    async def _incremental(self, account: str, state: Doc) -> SyncResult:
-        delta = await self.provider.changes(str(state["state"]), self.email_threads)
-        if not delta.threads and not delta.gone_threads and delta.state == state["state"]:
+    async def _incremental(self, account: str, state: SyncState) -> SyncResult:
+        delta = await self.provider.changes(state.state, self.live.message_threads)
+        if not delta.threads and not delta.gone_threads and delta.state == state.state:
             return SyncResult()
-        known = state.get("accounts") or {}
-        owners = fold_account_notes(delta.notes, known)
-        docs = self._docs(delta.threads, delta.notes, owners)
-        if owners != known:
-            docs.update(self._rederive_accounts(owners, docs))
-        gone = {t.thread_id for t in delta.threads if t.thread_id not in docs}
+        owners = history.account_owners(_account_level(delta.threads, delta.account_notes),
+                                        state.accounts)  # fmt: skip
+        fresh = self._derive(delta.threads, owners)
+        if owners != state.accounts:
+            fresh.update(self._reowned(owners, fresh))
+        gone = {t.thread_id for t in delta.threads if t.thread_id not in fresh}
         gone.update(delta.gone_threads)
-        removed = [t for t in gone if t in self.conversations]
-        sync_state = {"state": delta.state, "at": iso(self.clock.now()), "accounts": owners}
-        self.cache.apply_sync(account, list(docs.values()), removed, sync_state)
-        for e in delta.destroyed_emails:
-            self.email_threads.pop(e, None)
-        added = tuple(t for t in docs if t not in self.conversations)
-        updated = tuple(t for t in docs if t in self.conversations)
-        for t in removed:
-            self._forget(t)
-        for doc in docs.values():
-            self._remember(doc)
+        removed = [t for t in gone if t in self.live]
+        self.cache.apply_sync(account, fresh.values(), removed, self._state(delta.state, owners))
+        self.live.forget_messages(delta.destroyed_messages)
+        added = tuple(t for t in fresh if t not in self.live)
+        updated = tuple(t for t in fresh if t in self.live)
+        self.live.update(fresh.values(), removed)
         return SyncResult(added=added, updated=updated, removed=tuple(removed))
 
-    def _docs(
-        self, threads: Iterable[ThreadEmails], notes: dict[str, str], owners: dict[str, Any]
-    ) -> dict[str, Doc]:
-        owner_of = {k: v[0] for k, v in owners.items()}
-        watched = self.provider.watched_mailbox
-        docs = {}
-        for t in threads:
-            emails = thread_record(t, watched, self.cfg)
-            doc = derive(t.thread_id, emails, parse_notes(emails, notes), self.cfg, owner_of)
-            if doc is not None:
-                docs[t.thread_id] = doc
-        return docs
+    def _state(self, state: str, owners: AccountOwners) -> SyncState:
+        return SyncState(state, self.clock.now(), owners)
 
-    def _rederive_accounts(self, owners: dict[str, Any], fresh: dict[str, Doc]) -> dict[str, Doc]:
-        """An account changed hands: re-own that client's other conversations from the cache."""
+    def _derive(
+        self, threads: Iterable[ThreadData], owners: AccountOwners
+    ) -> dict[str, Conversation]:
         owner_of = {k: v[0] for k, v in owners.items()}
         out = {}
-        for tid, conv in self.conversations.items():
-            if tid in fresh or conv.client_key not in owner_of:
-                continue
-            doc = self.cache.conversation(tid)
-            if doc is None:
-                continue
-            owner = reowned(doc, self.cfg, owner_of)
-            if owner != doc["owner"]:
-                out[tid] = {**doc, "owner": owner}
+        for t in threads:
+            conv = conversation.derive(t, self.cfg, owner_of)
+            if conv is not None:
+                out[t.thread_id] = conv
         return out
+
+    def _reowned(
+        self, owners: AccountOwners, fresh: dict[str, Conversation]
+    ) -> dict[str, Conversation]:
+        """An account changed hands: re-own that client's other conversations."""
+        owner_of = {k: v[0] for k, v in owners.items()}
+        out = {}
+        for shown in self.live.all():
+            if shown.thread_id in fresh or shown.client_key not in owner_of:
+                continue
+            conv = self.live.truth(shown.thread_id) or shown
+            again = conversation.reowned(conv, self.cfg, owner_of)
+            if again is not conv:
+                out[conv.thread_id] = again
+        return out
+
+
+def _account_level(threads: Iterable[ThreadData], notes: Iterable[Note]) -> list[Note]:
+    """Account-level reassignments: the provider's list, and those filed in these threads."""
+    return [*notes, *(n for t in threads for n in t.notes if n.account)]

@@ -1,24 +1,30 @@
-"""What the sync engine and the actions need from an email provider.
+"""The provider protocol, in domain terms, and the registry that picks one by `provider.kind`.
 
-The JMAP provider is the real one; the demo mailbox is a JMAP server behind an
-httpx transport, so both go through `triage.providers.jmap.JmapProvider`.
+A provider reads threads (all of them, or the changes since a state), fetches a
+thread's messages with their text, writes shared-state marks and notes, and
+sends replies, speaking only `triage.domain.model` types: nothing above this
+layer knows whether a mark is a JMAP keyword, a Gmail label or a Graph category.
+Adding a provider is one package under `triage/providers/` with an
+`open_provider(settings, env, clock)` function, and one line in `KINDS`; its
+module is imported only when a config names its kind.
+
 Errors are typed so that the UI can say what happened and what to fix.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Protocol
 
-# Shared triage state lives in keywords on every message of a thread (lowercase:
-# servers such as Cyrus lowercase keywords) and in note emails in a mailbox of its own.
-KW_OWNER_PREFIX = "triage-owner-"
-KW_ESCALATED = "triage-escalated"
-KW_ACK = "triage-ack"
-KW_NOTE = "triage-note"
-KW_ACCOUNT_NOTE = "triage-account-note"
+from triage.clock import Clock
+from triage.domain.model import Mark, Message, Note, ThreadData, ThreadRef
+from triage.domain.settings import ProviderConfig
+
+# provider.kind -> the module whose `open_provider` builds it (imported on use)
+KINDS: dict[str, str] = {"jmap": "triage.providers.jmap"}
 
 
 class ProviderError(Exception):
@@ -34,7 +40,7 @@ class AuthError(ProviderError):
 
 
 class CannotCalculateChanges(ProviderError):
-    """The server lost the state we synced from: a full resync is needed."""
+    """The provider lost the state we synced from: a full resync is needed."""
 
 
 class UnclearOutcome(ProviderError):
@@ -42,61 +48,23 @@ class UnclearOutcome(ProviderError):
 
 
 @dataclass(frozen=True)
-class EmailSummary:
-    """One email's headers as sync needs them (no body)."""
-
-    id: str
-    thread_id: str
-    mailbox_ids: frozenset[str]
-    keywords: frozenset[str]
-    from_name: str
-    from_email: str
-    to: tuple[str, ...]
-    cc: tuple[str, ...]
-    subject: str
-    received_at: datetime
-    message_id: str
-    in_reply_to: tuple[str, ...] = ()
-    references: tuple[str, ...] = ()
-    preview: str = ""
-    to_names: tuple[str, ...] = field(default=())
-
-
-@dataclass(frozen=True)
-class FullEmail:
-    """An email with its text, for the thread view."""
-
-    summary: EmailSummary
-    text: str
-    warnings: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class ThreadEmails:
-    """All emails of one thread (notes included), oldest first."""
-
-    thread_id: str
-    emails: tuple[EmailSummary, ...]
-
-
-@dataclass(frozen=True)
 class Snapshot:
-    """The result of a full sync."""
+    """Every thread of the watched mailbox, and the state to ask for changes from."""
 
     state: str
-    threads: tuple[ThreadEmails, ...]
-    notes: dict[str, str]  # note email id -> JSON text
+    threads: tuple[ThreadData, ...]
+    account_notes: tuple[Note, ...]  # account-level reassignments, wherever filed
 
 
 @dataclass(frozen=True)
 class Delta:
-    """The result of an incremental sync: threads to refresh and threads gone."""
+    """What changed since a state: threads to refresh (whole), threads gone."""
 
     state: str
-    threads: tuple[ThreadEmails, ...]
+    threads: tuple[ThreadData, ...]
     gone_threads: tuple[str, ...]
-    destroyed_emails: tuple[str, ...]
-    notes: dict[str, str]
+    destroyed_messages: tuple[str, ...]
+    account_notes: tuple[Note, ...]
 
 
 @dataclass(frozen=True)
@@ -114,22 +82,49 @@ class OutgoingReply:
     references: tuple[str, ...]
 
 
+class SentState(StrEnum):
+    SENT = "sent"  # in Sent: it went out
+    DRAFTED = "drafted"  # created but never submitted (the connection dropped between)
+
+
+@dataclass(frozen=True)
+class SentLookup:
+    """Where a Message-ID was found; `handle` is the provider's id of that message."""
+
+    state: SentState
+    handle: str
+
+
 class Provider(Protocol):
-    account_id: str
-    watched_mailbox: str
+    """What the sync engine, the actions and the thread view need from a mail provider."""
+
+    @property
+    def account_id(self) -> str: ...  # the mailbox's identity (one sync state per account)
 
     async def connect(self) -> None: ...
     async def full_sync(self) -> Snapshot: ...
-    async def changes(self, since_state: str, email_threads: Mapping[str, str]) -> Delta: ...
-    async def bodies(self, email_ids: list[str]) -> dict[str, tuple[str, tuple[str, ...]]]: ...
-    async def thread_email_ids(self, thread_id: str) -> list[str]: ...
-    async def messages(self, email_ids: list[str]) -> list[FullEmail]: ...
-    async def set_keywords(self, email_ids: list[str], patch: dict[str, bool | None]) -> None: ...
-    async def add_note(
-        self, subject: str, refs: list[str], note_json: str, account: bool
-    ) -> None: ...
+    async def changes(self, since_state: str, known: Mapping[str, str]) -> Delta: ...
+    async def thread_messages(self, thread_id: str) -> list[Message]: ...
+    async def set_marks(self, thread: ThreadRef, marks: Mapping[Mark, bool]) -> None: ...
+    async def add_note(self, thread: ThreadRef, note: Note) -> None: ...
     async def send(self, reply: OutgoingReply) -> None: ...
-    async def submit_existing(self, email_id: str, from_email: str) -> None: ...
-    async def find_sent(self, message_id: str) -> tuple[str, str] | None: ...
-    async def wait_for_push(self, timeout: float) -> bool: ...
+    async def find_sent(self, message_id: str) -> SentLookup | None: ...
+    async def send_drafted(self, handle: str, reply: OutgoingReply) -> None: ...
+    async def wait_for_changes(self, timeout: float) -> bool: ...
     async def aclose(self) -> None: ...
+
+
+class ProviderFactory(Protocol):
+    def __call__(
+        self, settings: ProviderConfig, *, env: Mapping[str, str], clock: Clock
+    ) -> Provider: ...
+
+
+def open_provider(settings: ProviderConfig, *, env: Mapping[str, str], clock: Clock) -> Provider:
+    """The provider `settings.kind` names, built from the config (no network I/O yet)."""
+    module_name = KINDS.get(settings.kind)
+    if module_name is None:
+        known = ", ".join(sorted(KINDS))
+        raise ProviderError(f"provider.kind {settings.kind!r} is not known here (known: {known})")
+    factory: ProviderFactory = importlib.import_module(module_name).open_provider
+    return factory(settings, env=env, clock=clock)

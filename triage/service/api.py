@@ -1,8 +1,8 @@
-"""The one object the console and the CLI talk to: queue data, thread reads, actions.
+"""The Service: the one object the console and the CLI talk to, and the view types it returns.
 
-It bundles config, cache, provider, sync engine and actions behind async methods,
-so the UI never does I/O itself (it calls these from workers) and the CLI uses
-exactly the same code paths as the keys.
+The UI never does I/O itself: it calls these from workers, and the CLI uses
+exactly the same code paths as the keys. Implemented by
+`triage.service.core.TriageService`; the UI's tests use a fake of it.
 """
 
 from __future__ import annotations
@@ -11,36 +11,34 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from triage.config.loader import Config
 from triage.domain.model import Conversation, Manager, Message
 from triage.domain.ordering import QueueView
+from triage.domain.outbox import Draft, OutboxStatus
+from triage.domain.settings import Config
+from triage.engine.sync import SyncResult
+
+__all__ = [
+    "Draft",
+    "ManagerChoice",
+    "OutboxStatus",
+    "Service",
+    "SyncResult",
+    "SyncStatus",
+    "ThreadView",
+]
 
 
 @dataclass(frozen=True)
 class SyncStatus:
-    """What the status bar shows about the connection to the provider."""
+    """What the status bar shows about the connection and the outbox."""
 
     online: bool
     syncing: bool
     offline_since: datetime | None
     last_sync: datetime | None
-    outbox_count: int
+    outbox_count: int  # replies and actions on their way to the provider
     error: str = ""  # the last problem in words ("authentication failed: ...")
-
-
-@dataclass(frozen=True)
-class SyncResult:
-    """What one sync round changed."""
-
-    added: tuple[str, ...] = ()
-    updated: tuple[str, ...] = ()
-    removed: tuple[str, ...] = ()
-    full: bool = False
-    flushed: int = 0  # outbox items delivered this round
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.added or self.updated or self.removed)
+    failed_count: int = 0  # refused by the provider: the user's to resend or discard
 
 
 @dataclass(frozen=True)
@@ -55,19 +53,6 @@ class ManagerChoice:
 
 
 @dataclass(frozen=True)
-class Draft:
-    """A reply being written; saved to the outbox as it is typed."""
-
-    id: str
-    thread_id: str
-    body: str
-    status: str = "draft"  # draft | queued | sending | unclear | sent
-    message_id: str = ""
-    updated_at: datetime | None = None
-    error: str = ""
-
-
-@dataclass(frozen=True)
 class ThreadView:
     """Everything the thread screen shows."""
 
@@ -78,7 +63,7 @@ class ThreadView:
 
 
 class Service(Protocol):
-    """The console's and the CLI's view of the world (implemented in triage.service.core)."""
+    """The console's and the CLI's view of the world."""
 
     config: Config
     user: str  # manager id or "ceo"
@@ -89,7 +74,6 @@ class Service(Protocol):
     def queue_view(self) -> QueueView: ...  # the waiting ones, in queue order
     def status(self) -> SyncStatus: ...
     def reports(self) -> list[str]: ...  # things to tell the user once (corrupt cache moved...)
-    async def start(self) -> None: ...
     async def sync(self) -> SyncResult: ...
     async def wait_for_changes(self, timeout: float) -> None: ...  # push or poll interval
     async def thread(self, thread_id: str) -> ThreadView: ...

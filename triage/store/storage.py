@@ -19,7 +19,7 @@ import fcntl
 import os
 import secrets
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
@@ -161,6 +161,16 @@ class AtomicJSONStorage(Storage):
                     raise
                 finally:
                     self._depth, self._pending = 0, False
+
+    def discard_as_corrupt(self, reason: str) -> None:
+        """Move the file aside as unusable (it holds a document of the wrong shape) and
+        start empty; call inside a transaction, the empty file is written when it ends."""
+        assert self._depth, "discard_as_corrupt() needs a transaction"
+        moved = self._move_aside()
+        self._replace_data(self._initial(), None, -1)
+        self._pending = True
+        if self._on_corrupt is not None:
+            self._on_corrupt(self.path, moved, reason)
 
     # -- loading ----------------------------------------------------------------
 
@@ -309,52 +319,36 @@ class AtomicJSONStorage(Storage):
             fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
 
-class CacheTable(Table):
-    """A TinyDB table that can replace documents by id without rebuilding itself.
-
-    TinyDB's own write operations copy the whole table twice (int and str
-    keys): ~20 ms per operation at 50k documents. Whole-document replacement
-    touches only the changed entries; stored dicts are replaced, never mutated,
-    so dicts already handed out to callers do not change under them.
-    """
-
-    def replace_documents(
-        self, docs: Mapping[int, Mapping[str, Any]], remove: Iterable[int] = ()
-    ) -> None:
-        """Remove the ids in `remove`, then store each of `docs` under its id: one write."""
-        tables = self._storage.read() or {}
-        raw = tables.setdefault(self.name, {})
-        for doc_id in remove:
-            raw.pop(str(doc_id), None)
-        for doc_id, doc in docs.items():
-            raw[str(doc_id)] = dict(doc)
-        self._next_id = None
-        self._storage.write(tables)
-        self.clear_cache()
-
-
 class CacheDB(TinyDB):
-    """A TinyDB on an AtomicJSONStorage, with `transaction()`."""
+    """A TinyDB on an AtomicJSONStorage, with `transaction()`.
 
-    table_class = CacheTable
+    Used only through TinyDB's public interface: `storage` (our own Storage),
+    `table(name)` and the Table methods. Tables it has handed out are remembered,
+    so their query caches can be dropped when another process replaced the file.
+    """
 
     def __init__(self, path: str | Path, **storage_options: Any) -> None:
         super().__init__(path, storage=AtomicJSONStorage, **storage_options)
-        self.atomic.on_reload.append(self._forget_table_state)
+        self._handed_out: dict[str, Table] = {}
+        self.atomic.on_reload.append(self.forget_query_caches)
 
     @property
     def atomic(self) -> AtomicJSONStorage:
         return cast(AtomicJSONStorage, self.storage)
 
+    def table(self, name: str, **kwargs: Any) -> Table:
+        table = super().table(name, **kwargs)
+        self._handed_out[name] = table
+        return table
+
     def transaction(self) -> Any:
         """Context manager: one locked read-modify-write, saved once."""
         return self.atomic.transaction()
 
-    def _forget_table_state(self) -> None:
-        # Query results and the next free id describe data that was replaced.
-        for table in self._tables.values():
+    def forget_query_caches(self) -> None:
+        """The data was replaced (or written around the Table API): cached results are stale."""
+        for table in self._handed_out.values():
             table.clear_cache()
-            table._next_id = None
 
 
 def _sig_of(st: os.stat_result) -> _Sig:

@@ -17,7 +17,7 @@ from textual._path import CSSPathType
 from textual.app import App
 from textual.binding import Binding, BindingType
 
-from triage.service.api import Service, SyncResult
+from triage.service.api import Service
 from triage.ui.commands import TriageCommands
 from triage.ui.messages import ActionDone, ActionFailed, ConversationsSynced, SyncFailed
 from triage.ui.text import inert, safe_plain
@@ -112,12 +112,7 @@ class TriageApp(App[None]):
 
     @work(group="sync", exclusive=True, exit_on_error=False)
     async def sync_loop(self) -> None:
-        """Start the service, then sync; the next round is scheduled when one ends."""
-        try:
-            await self.service.start()
-            self.post_message(ConversationsSynced(SyncResult(full=True)))
-        except Exception as exc:  # the cache may still be usable: keep going
-            self.post_message(SyncFailed(f"Could not start: {exc}"))
+        """Sync, then again: the next round is scheduled when one ends."""
         while True:
             try:
                 result = await self.service.sync()

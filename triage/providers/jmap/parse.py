@@ -7,16 +7,31 @@ names the method, never a KeyError or TypeError deep in the sync engine.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from triage.providers.base import (
-    CannotCalculateChanges,
-    EmailSummary,
-    OutgoingReply,
-    ProviderError,
-)
+from triage.providers.base import CannotCalculateChanges, OutgoingReply, ProviderError
 from triage.text.mailtext import html_to_text
+
+
+@dataclass(frozen=True)
+class EmailSummary:
+    """One email's JMAP properties as sync reads them (no body)."""
+
+    id: str
+    thread_id: str
+    mailbox_ids: frozenset[str]
+    keywords: frozenset[str]
+    from_name: str
+    from_email: str
+    to: tuple[str, ...]
+    cc: tuple[str, ...]
+    subject: str
+    received_at: datetime
+    message_id: str
+    references: tuple[str, ...] = ()
+    preview: str = ""
 
 
 def result(responses: list[list[Any]], call_id: str, method: str) -> dict[str, Any]:
@@ -143,12 +158,10 @@ def summary_of(e: dict[str, Any]) -> EmailSummary:
         from_name=sender[0][0] if sender else "",
         from_email=sender[0][1] if sender else "",
         to=tuple(a for _n, a in to),
-        to_names=tuple(n for n, _a in to),
         cc=tuple(a for _n, a in addresses(e.get("cc"))),
         subject=str(e.get("subject") or ""),
         received_at=parse_utc(e.get("receivedAt")),
         message_id=mids[0] if mids else "",
-        in_reply_to=tuple(str(m) for m in as_list(e.get("inReplyTo"))),
         references=tuple(str(m) for m in as_list(e.get("references"))),
         preview=str(e.get("preview") or ""),
     )

@@ -22,12 +22,12 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from triage.domain.calendar import format_left_precise
 from triage.domain.model import Conversation, Message, Region, SlaState
 from triage.domain.routing import is_staff
 from triage.domain.urgency import state_of
 from triage.service.api import Draft, Service, ThreadView
 from triage.text.mailtext import address_display
+from triage.text.timefmt import format_left_precise
 from triage.ui.messages import ActionDone, ActionFailed
 from triage.ui.screens.escalate import EscalateScreen
 from triage.ui.screens.reassign import ReassignScreen

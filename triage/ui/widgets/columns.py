@@ -19,11 +19,12 @@ from functools import lru_cache
 import humanize
 from textual.strip import Strip
 
-from triage.config.loader import Config
-from triage.domain import calendar as sla
+from triage.config import Config
+from triage.domain import calendar
 from triage.domain.model import Conversation, SlaState
 from triage.domain.ordering import QueueView
 from triage.domain.urgency import state_of
+from triage.text.timefmt import format_left
 from triage.ui.text import safe_cell
 
 # Glyph + word, so the state reads without colour.
@@ -185,7 +186,7 @@ class RowClock:
         text = self._regions.get(key)
         if text is None:
             region = self.config.regions.get(c.region)
-            local = sla.local_time(self.now, region).strftime("%H:%M") if region else "--:--"
+            local = calendar.local_time(self.now, region).strftime("%H:%M") if region else "--:--"
             label = (region.label if region else c.region)[:8]
             text = self._regions[key] = f"{label:<8} {local}{'?' if c.region_guessed else ''}"
         return text
@@ -197,7 +198,7 @@ class RowClock:
         waited = now - c.last_message_at
         return (
             state_of(c, now, self.at_risk),
-            sla.format_left(left) if left is not None else "",
+            format_left(left) if left is not None else "",
             self._region(c),
             humanize.naturaldelta(waited) if waited >= timedelta(0) else "now",
         )

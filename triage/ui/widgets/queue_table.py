@@ -28,7 +28,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from triage.config.loader import Config
+from triage.config import Config
 from triage.domain.model import Conversation, SlaState
 from triage.ui.text import safe_cell
 from triage.ui.widgets.columns import (

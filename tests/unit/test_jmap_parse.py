@@ -1,18 +1,13 @@
-"""Edges of the JMAP client found in review: mixed bodies, session URLs, odd httpx errors,
-a bad cache path, notes filed twice."""
+"""Reading JMAP answers: bodies (mixed plain/HTML parts), sessions, odd httpx errors."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import httpx
 import pytest
 
-from triage.domain.conversation import parse_notes
 from triage.providers.base import ProviderError
 from triage.providers.jmap.http import Credentials, JmapHttp, parse_session
 from triage.providers.jmap.parse import body_of
-from triage.store.cache import Cache, CacheError
 
 MAIL = "urn:ietf:params:jmap:mail"
 
@@ -52,16 +47,3 @@ async def test_a_redirect_loop_is_a_provider_error_not_a_crash() -> None:
     with pytest.raises(ProviderError, match="bad answer"):
         await http.connect()
     await http.aclose()
-
-
-def test_an_unusable_cache_path_is_a_clear_error(tmp_path: Path) -> None:
-    blocker = tmp_path / "file"
-    blocker.write_text("not a directory")
-    with pytest.raises(CacheError, match=r"check cache\.path"):
-        Cache(blocker / "cache.json")
-
-
-def test_a_note_filed_twice_shows_once() -> None:
-    body = '{"action": "escalate", "by": "alice", "at": "2026-11-24T15:00:00Z", "reason": "x"}'
-    emails = [{"id": i, "note": True} for i in ("n1", "n2")]
-    assert len(parse_notes(emails, {"n1": body, "n2": body})) == 1

@@ -1,4 +1,4 @@
-"""Worked examples for triage.domain.calendar, each expected value reasoned out by hand.
+"""Worked examples for the business calendar, each expected value reasoned out by hand.
 
 Each row is (arrival, expected clock start, expected deadline) as local times
 "Www MM-DD HH:MM ZZZ" in 2026. The parser checks the weekday and that the zone
@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from triage.domain import calendar as sla
-from triage.domain.model import Region, SlaState
+from triage.domain import calendar
+from triage.domain.model import Region
 
 US_EAST = Region("us-east", "US Northeast", "America/New_York", "US", (time(8), time(18)))
 US_EAST_90 = Region(
@@ -199,8 +199,8 @@ EXAMPLES = [
 @pytest.mark.parametrize(("region", "arrival", "start", "due"), EXAMPLES)
 def test_clock_start_and_deadline(region: Region, arrival: str, start: str, due: str) -> None:
     arrived = _at(arrival, region)
-    got_start = sla.clock_start(arrived, region)
-    got_due = sla.deadline(arrived, region)
+    got_start = calendar.clock_start(arrived, region)
+    got_due = calendar.deadline(arrived, region)
     assert got_start == _at(start, region)
     assert got_due == _at(due, region)
     assert got_start.tzinfo is UTC and got_due.tzinfo is UTC
@@ -236,98 +236,25 @@ def test_the_table_parser_rejects_a_wrong_weekday_or_offset() -> None:
     ],
 )
 def test_is_open(region: Region, at: str, expected: bool) -> None:
-    assert sla.is_open(_at(at, region), region) is expected
+    assert calendar.is_open(_at(at, region), region) is expected
 
 
 def test_local_time_is_the_regions_wall_clock() -> None:
-    local = sla.local_time(datetime(2026, 7, 1, 16, 0, tzinfo=UTC), US_WEST)
+    local = calendar.local_time(datetime(2026, 7, 1, 16, 0, tzinfo=UTC), US_WEST)
     assert (local.hour, local.minute, local.tzname()) == (9, 0, "PDT")
 
 
 def test_naive_datetimes_are_refused() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
-        sla.deadline(datetime(2026, 3, 2, 10), US_EAST)
+        calendar.deadline(datetime(2026, 3, 2, 10), US_EAST)
 
 
 def test_a_region_that_never_opens_raises_instead_of_looping() -> None:
     never = Region("never", "Never", "America/New_York", "", (time(9), time(17)), days=frozenset())
     arrival = datetime(2026, 3, 2, 15, tzinfo=UTC)
     with pytest.raises(ValueError, match="no business day"):
-        sla.deadline(arrival, never)
+        calendar.deadline(arrival, never)
     with pytest.raises(ValueError, match="no business day"):
-        sla.deadline(
+        calendar.deadline(
             arrival, Region("never-nbd", "N", "UTC", "", days=frozenset(), reply_within=None)
         )
-
-
-DUE = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
-RISK = timedelta(minutes=15)
-
-
-@pytest.mark.parametrize(
-    ("now", "at_risk", "expected"),
-    [
-        pytest.param(DUE - timedelta(hours=1), RISK, SlaState.OK, id="an-hour-left"),
-        pytest.param(DUE - RISK, RISK, SlaState.OK, id="exactly-at-risk-threshold"),
-        pytest.param(DUE - RISK + timedelta(seconds=1), RISK, SlaState.AT_RISK, id="just-under"),
-        pytest.param(DUE - timedelta(seconds=1), RISK, SlaState.AT_RISK, id="one-second-left"),
-        pytest.param(DUE, RISK, SlaState.BREACHED, id="at-deadline"),
-        pytest.param(DUE + timedelta(days=2), RISK, SlaState.BREACHED, id="long-overdue"),
-        pytest.param(DUE - timedelta(seconds=1), timedelta(0), SlaState.OK, id="no-risk-window"),
-    ],
-)
-def test_state(now: datetime, at_risk: timedelta, expected: SlaState) -> None:
-    assert sla.state(DUE, now, at_risk) is expected
-
-
-def test_time_left_compares_instants_across_zones() -> None:
-    due = _at("Mon 03-02 11:00 EST", US_EAST)  # 16:00Z
-    now = datetime(2026, 3, 2, 17, 30, tzinfo=UTC)
-    assert sla.time_left(due, now) == timedelta(minutes=-90)
-    assert sla.time_left(due, now - timedelta(hours=2)) == timedelta(minutes=30)
-
-
-@pytest.mark.parametrize(
-    ("seconds", "expected"),
-    [
-        pytest.param(0, "0:00", id="zero"),
-        pytest.param(42 * 60, "0:42", id="42m"),
-        pytest.param(41 * 60 + 1, "0:42", id="rounds-up-while-time-left"),
-        pytest.param(0.5, "0:01", id="never-0:00-before-deadline"),
-        pytest.param(3600, "1:00", id="1h"),
-        pytest.param(27 * 3600 + 5 * 60, "27:05", id="over-a-day"),
-        pytest.param(99 * 3600 + 59 * 60, "99:59", id="just-under-100h"),
-        pytest.param(100 * 3600, "4d 04h", id="100h"),
-        pytest.param(30 * 86400 + 90 * 60, "30d 01h", id="a-month"),
-        pytest.param(-1, "-0:01", id="just-breached"),
-        pytest.param(-70 * 60, "-1:10", id="overdue"),
-        pytest.param(-100 * 3600, "-4d 04h", id="long-overdue"),
-    ],
-)
-def test_format_left(seconds: float, expected: str) -> None:
-    assert sla.format_left(seconds) == expected
-
-
-@pytest.mark.parametrize(
-    ("seconds", "expected"),
-    [
-        pytest.param(0, "0:00:00", id="zero"),
-        pytest.param(0.4, "0:00:01", id="never-zero-before-deadline"),
-        pytest.param(59, "0:00:59", id="59s"),
-        pytest.param(42 * 60 + 7, "0:42:07", id="42m07s"),
-        pytest.param(3600, "1:00:00", id="1h"),
-        pytest.param(120 * 3600, "120:00:00", id="hours-unbounded"),
-        pytest.param(-0.5, "-0:00:01", id="just-breached"),
-        pytest.param(-3600, "-1:00:00", id="overdue"),
-    ],
-)
-def test_format_left_precise(seconds: float, expected: str) -> None:
-    assert sla.format_left_precise(seconds) == expected
-
-
-@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
-def test_formatting_refuses_non_finite(bad: float) -> None:
-    with pytest.raises(ValueError):
-        sla.format_left(bad)
-    with pytest.raises(ValueError):
-        sla.format_left_precise(bad)

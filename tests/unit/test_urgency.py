@@ -1,11 +1,15 @@
-"""Queue order, states, counts, filters and the escalation pane's automatic reasons."""
+"""Urgency: the state function at its boundaries, filters, and the escalation rule."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from tests.support.oracle import counts, escalations, waiting
+from triage.domain import urgency
 from triage.domain.model import Conversation, SlaState, Tier
-from triage.domain.urgency import Filter, counts, escalations, state_of, waiting
+from triage.domain.urgency import Filter, state_of
 
 NOW = datetime(2026, 11, 24, 15, tzinfo=UTC)
 AT_RISK = timedelta(minutes=15)
@@ -77,3 +81,23 @@ def test_escalation_pane_reasons() -> None:
     assert reasons == {"manual": "client unhappy", "ceo": "client wrote to the CEO",
                        "breached": "breached"}  # fmt: skip
     assert pane[0].thread_id == "breached"
+
+
+DUE = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
+RISK = timedelta(minutes=15)
+
+
+@pytest.mark.parametrize(
+    ("now", "at_risk", "expected"),
+    [
+        pytest.param(DUE - timedelta(hours=1), RISK, SlaState.OK, id="an-hour-left"),
+        pytest.param(DUE - RISK, RISK, SlaState.OK, id="exactly-at-risk-threshold"),
+        pytest.param(DUE - RISK + timedelta(seconds=1), RISK, SlaState.AT_RISK, id="just-under"),
+        pytest.param(DUE - timedelta(seconds=1), RISK, SlaState.AT_RISK, id="one-second-left"),
+        pytest.param(DUE, RISK, SlaState.BREACHED, id="at-deadline"),
+        pytest.param(DUE + timedelta(days=2), RISK, SlaState.BREACHED, id="long-overdue"),
+        pytest.param(DUE - timedelta(seconds=1), timedelta(0), SlaState.OK, id="no-risk-window"),
+    ],
+)
+def test_state(now: datetime, at_risk: timedelta, expected: SlaState) -> None:
+    assert urgency.state(DUE, now, at_risk) is expected

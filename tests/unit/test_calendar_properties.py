@@ -14,7 +14,7 @@ import holidays
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from triage.domain import calendar as sla
+from triage.domain import calendar
 from triage.domain.model import Region
 
 ZONES = ["America/New_York", "America/Toronto", "America/Chicago", "America/Los_Angeles"]
@@ -82,11 +82,11 @@ def _ref_open(at: datetime, region: Region) -> bool:
 @common
 @given(regions(), arrivals)
 def test_clock_start_and_deadline_are_ordered(region: Region, arrival: datetime) -> None:
-    start = sla.clock_start(arrival, region)
-    due = sla.deadline(arrival, region)
+    start = calendar.clock_start(arrival, region)
+    due = calendar.deadline(arrival, region)
     assert arrival <= start <= due
-    assert sla.is_open(start, region)
-    assert sla.clock_start(start, region) == start
+    assert calendar.is_open(start, region)
+    assert calendar.clock_start(start, region) == start
 
 
 @common
@@ -94,12 +94,12 @@ def test_clock_start_and_deadline_are_ordered(region: Region, arrival: datetime)
 def test_deadline_is_in_business_hours_or_at_a_closing(region: Region, arrival: datetime) -> None:
     if region.hours is None:
         return
-    due = sla.deadline(arrival, region)
-    if sla.is_open(due, region):
+    due = calendar.deadline(arrival, region)
+    if calendar.is_open(due, region):
         return
     # Not open at the deadline: then it must be a closing instant.
-    assert sla.is_open(due - timedelta(microseconds=1), region)
-    assert sla.local_time(due, region).time() == region.hours[1]
+    assert calendar.is_open(due - timedelta(microseconds=1), region)
+    assert calendar.local_time(due, region).time() == region.hours[1]
 
 
 @common
@@ -107,8 +107,8 @@ def test_deadline_is_in_business_hours_or_at_a_closing(region: Region, arrival: 
 def test_a_later_arrival_never_gets_an_earlier_deadline(
     region: Region, arrival: datetime, later_by: timedelta
 ) -> None:
-    assert sla.deadline(arrival, region) <= sla.deadline(arrival + later_by, region)
-    assert sla.clock_start(arrival, region) <= sla.clock_start(arrival + later_by, region)
+    assert calendar.deadline(arrival, region) <= calendar.deadline(arrival + later_by, region)
+    assert calendar.clock_start(arrival, region) <= calendar.clock_start(arrival + later_by, region)
 
 
 @common
@@ -116,10 +116,10 @@ def test_a_later_arrival_never_gets_an_earlier_deadline(
 def test_duration_deadline_only_depends_on_the_clock_start(
     region: Region, arrival: datetime
 ) -> None:
-    start = sla.clock_start(arrival, region)
-    assert sla.deadline(start, region) == sla.deadline(arrival, region)
+    start = calendar.clock_start(arrival, region)
+    assert calendar.deadline(start, region) == calendar.deadline(arrival, region)
     if region.hours is None:
-        assert sla.deadline(arrival, region) - start == region.reply_within
+        assert calendar.deadline(arrival, region) - start == region.reply_within
 
 
 @common
@@ -127,8 +127,8 @@ def test_duration_deadline_only_depends_on_the_clock_start(
 def test_next_business_day_is_the_close_of_the_first_business_day_after_arrival(
     region: Region, arrival: datetime
 ) -> None:
-    due_local = sla.local_time(sla.deadline(arrival, region), region)
-    arrived_on = sla.local_time(arrival, region).date()
+    due_local = calendar.local_time(calendar.deadline(arrival, region), region)
+    arrived_on = calendar.local_time(arrival, region).date()
     if region.hours is None:
         assert due_local.time() == time(0)
         assert due_local.date() == arrived_on + timedelta(days=2)
@@ -152,8 +152,8 @@ def test_business_minutes_match_a_minute_stepping_reference(
     if region.hours is None:
         return
     assert region.reply_within is not None
-    start = sla.clock_start(arrival, region)
-    due = sla.deadline(arrival, region)
+    start = calendar.clock_start(arrival, region)
+    due = calendar.deadline(arrival, region)
     minute = timedelta(minutes=1)
     # The clock starts at the first reference-open minute at or after arrival.
     at = arrival
@@ -188,4 +188,4 @@ def test_a_target_that_ends_exactly_at_closing_stays_on_the_closing(
     # Only when the whole target fits in one open stretch before that closing.
     steps = int(region.reply_within / timedelta(minutes=1))
     assume(all(_ref_open(arrival + timedelta(minutes=n), region) for n in range(steps)))
-    assert sla.deadline(arrival, region) == closing
+    assert calendar.deadline(arrival, region) == closing

@@ -1,0 +1,52 @@
+"""Test oracles: the queue's rules computed the plain way, to check the fast paths against.
+
+`triage.domain.ordering` keeps the queue sorted incrementally and counts by
+bisection; these walk every conversation instead, spelling the order out
+independently (no shared key function) and asking the domain's one state and
+escalation functions conversation by conversation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+from triage.domain.model import Conversation, SlaState, Tier
+from triage.domain.urgency import Counts, as_escalated, escalation_of, state_of
+
+_LAST = datetime.max.replace(tzinfo=UTC)
+
+
+def order_key(c: Conversation) -> tuple[datetime, bool, datetime, str]:
+    """Deadline (none: last), premium first, earliest arrival, then thread id."""
+    return (c.deadline or _LAST, c.tier is not Tier.PREMIUM, c.first_arrival, c.thread_id)
+
+
+def waiting(conversations: Iterable[Conversation]) -> list[Conversation]:
+    """The queue: the waiting conversations, most urgent first."""
+    return sorted((c for c in conversations if c.waiting), key=order_key)
+
+
+def escalations(
+    conversations: Iterable[Conversation], now: datetime, grace: timedelta
+) -> list[Conversation]:
+    out = []
+    for c in conversations:
+        esc = escalation_of(c, now, grace)
+        if esc is not None:
+            out.append(as_escalated(c, esc))
+    return sorted(out, key=order_key)
+
+
+def counts(
+    conversations: Iterable[Conversation], now: datetime, at_risk: timedelta,
+    grace: timedelta = timedelta(0),
+) -> Counts:  # fmt: skip
+    queue = waiting(conversations)
+    states = [state_of(c, now, at_risk) for c in queue]
+    return Counts(
+        total=len(queue),
+        breached=states.count(SlaState.BREACHED),
+        at_risk=states.count(SlaState.AT_RISK),
+        escalated=len(escalations(queue, now, grace)),
+    )

@@ -1,0 +1,234 @@
+"""The outbox at work: drafts saved as typed, replies sent exactly once, queued work flushed.
+
+The states and their rules are `triage.domain.outbox`; this module does the I/O
+they describe. A reply's own Message-ID is recorded in the outbox before the
+first attempt; every later attempt first asks the provider for that Message-ID
+(`Provider.find_sent`), so a reply whose answer was lost is never sent twice. A
+lookup that cannot be completed leaves the reply UNCLEAR and sends nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable
+
+from triage.clock import Clock
+from triage.domain.model import CEO_ID, Conversation
+from triage.domain.outbox import Draft, OutboxStatus, QueuedAction
+from triage.domain.settings import Config
+from triage.engine.live import LiveQueue
+from triage.providers.base import (
+    OfflineError,
+    OutgoingReply,
+    Provider,
+    ProviderError,
+    SentState,
+    UnclearOutcome,
+)
+from triage.store.cache import Cache
+from triage.text.mailtext import header_safe
+
+S = OutboxStatus
+
+
+class ActionError(Exception):
+    """The action cannot be done as asked (unknown thread, unqualified manager...)."""
+
+
+class Outbox:
+    """Drafts, replies on their way, and queued shared-state actions."""
+
+    def __init__(
+        self, cfg: Config, cache: Cache, provider: Provider, clock: Clock, live: LiveQueue,
+        user: str,
+    ) -> None:  # fmt: skip
+        self.cfg, self.cache, self.provider, self.clock = cfg, cache, provider, clock
+        self.live, self.user = live, user
+
+    # -- reading -------------------------------------------------------------------
+
+    def drafts(self) -> list[Draft]:
+        return [i for i in self.cache.outbox() if isinstance(i, Draft)]
+
+    def pending(self, thread_id: str) -> bool:
+        """Is anything for this thread still on its way to (or unconfirmed by) the provider?"""
+        return any(i.thread_id == thread_id and i.status.awaiting_provider
+                   for i in self.cache.outbox())  # fmt: skip
+
+    # -- drafts --------------------------------------------------------------------
+
+    def save_draft(self, thread_id: str, body: str, draft_id: str | None = None) -> Draft:
+        """Write the draft to the outbox (atomically) as it is typed."""
+        now = self.clock.now()
+        existing = self.cache.outbox_item(draft_id) if draft_id else None
+        if isinstance(existing, Draft) and not existing.status.editable:
+            return existing  # on its way already: the text can no longer change
+        if isinstance(existing, Draft):
+            draft = existing.edited(body, now)
+        else:
+            draft = Draft(draft_id or uuid.uuid4().hex, thread_id, body, by=self.user,
+                          updated_at=now)  # fmt: skip
+        self.cache.put_outbox(draft)
+        return draft
+
+    def discard(self, draft_id: str) -> None:
+        item = self.cache.outbox_item(draft_id)
+        if item is not None and not item.status.discardable:
+            raise ActionError("this reply may already have been sent; it cannot be discarded")
+        self.cache.remove_outbox(draft_id)
+
+    # -- sending -------------------------------------------------------------------
+
+    async def send_reply(self, draft_id: str) -> Draft:
+        """Send a draft (or a failed reply, again). The result says what happened:
+        SENT, QUEUED (offline: sent by the next sync), UNCLEAR (looked up first by
+        the next sync); a refusal raises ProviderError with the reply FAILED."""
+        item = self.cache.outbox_item(draft_id)
+        if not isinstance(item, Draft):
+            raise ActionError("no such draft")
+        if not item.body.strip():
+            raise ActionError("the reply is empty")
+        conv = self._conversation(item.thread_id)
+        if item.status is S.DRAFT:
+            # Record our Message-ID before anything leaves, so a retry can look it up.
+            item = item.sending(self._new_message_id(), self.clock.now())
+            self.cache.put_outbox(item, replace=True)
+            return await self._attempt(item, self.provider.send(self._outgoing(item, conv)))
+        try:
+            return await self._resume(item, conv)
+        except OfflineError:  # recorded on the item: sent (or looked up) when online
+            recorded = self.cache.outbox_item(draft_id)
+            return recorded if isinstance(recorded, Draft) else item
+
+    async def _resume(self, item: Draft, conv: Conversation) -> Draft:
+        """A retry: the Message-ID is looked up first, so the reply is never sent twice."""
+        if item.status is S.SENT:
+            return item
+        never_left = item.status in (S.QUEUED, S.FAILED)
+        if item.status is not S.SENDING:
+            item = item.sending(self._new_message_id(), self.clock.now())
+            self.cache.put_outbox(item, replace=True)
+        try:
+            found = await self.provider.find_sent(item.message_id)
+        except OfflineError as e:
+            self._record(item, S.QUEUED if never_left else S.UNCLEAR, str(e))
+            raise
+        except ProviderError as e:  # a lookup that cannot be completed never sends
+            return self._record(item, S.UNCLEAR, f"could not check whether it was sent: {e}")
+        if found is not None and found.state is SentState.SENT:
+            return self._sent(item)
+        reply = self._outgoing(item, conv)
+        if found is not None:  # created before the connection dropped, never submitted
+            return await self._attempt(item, self.provider.send_drafted(found.handle, reply))
+        return await self._attempt(item, self.provider.send(reply))
+
+    async def _attempt(self, item: Draft, sending: Awaitable[None]) -> Draft:
+        """Await one send and record what is known about it afterwards."""
+        try:
+            await sending
+        except OfflineError as e:
+            return self._record(item, S.QUEUED, str(e))  # never left: safe to send later
+        except UnclearOutcome as e:
+            return self._record(item, S.UNCLEAR, str(e))  # look the Message-ID up first
+        except ProviderError as e:
+            self._record(item, S.FAILED, str(e))
+            raise
+        return self._sent(item)
+
+    def _sent(self, item: Draft) -> Draft:
+        draft = self._record(item, S.SENT, "")
+        self.live.patch(item.thread_id, waiting=False, deadline=None)
+        self.cache.audit(self.user, "reply", item.thread_id, f"Message-ID {item.message_id}")
+        return draft
+
+    def _record(self, item: Draft, to: OutboxStatus, error: str) -> Draft:
+        moved = item if item.status is to else item.moved(to, error=error, at=self.clock.now())
+        self.cache.put_outbox(moved, replace=True)
+        return moved
+
+    def _outgoing(self, item: Draft, conv: Conversation) -> OutgoingReply:
+        """The reply to the client's latest message; every header value made safe."""
+        ref = conv.thread
+        subject = header_safe(conv.subject)
+        if not subject.casefold().startswith("re:"):
+            subject = "Re: " + subject
+        refs = [header_safe(r) for r in ref.references if r]
+        return OutgoingReply(
+            message_id=item.message_id,
+            from_name=header_safe(self.cfg.manager_name(item.by or self.user)),
+            from_email=self._from_email(item.by or self.user),
+            to=(header_safe(ref.reply_to),),
+            cc=(),
+            subject=subject,
+            body=item.body,
+            in_reply_to=refs[-1] if refs else "",
+            references=tuple(refs),
+        )
+
+    def _from_email(self, who: str) -> str:
+        if who == CEO_ID:
+            return self.cfg.agency.ceo
+        m = self.cfg.managers.get(who)
+        return m.email if m else ""
+
+    def _new_message_id(self) -> str:
+        domain = self.cfg.agency.staff_domains[0] if self.cfg.agency.staff_domains else "triage"
+        return f"triage.{uuid.uuid4().hex}@{domain}"
+
+    def _conversation(self, thread_id: str) -> Conversation:
+        conv = self.live.truth(thread_id)
+        if conv is None:
+            raise ActionError(f"no conversation {thread_id!r} in the cache (run a sync first)")
+        return conv
+
+    # -- shared-state actions ---------------------------------------------------------
+
+    async def perform(self, item: QueuedAction) -> bool:
+        """Write an action's marks and note to the provider; False when it stays queued."""
+        ref = self._conversation(item.thread_id).thread
+        try:
+            await self.provider.set_marks(ref, dict(item.marks))
+            await self.provider.add_note(ref, item.note)
+        except OfflineError as e:
+            self.cache.put_outbox(item.moved(S.QUEUED, error=str(e), at=self.clock.now()))
+            return False
+        except ProviderError as e:
+            self.cache.put_outbox(item.refused(str(e), self.clock.now()))
+            raise
+        self.cache.remove_outbox(item.id)
+        return True
+
+    # -- flushing ----------------------------------------------------------------------
+
+    async def flush(self) -> int:
+        """Retry everything on its way (after a good sync); returns how many went through.
+
+        FAILED items are the user's to decide about and are left alone."""
+        done = 0
+        for item in self.cache.outbox():
+            if item.status in (S.DRAFT, S.FAILED):
+                continue
+            try:
+                done += await self._flush_one(item)
+            except OfflineError:
+                break
+            except (ProviderError, ActionError):
+                continue  # recorded on the item; the others still go
+        return done
+
+    async def _flush_one(self, item: Draft | QueuedAction) -> int:
+        if isinstance(item, QueuedAction):
+            return int(await self.perform(item))
+        if item.status is S.SENT:
+            return int(self._confirm(item))
+        sent = await self._resume(item, self._conversation(item.thread_id))
+        return int(sent.status is S.SENT)
+
+    def _confirm(self, item: Draft) -> bool:
+        """Drop a sent reply from the outbox once the provider shows it in the thread."""
+        conv = self.live.truth(item.thread_id)
+        wanted = item.message_id.strip("<>")
+        if conv is None or wanted in {m.strip("<>") for m in conv.thread.staff_message_ids}:
+            self.cache.remove_outbox(item.id)
+            return True
+        return False

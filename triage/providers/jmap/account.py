@@ -1,0 +1,130 @@
+"""One JMAP mail account as the provider uses it: its mailboxes, identities and limits,
+and the request helpers that split calls to fit the server's limits.
+
+`connect()` reads the session, the mailboxes (the watched one, Sent, Drafts and
+the notes mailbox) and the sending identities; `get_many` and `query_all` send
+`Foo/get` and `Email/query` calls within maxObjectsInGet / maxCallsInRequest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from triage.providers.base import ProviderError
+from triage.providers.jmap.http import JmapHttp, Limits, Session
+from triage.providers.jmap.parse import chunks, ids_of, objects_of, result
+
+QUERY_PAGE = 1000
+Json = dict[str, Any]
+
+
+class JmapAccount:
+    """The account's mailboxes and identities, and calls that fit the server's limits."""
+
+    def __init__(self, http: JmapHttp, *, mailbox: str = "inbox", notes_mailbox: str = "") -> None:
+        self.http = http
+        self.mailbox_spec = mailbox
+        self.notes_name = notes_mailbox or "Triage Notes"
+        self.id = ""
+        self.watched = ""
+        self.sent = ""
+        self.drafts = ""
+        self.notes = ""
+        self.identities: list[Json] = []
+
+    async def connect(self) -> Session:
+        session = await self.http.connect()
+        self.id = session.account_id
+        calls: list[list[Any]] = [
+            ["Mailbox/get", {"accountId": self.id, "ids": None,
+                             "properties": ["id", "name", "role", "parentId"]}, "m"],
+        ]  # fmt: skip
+        if "urn:ietf:params:jmap:submission" in session.capabilities:
+            calls.append(["Identity/get", {"accountId": self.id, "ids": None}, "i"])
+        responses = await self.http.call(calls)
+        self._pick_mailboxes(objects_of(result(responses, "m", "Mailbox/get"), "Mailbox/get"))
+        if len(responses) > 1:
+            self.identities = objects_of(result(responses, "i", "Identity/get"), "Identity/get")
+        return session
+
+    def _pick_mailboxes(self, mailboxes: list[Json]) -> None:
+        spec = self.mailbox_spec.casefold()
+        by_role = {str(m.get("role") or "").casefold(): str(m["id"]) for m in mailboxes}
+        by_name = {str(m.get("name") or "").casefold(): str(m["id"]) for m in mailboxes}
+        watched = by_role.get(spec) or by_name.get(spec)
+        if not watched:
+            names = ", ".join(sorted(str(m.get("name")) for m in mailboxes))
+            raise ProviderError(
+                f"mailbox {self.mailbox_spec!r} not found (provider.mailbox; "
+                f"use a role such as 'inbox' or one of: {names})"
+            )
+        self.watched = watched
+        self.sent = by_role.get("sent", "")
+        self.drafts = by_role.get("drafts", "")
+        self.notes = by_name.get(self.notes_name.casefold(), "")
+
+    async def ready(self) -> None:
+        """Connect first when no sync has yet (an action right after an offline start)."""
+        if self.http.session is None or not self.watched:
+            await self.connect()
+
+    @property
+    def limits(self) -> Limits:
+        assert self.http.session is not None, "connect() first"
+        return self.http.session.limits
+
+    def identity(self, email: str = "") -> Json:
+        """The sending identity for `email`, else the account's first one."""
+        for ident in self.identities:
+            if str(ident.get("email", "")).casefold() == email.casefold():
+                return ident
+        if self.identities:
+            return self.identities[0]
+        return {"id": "", "email": self.id if "@" in self.id else ""}
+
+    async def call(self, method: str, args: Json, *, idempotent: bool = True) -> Json:
+        """One method call in one request; its answer's arguments."""
+        responses = await self.http.call([[method, {"accountId": self.id, **args}, "c"]],
+                                         idempotent=idempotent)  # fmt: skip
+        return result(responses, "c", method)
+
+    async def get_many(self, method: str, ids: list[str], args: Json) -> list[Json]:
+        """`Foo/get` over many ids, split to fit maxObjectsInGet and maxCallsInRequest."""
+        if not ids:
+            return []
+        limits = self.limits
+        calls = [
+            [method, {"accountId": self.id, "ids": chunk, **args}, f"g{n}"]
+            for n, chunk in enumerate(chunks(ids, limits.max_get))
+        ]
+        batches = list(chunks(calls, limits.max_calls))
+        answers = await asyncio.gather(*(self.http.call(b) for b in batches))
+        out: list[Json] = []
+        for batch, responses in zip(batches, answers, strict=True):
+            for call in batch:
+                out.extend(objects_of(result(responses, str(call[2]), method), method))
+        return out
+
+    async def get_emails(
+        self, ids: list[str], props: list[str] | None, *, extra: Json | None = None
+    ) -> list[Json]:
+        args: Json = {"properties": props} if props is not None else {}
+        args.update(extra or {})
+        return await self.get_many("Email/get", ids, args)
+
+    async def query_all(self, flt: Json, *, collapse: bool) -> list[str]:
+        """Every id an `Email/query` matches, newest first, page by page."""
+        ids: list[str] = []
+        while True:
+            args = {
+                "filter": flt,
+                "sort": [{"property": "receivedAt", "isAscending": False}],
+                "collapseThreads": collapse,
+                "position": len(ids),
+                "limit": QUERY_PAGE,
+            }
+            page = ids_of((await self.call("Email/query", args)).get("ids"), "Email/query")
+            ids.extend(page)
+            if len(page) < QUERY_PAGE:
+                return ids

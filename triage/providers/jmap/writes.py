@@ -1,0 +1,135 @@
+"""JMAP writes: marks as keywords, notes as emails, replies, and the sent-reply lookup.
+
+A reply is created and submitted in one request (`Email/set` + `EmailSubmission/set`
+with `onSuccessUpdateEmail` moving it from Drafts to Sent). Its Message-ID is ours,
+chosen before the request, so a retry can first look it up (`find_sent`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from triage.domain import history
+from triage.domain.model import Mark, Note, ThreadRef
+from triage.providers.base import OutgoingReply, ProviderError, SentLookup, SentState
+from triage.providers.jmap.account import JmapAccount
+from triage.providers.jmap.marks import KW_ACCOUNT_NOTE, KW_NOTE, keyword
+from triage.providers.jmap.parse import as_list, check_set, chunks, ids_of, reply_email, result
+
+SENT_SCAN = 200  # newest messages of Sent and Drafts looked at for our Message-ID
+
+
+async def set_marks(account: JmapAccount, thread: ThreadRef, marks: Mapping[Mark, bool]) -> None:
+    """Set (True) or clear (False) each mark on every message of the thread."""
+    await account.ready()
+    patch = {f"keywords/{keyword(m)}": (True if on else None) for m, on in marks.items()}
+    ids = list(thread.message_ids)
+    for chunk in chunks(ids, account.limits.max_set):
+        r = await account.call("Email/set", {"update": {i: patch for i in chunk}})
+        check_set(r, "notUpdated", "could not update the conversation's flags")
+
+
+async def add_note(account: JmapAccount, thread: ThreadRef, note: Note) -> None:
+    """File a note email (reasons, history) that joins the thread but is never a reply."""
+    await account.ready()
+    mailbox = await _notes_mailbox(account)
+    keywords = {KW_NOTE: True, "$seen": True}
+    if note.account:
+        keywords[KW_ACCOUNT_NOTE] = True
+    email: dict[str, Any] = {
+        "mailboxIds": {mailbox: True},
+        "keywords": keywords,
+        "from": [{"name": "triage", "email": account.identity()["email"]}],
+        "subject": "triage note",
+        "bodyValues": {"1": {"value": history.encode(note)}},
+        "textBody": [{"partId": "1", "type": "text/plain"}],
+    }
+    if thread.references:
+        # References make the note join the client's thread (Cyrus also wants "Re:").
+        email["subject"] = "Re: " + thread.subject
+        email["references"] = [r.strip("<>") for r in thread.references]
+        email["inReplyTo"] = email["references"][-1:]
+    r = await account.call("Email/set", {"create": {"note": email}})
+    check_set(r, "notCreated", "could not file the triage note")
+
+
+async def _notes_mailbox(account: JmapAccount) -> str:
+    if account.notes:
+        return account.notes
+    r = await account.call("Mailbox/set", {"create": {"nb": {"name": account.notes_name}}})
+    created = (r.get("created") or {}).get("nb")
+    if not isinstance(created, dict) or "id" not in created:
+        raise ProviderError(f"could not create the mailbox {account.notes_name!r}: {r}")
+    account.notes = str(created["id"])
+    return account.notes
+
+
+def _move_to_sent(account: JmapAccount, drafts: str) -> dict[str, Any]:
+    on_success: dict[str, Any] = {"keywords/$draft": None}
+    if account.sent and account.sent != drafts:
+        on_success[f"mailboxIds/{drafts}"] = None
+        on_success[f"mailboxIds/{account.sent}"] = True
+    return on_success
+
+
+async def send(account: JmapAccount, reply: OutgoingReply) -> None:
+    """Create the reply and submit it in one request; the draft moves to Sent."""
+    await account.ready()
+    ident = account.identity(reply.from_email)
+    if not ident.get("id"):
+        raise ProviderError("the server offers no sending identity for this account")
+    drafts = account.drafts or account.sent or account.watched
+    calls = [
+        ["Email/set", {"accountId": account.id,
+                       "create": {"r": reply_email(reply, str(ident["email"]), drafts)}}, "e"],
+        ["EmailSubmission/set", {
+            "accountId": account.id,
+            "create": {"s": {"identityId": ident["id"], "emailId": "#r"}},
+            "onSuccessUpdateEmail": {"#s": _move_to_sent(account, drafts)},
+        }, "s"],
+    ]  # fmt: skip
+    responses = await account.http.call(calls, idempotent=False)
+    check_set(result(responses, "e", "Email/set"), "notCreated", "could not create the reply")
+    sub = result(responses, "s", "EmailSubmission/set")
+    check_set(sub, "notCreated", "the server refused to send the reply")
+
+
+async def find_sent(account: JmapAccount, message_id: str) -> SentLookup | None:
+    """Look our Message-ID up in Sent and Drafts.
+
+    Scans the newest messages of both mailboxes instead of a header search,
+    because servers index new mail for search with a delay.
+    """
+    await account.ready()
+    wanted = message_id.strip("<>")
+    for mailbox, state in ((account.sent, SentState.SENT), (account.drafts, SentState.DRAFTED)):
+        if not mailbox:
+            continue
+        args = {
+            "filter": {"inMailbox": mailbox},
+            "sort": [{"property": "receivedAt", "isAscending": False}],
+            "limit": SENT_SCAN,
+        }
+        # A malformed answer must fail, not read as "not sent": that would send twice.
+        ids = ids_of((await account.call("Email/query", args)).get("ids"), "Email/query")
+        for e in await account.get_emails(list(ids), ["id", "messageId"]):
+            if wanted in [str(m).strip("<>") for m in as_list(e.get("messageId"))]:
+                return SentLookup(state, str(e["id"]))
+    return None
+
+
+async def submit_existing(account: JmapAccount, email_id: str, from_email: str) -> None:
+    """Send a reply whose draft exists already (created before a lost connection)."""
+    await account.ready()
+    ident = account.identity(from_email)
+    on_success: dict[str, Any] = {"keywords/$draft": None}
+    if account.sent and account.drafts:
+        on_success[f"mailboxIds/{account.drafts}"] = None
+        on_success[f"mailboxIds/{account.sent}"] = True
+    args = {
+        "create": {"s": {"identityId": ident.get("id", ""), "emailId": email_id}},
+        "onSuccessUpdateEmail": {"#s": on_success},
+    }
+    r = await account.call("EmailSubmission/set", args, idempotent=False)
+    check_set(r, "notCreated", "could not send")
