@@ -2,8 +2,8 @@
 
 Four writer processes sync (new and changed conversations), queue outbox items
 and append audit entries on the same path at once, released together; a reader
-process parses the files with the standard json module the whole time. Nothing written may be lost and
-the reader must never see a half-written file.
+process parses the files with the standard json module the whole time. Nothing
+written may be lost and the reader must never see a half-written file.
 """
 
 from __future__ import annotations
