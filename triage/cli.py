@@ -273,9 +273,9 @@ def check_keys(cfg: Config) -> None:
     """A [keys] entry naming no console action is a config mistake, not a silent no-op."""
     if not cfg.keys:
         return
-    from triage.ui.app import key_action_ids
+    from triage.ui.keys import remappable
 
-    problems = check_key_actions(cfg, key_action_ids())
+    problems = check_key_actions(cfg, remappable())
     if problems:
         raise ConfigError(problems)
 

@@ -19,6 +19,7 @@ from textual.widgets import Static
 
 from tests.support.fake_service import FakeService
 from triage.ui.app import TriageApp
+from triage.ui.screens.dialogs.reassign import ReassignChoice
 
 
 @pytest.fixture(autouse=True)
@@ -81,7 +82,7 @@ class EscalateStandIn(ModalScreen[str | None]):
         yield Static("escalate?")
 
 
-class ReassignStandIn(ModalScreen[tuple[str, str, bool] | None]):
+class ReassignStandIn(ModalScreen[ReassignChoice | None]):
     def __init__(self, service: object, thread_id: str) -> None:
         super().__init__()
         self.thread_id = thread_id
@@ -96,8 +97,8 @@ def stand_ins(monkeypatch: pytest.MonkeyPatch) -> None:
     for name, cls, attr in (
         ("thread", ThreadStandIn, "ThreadScreen"),
         ("reply", ReplyStandIn, "ReplyScreen"),
-        ("escalate", EscalateStandIn, "EscalateScreen"),
-        ("reassign", ReassignStandIn, "ReassignScreen"),
+        ("dialogs.escalate", EscalateStandIn, "EscalateScreen"),
+        ("dialogs.reassign", ReassignStandIn, "ReassignScreen"),
     ):
         module = types.ModuleType(f"triage.ui.screens.{name}")
         setattr(module, attr, cls)

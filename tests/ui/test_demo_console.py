@@ -29,10 +29,10 @@ from triage.demo.store import StoredEmail
 from triage.providers.jmap.marks import KW_ACK, KW_ESCALATED, KW_NOTE, KW_OWNER_PREFIX
 from triage.service.core import TriageService
 from triage.ui.app import TriageApp
-from triage.ui.screens.escalate import EscalateScreen
+from triage.ui.screens.dialogs.escalate import EscalateScreen
+from triage.ui.screens.dialogs.reassign import ReassignScreen
 from triage.ui.screens.escalations import EscalationsScreen
 from triage.ui.screens.queue import QueueScreen
-from triage.ui.screens.reassign import ReassignScreen
 from triage.ui.screens.reply import ReplyScreen
 from triage.ui.screens.thread import ThreadScreen
 from triage.ui.widgets.filter_bar import FilterBar

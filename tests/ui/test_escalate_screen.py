@@ -7,7 +7,7 @@ from textual.app import App
 from textual.widgets import Static
 
 from tests.support.fake_service import FakeService
-from triage.ui.screens.escalate import EscalateScreen
+from triage.ui.screens.dialogs.escalate import EscalateScreen
 
 
 class Harness(App[None]):

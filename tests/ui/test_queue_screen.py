@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from textual.binding import Binding
 from textual.pilot import Pilot
 
 from tests.support import oracle
@@ -18,7 +19,9 @@ from tests.ui.conftest import (
     settle,
 )
 from triage.ui.app import TriageApp
-from triage.ui.commands import ACTIONS, TriageCommands
+from triage.ui.commands import TriageCommands
+from triage.ui.keys import ACTIONS
+from triage.ui.screens.dialogs.reassign import ReassignChoice
 from triage.ui.screens.escalations import EscalationsScreen
 from triage.ui.screens.help import HelpScreen
 from triage.ui.screens.queue import QueueScreen
@@ -185,10 +188,10 @@ async def test_escalate_and_reassign_call_the_service(service: FakeService) -> N
         assert "ESC" in table(app).render_line(4).text
         await pilot.press("a")
         await pilot.pause()
-        app.screen.dismiss(("claire", "workload", True))
+        app.screen.dismiss(ReassignChoice("claire", "workload", True))
         await settle(pilot)
         assert service.reassigned == [("t03", "claire", "workload", True)]
-        assert ("Reassigned to Claire Roy (whole account)", "information") in app.notes
+        assert ("Reassigned to Claire Roy for the whole account", "information") in app.notes
 
 
 @pytest.mark.usefixtures("stand_ins")
@@ -280,7 +283,8 @@ async def test_command_palette_offers_every_action(service: FakeService) -> None
         await start(pilot)
         provider = TriageCommands(app.screen)
         titles = {title: cmd for title, _, cmd in provider.commands()}
-        wanted = {t for action, t, _ in ACTIONS if action != "acknowledge"}
+        on_queue = [b.id for b in QueueScreen.BINDINGS if isinstance(b, Binding)]
+        wanted = {ACTIONS[i].command for i in on_queue if ACTIONS[i].palette and i != "quit"}
         assert wanted <= set(titles)
         assert {"Theme: triage-mono", "Quit"} <= set(titles)
         await titles["Only mine"]()  # type: ignore[misc]
@@ -292,6 +296,8 @@ async def test_command_palette_offers_every_action(service: FakeService) -> None
         await pilot.pause()
         on_pane = {t for t, _, _ in TriageCommands(app.screen).commands()}
         assert "Acknowledge escalation" in on_pane and "Reply" not in on_pane
+        assert sum(t == "Quit" for t in titles) == 1  # one entry per action
+        assert not [t for t in titles if t.startswith("Theme:") and "triage" not in t]
 
 
 async def test_start_up_tells_about_kept_drafts_and_reports(service: FakeService) -> None:
@@ -335,7 +341,7 @@ async def test_no_color_forces_the_mono_theme(
 
 def test_every_binding_id_is_a_valid_config_action_id() -> None:
     from triage.config.sections import KEY_ID as _KEY_ID
-    from triage.ui.app import key_action_ids
+    from triage.ui.keys import remappable as key_action_ids
 
     ids = key_action_ids()
     assert {"reply", "escalate", "reassign", "mine", "region", "clear_filters"} <= ids

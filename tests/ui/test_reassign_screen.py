@@ -7,9 +7,9 @@ from textual.app import App
 from textual.widgets import OptionList, Static
 
 from tests.support.fake_service import FakeService
-from triage.ui.screens.reassign import ReassignScreen
+from triage.ui.screens.dialogs.reassign import ReassignChoice, ReassignScreen
 
-Answer = tuple[str, str, bool] | None
+Answer = ReassignChoice | None
 
 
 class Harness(App[None]):
@@ -54,15 +54,15 @@ async def test_every_manager_is_listed_unqualified_greyed_with_why() -> None:
             assert managers.highlighted == 2
 
 
-async def test_pick_reason_and_account_returns_the_tuple() -> None:
+async def test_pick_reason_and_account_returns_the_choice() -> None:
     # Tab order: managers, quick reasons, own words, account box.
     keys = ["down", "1", "tab", "tab", *"wants a francophone", "tab", "space", "enter"]
     reason = "client asked for someone else: wants a francophone"
-    assert await run(keys) == [("claire", reason, True)]
+    assert await run(keys) == [ReassignChoice("claire", reason, True)]
 
 
 async def test_account_toggle_key() -> None:
-    assert await run(["3", "w", "enter"]) == [("claire", "expertise", True)]
+    assert await run(["3", "w", "enter"]) == [ReassignChoice("claire", "expertise", True)]
 
 
 async def test_reason_is_required() -> None:
@@ -75,7 +75,7 @@ async def test_reason_is_required() -> None:
         assert [n.message for n in app._notifications] == ["Give a reason (1-3 or type one)"]
         await pilot.press("2", "enter")
         await pilot.pause()
-    assert app.results == [("claire", "workload", False)]
+    assert app.results == [ReassignChoice("claire", "workload", False)]
 
 
 async def test_the_choice_is_spelled_out() -> None:

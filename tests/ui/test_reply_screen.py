@@ -16,7 +16,8 @@ from textual.widgets import Static
 from tests.support.fake_service import FakeService
 from triage.service.api import Draft
 from triage.ui.messages import ReplySent
-from triage.ui.screens.reply import ConfirmDiscard, ReplyScreen, reply_subject
+from triage.ui.screens.dialogs.confirm import ConfirmDiscard
+from triage.ui.screens.reply import ReplyScreen, reply_subject
 
 
 class Harness(App[None]):
@@ -156,7 +157,7 @@ async def test_ctrl_s_sends_and_closes() -> None:
         assert draft.body == "Done, invoice fixed"
         assert svc.sent == [draft.id]
         assert app.results == [draft] and app.sent == [draft]
-        assert "Reply queued: will send when online" in notes(app)
+        assert "Reply queued: the provider is unreachable; it is sent when it is back" in notes(app)
 
 
 async def test_failed_send_keeps_the_screen_text_and_draft() -> None:
@@ -173,7 +174,8 @@ async def test_failed_send_keeps_the_screen_text_and_draft() -> None:
         assert not screen.query_one("#reply-body").read_only  # type: ignore[attr-defined]
         assert [d.body for d in svc.drafts()] == ["Important answer"]
         assert svc.sent == [] and app.results == []
-        assert any(n.startswith("Could not send: connection refused") for n in notes(app))
+        told = [n for n in notes(app) if n.startswith("Not sent: connection refused")]
+        assert told and "nothing goes out until you send it again" in told[0]
         await pilot.press("ctrl+s")  # retry works
         await settle(app, pilot)
         assert len(svc.sent) == 1

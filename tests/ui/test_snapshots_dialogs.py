@@ -15,8 +15,8 @@ from textual.app import App
 from textual.pilot import Pilot
 
 from tests.support.fake_service import FakeService
-from triage.ui.screens.escalate import EscalateScreen
-from triage.ui.screens.reassign import ReassignScreen
+from triage.ui.screens.dialogs.escalate import EscalateScreen
+from triage.ui.screens.dialogs.reassign import ReassignScreen
 from triage.ui.screens.reply import ReplyScreen
 from triage.ui.screens.thread import ThreadScreen
 

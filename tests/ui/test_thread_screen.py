@@ -16,9 +16,10 @@ from textual.widgets import Static
 from tests.support.fake_service import FROZEN_AT, FakeService
 from triage.domain.model import Conversation
 from triage.service.api import ThreadView
+from triage.ui.app import TriageApp
 from triage.ui.messages import ActionDone, ActionFailed
-from triage.ui.screens.escalate import EscalateScreen
-from triage.ui.screens.reassign import ReassignScreen
+from triage.ui.screens.dialogs.escalate import EscalateScreen
+from triage.ui.screens.dialogs.reassign import ReassignScreen
 from triage.ui.screens.reply import ReplyScreen
 from triage.ui.screens.thread import ThreadScreen, why_text
 
@@ -28,16 +29,17 @@ NEW_YORK = ZoneInfo("America/New_York")
 UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 
-class Harness(App[None]):
-    """Pushes one screen and records what it posts and returns."""
+class Harness(TriageApp):
+    """The console's app, but on one screen and with no sync loop; records what the
+    actions report and what the screen returns."""
 
-    def __init__(self, make: Callable[[], Screen[object]]) -> None:
-        super().__init__()
+    def __init__(self, make: Callable[[], Screen[object]], service: FakeService) -> None:
+        super().__init__(service)
         self.make = make
         self.results: list[object] = []
         self.done: list[str] = []
 
-    def on_mount(self) -> None:
+    def start_console(self) -> None:
         self.push_screen(self.make(), self.results.append)
 
     def on_action_done(self, message: ActionDone) -> None:
@@ -67,7 +69,7 @@ async def settle(app: App[None], pilot: object) -> None:
 
 
 def thread_app(svc: FakeService, thread_id: str = "t03") -> Harness:
-    return Harness(lambda: ThreadScreen(svc, thread_id, user_zone=PARIS))
+    return Harness(lambda: ThreadScreen(svc, thread_id, user_zone=PARIS), svc)
 
 
 async def test_messages_oldest_first_with_both_clocks() -> None:
@@ -245,7 +247,7 @@ async def test_offline_copy_is_labelled() -> None:
 
 async def test_system_zone_is_the_default_user_zone() -> None:
     svc = FakeService()
-    app = Harness(lambda: ThreadScreen(svc, "t03"))
+    app = Harness(lambda: ThreadScreen(svc, "t03"), svc)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
         local = conv_of(svc, "t03").first_arrival.astimezone()

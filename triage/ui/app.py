@@ -15,10 +15,11 @@ from typing import ClassVar
 from textual import on, work
 from textual._path import CSSPathType
 from textual.app import App
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 
 from triage.service.api import Service
 from triage.ui.commands import TriageCommands
+from triage.ui.keys import bindings
 from triage.ui.messages import ActionDone, ActionFailed, ConversationsSynced, SyncFailed
 from triage.ui.text import inert, safe_plain
 from triage.ui.themes import DEFAULT_THEME, MONO_THEME, SEMANTIC_DEFAULTS, THEMES, stylesheet_paths
@@ -31,12 +32,11 @@ class TriageApp(App[None]):
 
     TITLE = "triage"
     ENABLE_COMMAND_PALETTE = True
-    COMMANDS: ClassVar = App.COMMANDS | {TriageCommands}
+    # Only the product's commands: Textual's own provider would add its ~20 themes
+    # and a second "Quit".
+    COMMANDS: ClassVar = {TriageCommands}
     CSS_PATH: ClassVar[CSSPathType | None] = stylesheet_paths()
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+p", "command_palette", "Commands", id="command_palette",
-                tooltip="Every action, by name", show=False),
-    ]  # fmt: skip
+    BINDINGS: ClassVar[list[BindingType]] = bindings("command_palette")
 
     def __init__(
         self,
@@ -68,6 +68,10 @@ class TriageApp(App[None]):
         return dict(SEMANTIC_DEFAULTS)
 
     def on_mount(self) -> None:
+        self.start_console()
+
+    def start_console(self) -> None:
+        """The first screens, the start-up news, the one-second tick and the sync loop."""
         from triage.ui.screens.queue import QueueScreen
 
         self.push_screen(QueueScreen(self.service))
@@ -83,7 +87,7 @@ class TriageApp(App[None]):
         """Start-up news: cache problems the service fixed, and replies not yet sent."""
         for report in self.service.reports():
             self.notify(safe_plain(report), title="triage", timeout=15, markup=False)
-        kept = [d for d in self.service.drafts() if d.status in ("draft", "unclear")]
+        kept = [d for d in self.service.drafts() if d.status.editable]
         if kept:
             n = len(kept)
             what = "unsent reply" if n == 1 else "unsent replies"
@@ -187,30 +191,3 @@ class TriageApp(App[None]):
     async def action_quit(self) -> None:
         await self.service.close()
         self.exit()
-
-
-def key_action_ids() -> set[str]:
-    """Every binding id a config's [keys] table may remap (for `check_key_actions`)."""
-    from importlib import import_module
-
-    ids = {b.id for b in TriageApp.BINDINGS if isinstance(b, Binding) and b.id}
-    for module, name in _BINDING_OWNERS:
-        try:
-            owner = getattr(import_module(module), name)
-        except (ImportError, AttributeError):
-            continue  # a screen not shipped yet
-        ids |= {b.id for b in owner.BINDINGS if isinstance(b, Binding) and b.id}
-    return ids
-
-
-_BINDING_OWNERS = (
-    ("triage.ui.screens.queue", "QueueScreen"),
-    ("triage.ui.screens.escalations", "EscalationsScreen"),
-    ("triage.ui.screens.help", "HelpScreen"),
-    ("triage.ui.widgets.queue_table", "QueueTable"),
-    ("triage.ui.widgets.filter_bar", "FilterBar"),
-    ("triage.ui.screens.thread", "ThreadScreen"),
-    ("triage.ui.screens.reply", "ReplyScreen"),
-    ("triage.ui.screens.escalate", "EscalateScreen"),
-    ("triage.ui.screens.reassign", "ReassignScreen"),
-)

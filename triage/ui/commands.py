@@ -1,8 +1,8 @@
-"""The command palette (ctrl+p): every action of the console, by name.
+"""The command palette (ctrl+p): every action of the screen it was opened on, by name.
 
-Commands run on the screen the palette was opened from, exactly as its key
-would; actions that screen does not have are not offered. Theme switching and
-quitting work everywhere.
+Built from the screen's own bindings and the action registry (`triage.ui.keys`),
+so the palette offers exactly what the keys do, once each, with the same words as
+the help screen. Besides: the product's themes, and quit.
 """
 
 from __future__ import annotations
@@ -10,38 +10,31 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from functools import partial
 
+from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from triage.ui.keys import ACTIONS
 from triage.ui.themes import THEME_NAMES
 
-# (action name on the screen, palette title, help line)
-ACTIONS: tuple[tuple[str, str, str], ...] = (
-    ("open", "Open conversation", "Read the conversation under the cursor"),
-    ("reply", "Reply", "Write a reply to the conversation under the cursor"),
-    ("escalate", "Escalate", "Escalate the conversation under the cursor to the CEO"),
-    ("reassign", "Reassign", "Give the conversation to another account manager"),
-    ("filter", "Filter", "Filter the queue by client, subject or sender"),
-    ("mine", "Only mine", "Toggle: show only my conversations"),
-    ("region", "Next region", "Cycle the region filter"),
-    ("clear_filters", "Clear filters", "Show every waiting conversation"),
-    ("escalations", "Escalation pane", "Toggle between the queue and the escalation pane"),
-    ("acknowledge", "Acknowledge escalation", "Mark the escalation as seen by the CEO"),
-    ("sync", "Sync now", "Fetch new mail from the provider now"),
-    ("help", "Help: keys", "Every key of this screen"),
-)
+Command = tuple[str, str, Callable[[], object]]  # title, help, what it runs
 
 
 class TriageCommands(Provider):
     """Offers the screen's actions, the themes and quit."""
 
-    def commands(self) -> Iterator[tuple[str, str, Callable[[], object]]]:
+    def commands(self) -> Iterator[Command]:
         screen = self.screen
-        for action, title, help_text in ACTIONS:
-            if hasattr(screen, f"action_{action}"):
-                yield title, help_text, partial(self.app.run_action, action, screen)
+        seen: set[str] = set()
+        for b in screen.BINDINGS:
+            if not isinstance(b, Binding) or b.id not in ACTIONS or b.id in seen:
+                continue
+            action = ACTIONS[b.id]
+            if action.palette and action.id != "quit":
+                seen.add(action.id)
+                yield action.command, action.help, partial(self.app.run_action, b.action, screen)
         for name in THEME_NAMES:
             yield f"Theme: {name}", "Switch the colour theme", partial(self._theme, name)
-        yield "Quit", "Quit triage (drafts are kept)", partial(self.app.run_action, "quit")
+        yield "Quit", ACTIONS["quit"].help, partial(self.app.run_action, "quit")
 
     def _theme(self, name: str) -> None:
         self.app.theme = name

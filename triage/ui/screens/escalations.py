@@ -16,7 +16,8 @@ from textual.binding import BindingType
 from triage.domain.model import Conversation
 from triage.domain.ordering import QueueView
 from triage.service.api import Service
-from triage.ui.screens.queue import TableScreen, _b
+from triage.ui.keys import binding, bindings
+from triage.ui.screens.table import TableScreen
 from triage.ui.text import safe_plain
 
 
@@ -24,12 +25,10 @@ class EscalationsScreen(TableScreen):
     """Escalated, unacknowledged conversations, most overdue first."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        _b("enter", "open", "Open", "Read the conversation under the cursor"),
-        _b("y", "acknowledge", "Acknowledge", "Mark the escalation as seen by the CEO"),
-        _b("v", "escalations", "Queue", "Back to the queue"),
-        _b("s", "sync", "Sync", "Sync with the mail provider now", show=False),
-        _b("question_mark", "help", "Help", "Every key of this screen"),
-        _b("q", "quit", "Quit", "Quit triage (drafts are kept)"),
+        *bindings("open", "acknowledge"),
+        binding("escalations", title="Queue"),
+        *bindings("sync", "help"),
+        binding("quit", footer=True),
     ]
 
     def __init__(self, service: Service) -> None:
@@ -56,11 +55,11 @@ class EscalationsScreen(TableScreen):
         return "No open escalation."
 
     def action_acknowledge(self) -> None:
-        thread_id = self.selected()
-        if thread_id is None:
+        thread_id = self.current_thread()
+        conv = self.service.conversation(thread_id) if thread_id else None
+        if thread_id is None or conv is None:
             return
-        conv = next(c for c in self.table.rows if c.thread_id == thread_id)
-        self.app.perform(  # type: ignore[attr-defined]
+        self.triage.perform(
             f"Acknowledged: {safe_plain(conv.client_name or conv.client_email)}",
             "Could not acknowledge",
             lambda: self.service.acknowledge(thread_id),

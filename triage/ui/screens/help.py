@@ -11,10 +11,12 @@ from typing import Any, ClassVar
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
+
+from triage.ui.keys import bindings
 
 HelpEntry = tuple[str, str, str]  # keys, what, tooltip
 
@@ -57,10 +59,7 @@ class HelpScreen(ModalScreen[None]):
         height: auto;
     }
     """
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q,question_mark", "close", "Close", id="help_close",
-                tooltip="Close the help"),
-    ]  # fmt: skip
+    BINDINGS: ClassVar[list[BindingType]] = bindings("help_close")
 
     def __init__(self, entries: list[HelpEntry], title: str = "Keys") -> None:
         super().__init__()

@@ -20,16 +20,18 @@ from typing import ClassVar
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult, SuspendNotSupported
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Static, TextArea
 
 from triage.domain.routing import is_staff
-from triage.service.api import Draft, Service, ThreadView
+from triage.service.api import Draft, OutboxStatus, Service, ThreadView
 from triage.text.mailtext import address_display
+from triage.ui.keys import bindings
 from triage.ui.messages import ReplySent
+from triage.ui.screens.dialogs.confirm import ConfirmDiscard
 from triage.ui.text import safe, safe_block, safe_plain
 
 DEBOUNCE_SECONDS = 0.5
@@ -43,40 +45,20 @@ def reply_subject(subject: str) -> str:
     return subject if subject.lower().startswith("re:") else f"Re: {subject}"
 
 
-class ConfirmDiscard(ModalScreen[bool]):
-    """Asks before throwing a draft away: it cannot be undone."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y", "answer(True)", "Discard", id="confirm", tooltip="Delete the draft"),
-        Binding("n,escape", "answer(False)", "Keep", id="cancel", tooltip="Keep the draft"),
-    ]
-    DEFAULT_CSS = """
-    ConfirmDiscard { align: center middle; }
-    ConfirmDiscard > Static { width: 50; height: auto; border: thick $error; padding: 1 2; }
-    """
-
-    def compose(self) -> ComposeResult:
-        yield Static(
-            Text.assemble(("Discard this draft?", "bold"), "\nThe text will be lost.  y / n")
-        )
-
-    def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)
+def _outcome(draft: Draft) -> str:
+    """What happened to a reply that was handed over, in the user's words."""
+    if draft.status is OutboxStatus.QUEUED:
+        return "Reply queued: the provider is unreachable; it is sent when it is back"
+    if draft.status is OutboxStatus.UNCLEAR:
+        return ("Reply may have been sent (no answer came back): triage checks the Sent "
+                "folder before trying again, so it never goes twice")  # fmt: skip
+    return "Reply sent"
 
 
 class ReplyScreen(Screen[Draft | None]):
     """Compose a reply; dismissed with the sent Draft, or None when kept/discarded."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "send", "Send", id="send", priority=True, tooltip="Send the reply"),
-        Binding("escape", "keep", "Keep draft", id="draft", tooltip="Close, keep the draft"),
-        Binding(
-            "ctrl+e", "editor", "$EDITOR", id="editor", priority=True, tooltip="Edit in $EDITOR"
-        ),
-        Binding(
-            "ctrl+d", "discard", "Discard", id="discard", priority=True, tooltip="Delete the draft"
-        ),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings("send", "draft", "editor", "discard")
 
     DEFAULT_CSS = """
     ReplyScreen #reply-head { height: auto; padding: 0 1; }
@@ -100,6 +82,7 @@ class ReplyScreen(Screen[Draft | None]):
         self._timer: Timer | None = None
         self._sending = False
         self._done = False  # sent or discarded: nothing left to save
+        self._refused = ""  # why the provider refused this reply, when it did
         restored = self._restore()
         self._area = TextArea(restored, soft_wrap=True, id="reply-body")
         self._area.cursor_blink = cursor_blink
@@ -115,12 +98,13 @@ class ReplyScreen(Screen[Draft | None]):
     def _restore(self) -> str:
         """The body of this thread's newest open draft, so typed text comes back."""
         mine = [d for d in self.service.drafts() if d.thread_id == self.thread_id]
-        # A failed send is text the user still owns: it comes back like a draft.
-        drafts = [d for d in mine if d.status in ("draft", "failed")]
+        # A refused reply is text the user still owns: it comes back, marked as not sent.
+        drafts = [d for d in mine if d.status.editable]
         if not drafts:
             return ""
         newest = max(drafts, key=lambda d: (d.updated_at is not None, d.updated_at or 0))
         self._draft_id, self._saved_body = newest.id, newest.body
+        self._refused = newest.error if newest.status is OutboxStatus.FAILED else ""
         return newest.body
 
     def compose(self) -> ComposeResult:
@@ -139,10 +123,12 @@ class ReplyScreen(Screen[Draft | None]):
         pending = [
             d
             for d in self.service.drafts()
-            if d.thread_id == self.thread_id and d.status in ("queued", "sending", "unclear")
+            if d.thread_id == self.thread_id and d.status.on_its_way
         ]
         if pending:
             self._notice("A reply to this conversation is already waiting to be sent")
+        elif self._refused:
+            self._notice(f"Not sent: {safe_plain(self._refused)}. ctrl+s sends it again.")
         self.load()
 
     def _notice(self, text: str | None) -> None:
@@ -239,19 +225,21 @@ class ReplyScreen(Screen[Draft | None]):
     async def send(self, draft_id: str) -> None:
         try:
             draft = await self.service.send_reply(draft_id)
-        except Exception as exc:  # offline, refused: the draft stays, so does the text
+        except Exception as exc:  # refused: the text stays, here and in the outbox
             self._sending = False
             self._area.read_only = False
+            why = safe_plain(str(exc))
+            self._notice(f"Not sent: {why}. ctrl+s sends it again.")
             self.notify(
-                f"Could not send: {safe_plain(str(exc))}. Your reply is kept as a draft.",
+                f"Not sent: {why}. The reply is kept, marked unsent: nothing goes out "
+                "until you send it again (ctrl+s) or discard it (ctrl+d).",
                 severity="error",
                 markup=False,
-                timeout=10,
+                timeout=15,
             )
             return
         self._done = True
-        queued = draft.status == "queued"
-        self.notify("Reply queued: will send when online" if queued else "Reply sent", markup=False)
+        self.notify(_outcome(draft), markup=False, timeout=8)
         self.post_message(ReplySent(draft))
         self.dismiss(draft)
 

@@ -1,9 +1,10 @@
 """The thread screen: one conversation, its deadline and why, and its messages.
 
-Owns the read view of a conversation and the keys that act on it (reply,
-escalate, reassign). Every string that came from email (subject, names,
-addresses, bodies, warnings, reasons) reaches the screen only as a `Text` built
-by `triage.ui.text.safe`/`safe_block`; nothing here is a markup string.
+Owns the read view of a conversation; the keys that act on it (reply,
+escalate, reassign) are `ConversationScreen`'s, shared with the queue. Every
+string that came from email (subject, names, addresses, bodies, warnings,
+reasons) reaches the screen only as a `Text` built by `triage.ui.text.safe` /
+`safe_block`; nothing here is a markup string.
 The service is only called from workers; `tick(now)` is called by the app
 every second and re-renders the countdown line alone.
 """
@@ -17,22 +18,19 @@ from zoneinfo import ZoneInfo
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from triage.domain.model import Conversation, Message, Region, SlaState
 from triage.domain.routing import is_staff
 from triage.domain.urgency import state_of
-from triage.service.api import Draft, Service, ThreadView
+from triage.service.api import Service, ThreadView
 from triage.text.mailtext import address_display
 from triage.text.timefmt import format_left_precise
-from triage.ui.messages import ActionDone, ActionFailed
-from triage.ui.screens.escalate import EscalateScreen
-from triage.ui.screens.reassign import ReassignScreen
-from triage.ui.screens.reply import ReplyScreen
-from triage.ui.text import safe, safe_block, safe_plain
+from triage.ui.keys import bindings
+from triage.ui.screens.base import ConversationScreen
+from triage.ui.text import safe, safe_block
 
 # Glyph + word + style: the state reads on a monochrome terminal too.
 _STATE_LOOK = {
@@ -83,16 +81,12 @@ def left_text(conv: Conversation, now: datetime, at_risk: timedelta) -> Text:
     return Text(f"{word}  {tail}", style=style)
 
 
-class ThreadScreen(Screen[None]):
+class ThreadScreen(ConversationScreen):
     """A conversation, oldest message first, with its deadline and history."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("r", "reply", "Reply", id="reply", tooltip="Write a reply to the client"),
-        Binding("e", "escalate", "Escalate", id="escalate", tooltip="Escalate to the CEO"),
-        Binding("a", "reassign", "Reassign", id="reassign", tooltip="Give it to another AM"),
-        Binding("ctrl+r", "reload", "Reload", id="reload", tooltip="Load the thread again"),
-        Binding("escape,q", "back", "Back", id="back", tooltip="Back to the previous screen"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings(
+        "reply", "escalate", "reassign", "reload", "help", "back"
+    )
 
     DEFAULT_CSS = """
     ThreadScreen #thread-head { height: auto; max-height: 12; padding: 0 1; }
@@ -108,8 +102,7 @@ class ThreadScreen(Screen[None]):
     def __init__(
         self, service: Service, thread_id: str, *, user_zone: tzinfo | None = None
     ) -> None:
-        super().__init__()
-        self.service = service
+        super().__init__(service)
         self.thread_id = thread_id
         self.view: ThreadView | None = None
         self._user_zone = user_zone  # None: the system's local zone
@@ -272,51 +265,15 @@ class ThreadScreen(Screen[None]):
 
     # ---- actions ----
 
+    def current_thread(self) -> str | None:
+        return self.thread_id
+
+    def reload(self) -> None:
+        """After a sync that changed something, or an action: show the thread as it is now."""
+        self.load()
+
     def action_back(self) -> None:
         self.dismiss(None)
 
     def action_reload(self) -> None:
-        self.load()
-
-    def action_reply(self) -> None:
-        self.app.push_screen(ReplyScreen(self.service, self.thread_id), self._replied)
-
-    def _replied(self, draft: Draft | None) -> None:
-        if draft is not None:
-            self.load()
-
-    def action_escalate(self) -> None:
-        self.app.push_screen(EscalateScreen(self.service, self.thread_id), self._escalate_to)
-
-    def _escalate_to(self, reason: str | None) -> None:
-        if reason:
-            self.escalate(reason)
-
-    def action_reassign(self) -> None:
-        self.app.push_screen(ReassignScreen(self.service, self.thread_id), self._reassign_to)
-
-    def _reassign_to(self, choice: tuple[str, str, bool] | None) -> None:
-        if choice is not None:
-            self.reassign(*choice)
-
-    @work(group="thread-action", exit_on_error=False)
-    async def escalate(self, reason: str) -> None:
-        try:
-            await self.service.escalate(self.thread_id, reason)
-        except Exception as exc:
-            self.post_message(ActionFailed(f"Could not escalate: {safe_plain(str(exc))}"))
-            return
-        self.post_message(ActionDone(f"Escalated: {safe_plain(reason)}"))
-        self.load()
-
-    @work(group="thread-action", exit_on_error=False)
-    async def reassign(self, to: str, reason: str, account: bool) -> None:
-        try:
-            await self.service.reassign(self.thread_id, to, reason, account)
-        except Exception as exc:
-            self.post_message(ActionFailed(f"Could not reassign: {safe_plain(str(exc))}"))
-            return
-        who = safe_plain(self.service.config.manager_name(to))
-        scope = " for the whole account" if account else ""
-        self.post_message(ActionDone(f"Reassigned to {who}{scope}"))
         self.load()

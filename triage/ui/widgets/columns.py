@@ -108,18 +108,21 @@ def _prio(c: Column) -> int:
     return c.priority
 
 
-def markers_width(esc: bool, ceo: bool, queued: bool) -> int:
+Markers = dict[str, str]  # thread id -> its outbox marker ("queued", "unsent")
+
+
+def markers_width(esc: bool, ceo: bool, outbox: str) -> int:
     """How wide the markers column is when any row shows these markers (0: no column)."""
-    return len(" ".join(w for w, on in (("ESC", esc), ("CEO", ceo), ("queued", queued)) if on))
+    return len(" ".join(w for w, on in (("ESC", esc), ("CEO", ceo), (outbox, outbox)) if on))
 
 
-def flags_width(rows: Iterable[Conversation], queued: frozenset[str], mode: str) -> int:
+def flags_width(rows: Iterable[Conversation], markers: Markers, mode: str) -> int:
     """How wide the markers column must be for these rows (walks them all)."""
     rows = list(rows)
     esc = mode == "queue" and any(c.escalated and not c.acknowledged for c in rows)
     ceo = any(c.ceo_contacted for c in rows)
-    has_queued = any(c.thread_id in queued for c in rows) if queued else False
-    return markers_width(esc, ceo, has_queued)
+    shown = [markers[c.thread_id] for c in rows if c.thread_id in markers] if markers else []
+    return markers_width(esc, ceo, max(shown, key=len, default=""))
 
 
 def with_flags(columns: Sequence[Column], width: int) -> list[Column]:
@@ -134,15 +137,16 @@ def with_flags(columns: Sequence[Column], width: int) -> list[Column]:
     return out
 
 
-def flags_of(c: Conversation, queued: bool, mode: str) -> str:
-    """The markers column: ESC (escalated), CEO (client wrote to the CEO), queued reply."""
+def flags_of(c: Conversation, outbox: str, mode: str) -> str:
+    """The markers column: ESC (escalated), CEO (client wrote to the CEO), and the
+    outbox's word for a reply of this conversation ("queued", "unsent")."""
     parts = []
     if c.escalated and not c.acknowledged and mode == "queue":
         parts.append("ESC")
     if c.ceo_contacted:
         parts.append("CEO")
-    if queued:
-        parts.append("queued")
+    if outbox:
+        parts.append(outbox)
     return " ".join(parts)
 
 
@@ -157,13 +161,13 @@ def fit(text: str, width: int, right: bool = False) -> str:
 
 
 def static_cells(
-    c: Conversation, config: Config, queued: bool, mode: str, cols: Sequence[tuple[Column, int]]
+    c: Conversation, config: Config, outbox: str, mode: str, cols: Sequence[tuple[Column, int]]
 ) -> dict[str, str]:
     """The fitted, inert text of every cell that does not move with the clock."""
     texts = {
         "client": c.client_name or c.client_email,
         "subject": c.subject,
-        "flags": flags_of(c, queued, mode),
+        "flags": flags_of(c, outbox, mode),
         "owner": first_name(config, c.owner),
         "reason": c.escalation_reason,
         "by": first_name(config, c.escalated_by),
@@ -207,22 +211,23 @@ class RowClock:
 class RenderedRow:
     """One conversation's rendering: its fixed cells, and the strip last built."""
 
-    __slots__ = ("clock", "conv", "gen", "queued", "selected", "static", "strip")
+    __slots__ = ("clock", "conv", "gen", "outbox", "selected", "static", "strip")
 
-    def __init__(self, conv: Conversation, queued: bool, gen: int, static: dict[str, str]) -> None:
-        self.conv, self.queued, self.gen, self.static = conv, queued, gen, static
+    def __init__(self, conv: Conversation, outbox: str, gen: int, static: dict[str, str]) -> None:
+        self.conv, self.outbox, self.gen, self.static = conv, outbox, gen, static
         self.clock: Clock | None = None
         self.selected = False
         self.strip: Strip | None = None
 
 
-def markers_for(rows: Sequence[Conversation], queued: frozenset[str], mode: str) -> int:
+def markers_for(rows: Sequence[Conversation], markers: Markers, mode: str) -> int:
     """The markers column's width; a QueueView answers from its few flagged rows."""
     if not isinstance(rows, QueueView):
-        return flags_width(rows, queued, mode)
+        return flags_width(rows, markers, mode)
     esc = mode == "queue" and any(c.escalated and not c.acknowledged for c in rows.flagged)
     ceo = any(c.ceo_contacted for c in rows.flagged)
-    return markers_width(esc, ceo, any(rows.has(t) for t in queued))
+    shown = [word for t, word in markers.items() if rows.has(t)]
+    return markers_width(esc, ceo, max(shown, key=len, default=""))
 
 
 def position_of(rows: Sequence[Conversation], thread_id: str) -> int | None:

@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from textual import on
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.message import Message
 from textual.widgets import Input
+
+from triage.ui.keys import bindings
 
 
 class FilterBar(Input):
@@ -27,15 +29,7 @@ class FilterBar(Input):
         display: block;
     }
     """
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "escape",
-            "clear_filter",
-            "Clear filter",
-            id="filter_clear",
-            tooltip="Clear the text filter and go back to the queue",
-        ),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings("filter_clear")
 
     @dataclass
     class FilterChanged(Message):

@@ -14,7 +14,7 @@ in `columns.py`; every piece of email text goes through `triage.ui.text`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
@@ -22,7 +22,7 @@ from typing import ClassVar
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
@@ -30,6 +30,7 @@ from textual.strip import Strip
 
 from triage.config import Config
 from triage.domain.model import Conversation, SlaState
+from triage.ui.keys import bindings
 from triage.ui.text import safe_cell
 from triage.ui.widgets.columns import (
     ESCALATION_COLUMNS,
@@ -38,6 +39,7 @@ from triage.ui.widgets.columns import (
     STATE_TEXT,
     Clock,
     Column,
+    Markers,
     RenderedRow,
     RowClock,
     fit,
@@ -49,10 +51,6 @@ from triage.ui.widgets.columns import (
 )
 
 ROW_CACHE_LIMIT = 2000  # rows kept rendered; scrolling through 30k must not keep 30k strips
-
-
-def _move(keys: str, action: str, text: str, tip: str) -> Binding:
-    return Binding(keys, action, text, id=action, show=False, tooltip=tip)
 
 
 class QueueTable(ScrollView, can_focus=True):
@@ -77,15 +75,8 @@ class QueueTable(ScrollView, can_focus=True):
     }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        _move("j,down", "cursor_down", "Down", "Move to the next conversation"),
-        _move("k,up", "cursor_up", "Up", "Move to the previous conversation"),
-        _move("pagedown,ctrl+f", "page_down", "Page down", "Move one screen down"),
-        _move("pageup,ctrl+b", "page_up", "Page up", "Move one screen up"),
-        _move("home", "first", "First", "Jump to the most urgent conversation"),
-        _move("end", "last", "Last", "Jump to the least urgent conversation"),
-        Binding("enter", "select_cursor", "Open", id="select", show=False,
-                tooltip="Open the conversation under the cursor"),
-    ]  # fmt: skip
+        *bindings("cursor_down", "cursor_up", "page_down", "page_up", "first", "last", "select")
+    ]
 
     @dataclass
     class Highlighted(Message):
@@ -106,7 +97,7 @@ class QueueTable(ScrollView, can_focus=True):
         self.columns = ESCALATION_COLUMNS if mode == "escalations" else QUEUE_COLUMNS
         self.empty_text = "No conversation is waiting."
         self._rows: Sequence[Conversation] = []
-        self._queued: frozenset[str] = frozenset()
+        self._markers: Markers = {}
         self._cursor = 0
         self._layout: list[tuple[Column, int]] = []
         self._layout_key: tuple[int, int] = (-1, -1)
@@ -137,7 +128,7 @@ class QueueTable(ScrollView, can_focus=True):
         return self._rows[self._cursor].thread_id if self._rows else None
 
     def set_rows(
-        self, conversations: Sequence[Conversation], now: datetime, queued: Iterable[str] = ()
+        self, conversations: Sequence[Conversation], now: datetime, markers: Markers | None = None
     ) -> None:
         """Show `conversations` in the given order; the cursor stays on its thread.
 
@@ -145,8 +136,8 @@ class QueueTable(ScrollView, can_focus=True):
         flagged rows); a plain list is walked once for the markers."""
         before = self.highlighted
         self._rows = conversations
-        self._queued = frozenset(queued)
-        self._flags_width = markers_for(conversations, self._queued, self.mode)
+        self._markers = dict(markers or {})
+        self._flags_width = markers_for(conversations, self._markers, self.mode)
         self._set_now(now)
         found = position_of(conversations, before) if before is not None else None
         if found is not None:
@@ -325,13 +316,13 @@ class QueueTable(ScrollView, can_focus=True):
     def _row(self, index: int, cols: list[tuple[Column, int]], width: int) -> Strip:
         conv = self._rows[index]
         tid = conv.thread_id
-        queued = tid in self._queued
+        outbox = self._markers.get(tid, "")
         row = self._cache.get(tid)
-        if row is None or row.conv is not conv or row.gen != self._gen or row.queued != queued:
+        if row is None or row.conv is not conv or row.gen != self._gen or row.outbox != outbox:
             if len(self._cache) >= ROW_CACHE_LIMIT:
                 self._cache.clear()
-            static = static_cells(conv, self.config, queued, self.mode, cols)
-            row = self._cache[tid] = RenderedRow(conv, queued, self._gen, static)
+            static = static_cells(conv, self.config, outbox, self.mode, cols)
+            row = self._cache[tid] = RenderedRow(conv, outbox, self._gen, static)
         clock = self._clock_of(conv)
         selected = index == self._cursor
         if row.strip is None or row.clock != clock or row.selected != selected:

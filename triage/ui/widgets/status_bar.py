@@ -30,7 +30,9 @@ def sync_text(status: SyncStatus) -> str:
         state = "● live"
     if status.outbox_count:
         n = status.outbox_count
-        state += f", {n} {'reply' if n == 1 else 'replies'} queued"
+        state += f", {n} queued"
+    if status.failed_count:
+        state += f", {status.failed_count} not sent"
     return state
 
 

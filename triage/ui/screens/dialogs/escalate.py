@@ -12,27 +12,22 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from triage.domain.model import Conversation
 from triage.service.api import Service
+from triage.ui.keys import binding, bindings
 from triage.ui.text import safe
 
 QUICK_REASONS = ("client wrote to the CEO", "breached", "client unhappy")
 
 
-def find_conversation(service: Service, thread_id: str) -> Conversation | None:
-    """The queue's copy of a conversation (in memory, no I/O)."""
-    return service.conversation(thread_id)
-
-
 def about_text(service: Service, thread_id: str, width: int = 60) -> Text:
     """'<client> — <subject>', sanitized and cut to fit the dialog."""
-    conv = find_conversation(service, thread_id)
+    conv = service.conversation(thread_id)
     if conv is None:
         return Text(f"conversation {thread_id}", style="dim")
     return Text.assemble(
@@ -46,11 +41,9 @@ class EscalateScreen(ModalScreen[str | None]):
     """Pick or type the reason for an escalation."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("1", "pick(0)", "CEO", id="escalate_pick_1", show=False, tooltip=QUICK_REASONS[0]),
-        Binding("2", "pick(1)", "Breached", id="escalate_pick_2", show=False),
-        Binding("3", "pick(2)", "Unhappy", id="escalate_pick_3", show=False),
-        Binding("enter", "confirm", "Escalate", id="confirm", priority=True, tooltip="Escalate"),
-        Binding("escape", "cancel", "Cancel", id="cancel", tooltip="Close without escalating"),
+        *bindings("escalate_pick_1", "escalate_pick_2", "escalate_pick_3"),
+        binding("confirm", title="Escalate"),
+        binding("cancel"),
     ]
 
     DEFAULT_CSS = """

@@ -1,7 +1,7 @@
 """The reassign dialog: to whom, why, and for this conversation or the whole account.
 
-Owns only the question; the caller runs `Service.reassign` with the answer,
-`(manager_id, reason, account)`, or gets None on esc. Every manager from
+Owns only the question; the caller runs `Service.reassign` with the answer, a
+`ReassignChoice`, or gets None on esc. Every manager from
 `Service.managers_for` is listed: the qualified ones with their open load and
 breached count, the others greyed, marked with a glyph and the reason they
 cannot take it (never silently left out). The current owner is marked and
@@ -10,21 +10,32 @@ cannot be picked. Client names come from email, so they go through `safe`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, OptionList, RadioButton, RadioSet, Static
 from textual.widgets.option_list import Option
 
 from triage.service.api import ManagerChoice, Service
-from triage.ui.screens.escalate import about_text, find_conversation
+from triage.ui.keys import binding, bindings
+from triage.ui.screens.dialogs.escalate import about_text
 from triage.ui.text import safe
 
 QUICK_REASONS = ("client asked for someone else", "workload", "expertise")
+
+
+@dataclass(frozen=True)
+class ReassignChoice:
+    """What the dialog was answered: to whom, why, and for the whole client account?"""
+
+    manager: str
+    reason: str
+    account: bool
 
 
 def manager_option(choice: ManagerChoice, owner: str) -> Option:
@@ -43,16 +54,13 @@ def manager_option(choice: ManagerChoice, owner: str) -> Option:
     return Option(text, id=m.id, disabled=current or not choice.qualified)
 
 
-class ReassignScreen(ModalScreen[tuple[str, str, bool] | None]):
+class ReassignScreen(ModalScreen[ReassignChoice | None]):
     """Pick another account manager for a conversation (or its whole account)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("1", "reason(0)", "Asked", id="reassign_reason_1", show=False),
-        Binding("2", "reason(1)", "Workload", id="reassign_reason_2", show=False),
-        Binding("3", "reason(2)", "Expertise", id="reassign_reason_3", show=False),
-        Binding("w", "toggle_account", "Whole account", id="whole_account", show=False),
-        Binding("enter", "confirm", "Reassign", id="confirm", priority=True, tooltip="Reassign"),
-        Binding("escape", "cancel", "Cancel", id="cancel", tooltip="Close without reassigning"),
+        *bindings("reassign_reason_1", "reassign_reason_2", "reassign_reason_3", "whole_account"),
+        binding("confirm", title="Reassign"),
+        binding("cancel"),
     ]
 
     DEFAULT_CSS = """
@@ -75,7 +83,7 @@ class ReassignScreen(ModalScreen[tuple[str, str, bool] | None]):
         super().__init__()
         self.service = service
         self.thread_id = thread_id
-        conv = find_conversation(service, thread_id)
+        conv = service.conversation(thread_id)
         self.owner = conv.owner if conv else ""
         self.client = (conv.client_name or conv.client_email) if conv else "this client"
 
@@ -170,7 +178,7 @@ class ReassignScreen(ModalScreen[tuple[str, str, bool] | None]):
         elif not reason:
             self.notify("Give a reason (1-3 or type one)", severity="warning", markup=False)
         else:
-            self.dismiss((who, reason, self.account()))
+            self.dismiss(ReassignChoice(who, reason, self.account()))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

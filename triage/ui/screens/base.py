@@ -1,0 +1,91 @@
+"""What every conversation screen shares: the typed app, and reply / escalate / reassign.
+
+`ConversationScreen.current_thread()` names the conversation a screen is about
+(the row under the cursor, the thread on view); the three actions open their
+dialog and hand the answer to the app's action worker (`TriageApp.perform`),
+which reports back with ActionDone / ActionFailed and reloads every screen. One
+implementation, so the queue and the thread view do and say the same thing.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from textual.screen import Screen
+
+from triage.service.api import Draft, Service
+from triage.ui.text import safe_plain
+
+if TYPE_CHECKING:
+    from triage.ui.app import TriageApp
+    from triage.ui.screens.dialogs.reassign import ReassignChoice
+
+
+class ConversationScreen(Screen[None]):
+    """A screen about one or more conversations, with the actions on one of them."""
+
+    def __init__(self, service: Service) -> None:
+        super().__init__()
+        self.service = service
+
+    @property
+    def triage(self) -> TriageApp:
+        return cast("TriageApp", self.app)
+
+    def current_thread(self) -> str | None:
+        """The conversation the actions act on (None: say so and do nothing)."""
+        raise NotImplementedError
+
+    def action_reply(self) -> None:
+        from triage.ui.screens.reply import ReplyScreen
+
+        thread_id = self.current_thread()
+        if thread_id is not None:
+            self.app.push_screen(ReplyScreen(self.service, thread_id), self._replied)
+
+    def _replied(self, draft: Draft | None) -> None:
+        self.triage.reload_screens()
+
+    def action_escalate(self) -> None:
+        from triage.ui.screens.dialogs.escalate import EscalateScreen
+
+        thread_id = self.current_thread()
+        if thread_id is None:
+            return
+
+        def escalate(reason: str | None) -> None:
+            if reason:
+                self.triage.perform(
+                    f"Escalated: {safe_plain(reason)}",
+                    "Could not escalate",
+                    lambda: self.service.escalate(thread_id, reason),
+                )
+
+        self.app.push_screen(EscalateScreen(self.service, thread_id), escalate)
+
+    def action_reassign(self) -> None:
+        from triage.ui.screens.dialogs.reassign import ReassignScreen
+
+        thread_id = self.current_thread()
+        if thread_id is None:
+            return
+
+        def reassign(choice: ReassignChoice | None) -> None:
+            if choice is None:
+                return
+            who = safe_plain(self.service.config.manager_name(choice.manager))
+            scope = " for the whole account" if choice.account else ""
+            self.triage.perform(
+                f"Reassigned to {who}{scope}",
+                "Could not reassign",
+                lambda: self.service.reassign(
+                    thread_id, choice.manager, choice.reason, choice.account
+                ),
+            )
+
+        self.app.push_screen(ReassignScreen(self.service, thread_id), reassign)
+
+    def action_help(self) -> None:
+        from triage.ui.screens.help import HelpScreen
+
+        self.app.push_screen(HelpScreen.for_screen(self))
