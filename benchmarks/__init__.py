@@ -1,1 +1,1 @@
-"""Benchmarks for issue 6: `python -m benchmarks.run` prints the table (see RESULTS.md)."""
+"""Performance benchmarks: `python -m benchmarks.run` prints the table (see RESULTS.md)."""

@@ -1,4 +1,4 @@
-"""The one table: every target of issue 6, per size, median (min-max), and a verdict.
+"""The one table: every performance target, per size, median (min-max), and a verdict.
 
 A verdict is judged at the sizes the target names (10k, 50k); a run that did
 not measure them (the quick mode, which CI runs to keep the benchmark alive)

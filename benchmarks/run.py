@@ -1,4 +1,4 @@
-"""`make bench`: measure every target of issue 6 at 1k / 10k / 50k and print one table.
+"""`make bench`: measure every performance target at 1k / 10k / 50k and print one table.
 
     python -m benchmarks.run                  # the full run (several minutes at 50k)
     python -m benchmarks.run --quick          # 200 / 1k, 2 runs: CI's smoke test

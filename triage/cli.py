@@ -26,6 +26,7 @@ from triage.config import (
     THEMES,
     Config,
     ConfigError,
+    Problem,
     SecretError,
     check_config,
     check_key_actions,
@@ -38,6 +39,7 @@ from triage.engine.outbox import ActionError
 from triage.providers.base import ProviderError
 from triage.service.core import TriageService
 from triage.store.cache import CacheError
+from triage.store.files import prepare_directory
 from triage.text.isotime import iso
 from triage.text.sanitize import sanitize_line
 from triage.text.timefmt import format_left
@@ -95,7 +97,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             path = args.path or default_config_path(env)
             code, text = check_config(path, env)
             if code == 0:
-                check_keys(load_config(path, env=env))
+                cfg = load_config(path, env=env)
+                check_keys(cfg)
+                check_team_cache(cfg)
             print(text, file=sys.stdout if code == 0 else sys.stderr)
             return code
         if args.command is None:
@@ -278,6 +282,16 @@ def check_keys(cfg: Config) -> None:
     problems = check_key_actions(cfg, remappable())
     if problems:
         raise ConfigError(problems)
+
+
+def check_team_cache(cfg: Config) -> None:
+    """A team cache's directory must exist, be the team's and closed to others."""
+    if not cfg.cache_shared:
+        return
+    try:
+        prepare_directory(cfg.cache_path.parent, shared=True)
+    except CacheError as e:
+        raise ConfigError([Problem(str(cfg.path), "cache.shared", str(e))]) from None
 
 
 def run_console(args: argparse.Namespace, env: Mapping[str, str]) -> int:

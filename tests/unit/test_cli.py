@@ -100,3 +100,23 @@ def test_check_config_reports_a_key_remap_naming_no_action(
     assert "keys.repyl" in err and "reply" in err
     cfg.write_text(text.replace('[keys]\nreply = "r"', '[keys]\nreply = "R"'))
     assert main(["check-config", str(cfg)]) == 0
+
+
+def test_check_config_checks_a_team_cache_directory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    team = tmp_path / "team"
+    team.mkdir()
+    os.chmod(team, 0o2777)  # open to every user of the machine
+    text = EXAMPLE.read_text()
+    assert "\n[cache]\n" in text
+    text = text.replace(
+        "\n[cache]\n", f'\n[cache]\nshared = true\npath = "{team}/cache.json"\n# ', 1
+    )
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(text)
+    assert main(["check-config", str(cfg)]) == 2
+    err = capsys.readouterr().err
+    assert "cache.shared" in err and "open to other users" in err and "chmod 2770" in err
+    os.chmod(team, 0o2770)
+    assert main(["check-config", str(cfg)]) == 0

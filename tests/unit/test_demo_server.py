@@ -11,7 +11,8 @@ import pytest
 
 from triage.clock import FrozenClock
 from triage.demo.mailbox import DemoMailbox
-from triage.demo.server import CORE, MAIL, SUBMISSION, JmapServer
+from triage.demo.server import JmapServer
+from triage.demo.store import CORE, MAIL, SUBMISSION
 from triage.domain import calendar, routing, urgency
 
 # Tuesday 10 March 2026, 11:00 in New York (EDT since 8 March), 08:00 in Los Angeles.

@@ -1,7 +1,7 @@
 """The sanitizer makes hostile email text inert, visibly and reversibly.
 
 "Dangerous" is defined here again, independently of `triage.text.sanitize`, from
-Unicode categories and the list in issue 5, so a bug in the module's own
+Unicode categories and a list of named attack characters, so a bug in the module's own
 classification cannot hide itself.
 """
 
@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from triage.text.sanitize import is_inert, restore, sanitize, sanitize_line
 
 _BAD_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
-# Named in issue 5 / the brief; some are letters or marks, not format characters.
+# Characters attacks are known to use; some are letters or marks, not format characters.
 _NAMED = [
     *(0x200E, 0x200F, 0x061C, 0x00AD, 0x034F, 0x115F, 0x1160, 0x3164, 0xFFA0, 0x180E, 0xFEFF),
     *range(0x202A, 0x202F),

@@ -24,7 +24,8 @@ import httpx
 
 from triage.clock import Clock, FrozenClock
 from triage.config import Config, load_config
-from triage.demo.server import JmapServer, Login, utc_text
+from triage.demo.server import JmapServer
+from triage.demo.store import Login, utc_text
 from triage.domain import calendar as sla
 from triage.domain import routing
 from triage.domain.model import Region

@@ -30,20 +30,12 @@ from datetime import UTC, datetime
 import httpx
 
 from triage.clock import Clock
-from triage.demo.api import Answer, Api, Handler, changes, error_response
+from triage.demo.api import Api, Handler, changes
 from triage.demo.methods_email import (
-    EMAIL_CREATE,
-    EMAIL_PROPERTIES,
-    HEADER_FORMS,
-    BodyOptions,
-    apply_patch,
     email_get,
-    email_json,
     email_set,
-    header_property,
 )
 from triage.demo.methods_misc import (
-    RIGHTS,
     identity_get,
     mailbox_get,
     mailbox_query,
@@ -52,12 +44,11 @@ from triage.demo.methods_misc import (
     submission_set,
     thread_get,
 )
-from triage.demo.methods_query import SORT_KEYS, Test, email_query, email_query_changes
+from triage.demo.methods_query import email_query, email_query_changes
 from triage.demo.store import (
     API_PATH,
     BASE_URL,
     CORE,
-    KEEP_CHANGES,
     LIMITS,
     MAIL,
     SESSION_PATH,
@@ -67,75 +58,11 @@ from triage.demo.store import (
     Json,
     Login,
     Mailbox,
-    MethodError,
-    SetError,
     StoredEmail,
     address,
     bare_id,
-    check_keywords,
-    header_text,
-    is_keyword,
-    parse_utc,
-    pointer,
     raw_message,
-    utc_text,
 )
-
-# Every name here was importable from this module before the split; keep it so.
-__all__ = [
-    "API_PATH",
-    "BASE_URL",
-    "CORE",
-    "EMAIL_CREATE",
-    "EMAIL_PROPERTIES",
-    "HEADER_FORMS",
-    "KEEP_CHANGES",
-    "LIMITS",
-    "MAIL",
-    "METHODS",
-    "RIGHTS",
-    "SESSION_PATH",
-    "SORT_KEYS",
-    "SUBMISSION",
-    "WELL_KNOWN",
-    "Answer",
-    "Api",
-    "BodyOptions",
-    "ChangeLog",
-    "Handler",
-    "JmapServer",
-    "Json",
-    "Login",
-    "Mailbox",
-    "MethodError",
-    "SetError",
-    "StoredEmail",
-    "Test",
-    "address",
-    "apply_patch",
-    "bare_id",
-    "check_keywords",
-    "email_get",
-    "email_json",
-    "email_query",
-    "email_query_changes",
-    "email_set",
-    "error_response",
-    "header_property",
-    "header_text",
-    "identity_get",
-    "is_keyword",
-    "mailbox_get",
-    "mailbox_query",
-    "mailbox_set",
-    "parse_utc",
-    "pointer",
-    "raw_message",
-    "submission_get",
-    "submission_set",
-    "thread_get",
-    "utc_text",
-]  # fmt: skip
 
 
 class JmapServer:

@@ -48,7 +48,8 @@ class Outbox:
     # -- reading -------------------------------------------------------------------
 
     def drafts(self) -> list[Draft]:
-        return [i for i in self.cache.outbox() if isinstance(i, Draft)]
+        """This user's replies in the outbox (a team cache holds the teammates' too)."""
+        return [i for i in self.cache.outbox() if isinstance(i, Draft) and i.by in ("", self.user)]
 
     def pending(self, thread_id: str) -> bool:
         """Is anything for this thread still on its way to (or unconfirmed by) the provider?"""

@@ -133,7 +133,11 @@ THEME_NAMES = tuple(t.name for t in THEMES)
 
 
 def stylesheet_paths() -> list[str | PurePath]:
-    """The shipped .tcss files (repo-level `themes/`); empty if not installed beside us."""
-    folder = Path(__file__).resolve().parents[2] / "themes"
-    main = folder / "triage.tcss"
-    return [main] if main.is_file() else []
+    """The shipped stylesheet: inside the installed package (a wheel carries the top-level
+    themes/ as triage/themes/), else in a checkout's top-level themes/ (editable installs)."""
+    package = Path(__file__).resolve().parents[1]
+    for folder in (package / "themes", package.parent / "themes"):
+        main = folder / "triage.tcss"
+        if main.is_file():
+            return [main]
+    return []

@@ -19,10 +19,10 @@ from functools import lru_cache
 import humanize
 from textual.strip import Strip
 
-from triage.config import Config
 from triage.domain import calendar
 from triage.domain.model import Conversation, SlaState
 from triage.domain.ordering import QueueView
+from triage.domain.settings import Config
 from triage.domain.urgency import state_of
 from triage.text.timefmt import format_left
 from triage.ui.text import safe_cell
@@ -35,7 +35,7 @@ STATE_CLASS = {
     SlaState.OK: "queue-table--ok",
 }
 NEVER_DROP = 9
-Clock = tuple[SlaState, str, str, str]  # state, countdown, region + local time, waited
+ClockCells = tuple[SlaState, str, str, str]  # state, countdown, region + local time, waited
 
 
 @dataclass(frozen=True)
@@ -215,7 +215,7 @@ class RenderedRow:
 
     def __init__(self, conv: Conversation, outbox: str, gen: int, static: dict[str, str]) -> None:
         self.conv, self.outbox, self.gen, self.static = conv, outbox, gen, static
-        self.clock: Clock | None = None
+        self.clock: ClockCells | None = None
         self.selected = False
         self.strip: Strip | None = None
 

@@ -1,7 +1,7 @@
 """The queue table: a Line API widget that renders only the rows on screen.
 
 Textual's DataTable measures every cell, so painting or re-sorting 10k-50k rows
-takes seconds (issue 6). Here `render_line` builds one visible row at a time
+takes seconds. Here `render_line` builds one visible row at a time
 from the already sorted rows (a `QueueView` or a filtered list), nothing walks
 the rows off screen. Each row's cells that do not move with the clock are
 sanitized and fitted once per conversation; a one-second tick computes only the
@@ -28,8 +28,8 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from triage.config import Config
 from triage.domain.model import Conversation, SlaState
+from triage.domain.settings import Config
 from triage.ui.keys import bindings
 from triage.ui.text import safe_cell
 from triage.ui.widgets.columns import (
@@ -37,7 +37,7 @@ from triage.ui.widgets.columns import (
     QUEUE_COLUMNS,
     STATE_CLASS,
     STATE_TEXT,
-    Clock,
+    ClockCells,
     Column,
     Markers,
     RenderedRow,
@@ -109,7 +109,7 @@ class QueueTable(ScrollView, can_focus=True):
         self._header: Strip | None = None
         self._frame_width: int | None = None
         self._row_clock = RowClock(config, datetime.min)
-        self._clock_cells: dict[str, Clock] = {}  # this instant's clock cells, by thread
+        self._clock_cells: dict[str, ClockCells] = {}  # this instant's clock cells, by thread
         self.renders = 0  # rows actually rebuilt, for tests and benchmarks
 
     # ---- data in ----
@@ -178,7 +178,7 @@ class QueueTable(ScrollView, can_focus=True):
         self._row_clock = RowClock(self.config, now)
         self._clock_cells = {}
 
-    def _clock_of(self, conv: Conversation) -> Clock:
+    def _clock_of(self, conv: Conversation) -> ClockCells:
         cells = self._clock_cells.get(conv.thread_id)
         if cells is None:
             cells = self._clock_cells[conv.thread_id] = self._row_clock.cells(conv)
@@ -354,7 +354,7 @@ class QueueTable(ScrollView, can_focus=True):
     def _build_row(
         self,
         static: dict[str, str],
-        clock: Clock,
+        clock: ClockCells,
         selected: bool,
         cols: list[tuple[Column, int]],
         width: int,

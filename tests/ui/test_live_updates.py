@@ -1,5 +1,5 @@
-"""Console edges found in review: the pane follows the clock, quiet repeated failures,
-a failed discard keeps the draft, quit from the palette closes the service."""
+"""The console follows the clock and the sync loop: the escalation pane gains a breach on
+the tick alone, and the same sync failure is told once, not on every poll."""
 
 from __future__ import annotations
 
