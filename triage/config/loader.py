@@ -29,6 +29,7 @@ from triage.config.reader import (
 )
 from triage.config.secrets import SecretError, check_secret_file
 from triage.config.sections import Known, build_clients, build_keys, build_manager, build_region
+from triage.domain.addresses import domain_key, normalize
 from triage.domain.model import CEO_ID
 from triage.domain.settings import AgencyConfig, Config, ProviderConfig, RoutingConfig
 
@@ -135,7 +136,7 @@ def _provider(r: Reader, tbl: dict[str, Any], base: Path, env: Mapping[str, str]
 def _agency(r: Reader, tbl: dict[str, Any]) -> AgencyConfig:
     p = "agency"
     r.known(tbl, SECTIONS[p], p)
-    domains = tuple(d.strip().lstrip("@").lower() for d in r.strings(tbl, "staff_domains", p))
+    domains = tuple(domain_key(d.lstrip("@ ")) for d in r.strings(tbl, "staff_domains", p))
     if not domains and "staff_domains" in tbl:
         r.problem("agency.staff_domains", "list at least one domain of the agency's staff")
     for d in domains:
@@ -143,7 +144,7 @@ def _agency(r: Reader, tbl: dict[str, Any]) -> AgencyConfig:
             r.problem("agency.staff_domains", f"{d!r} is not a domain such as 'agency.example'")
     if "staff_domains" not in tbl:
         r.problem("agency.staff_domains", "missing (required): the agency's own email domains")
-    ceo = r.string(tbl, "ceo", p, None).strip().lower()
+    ceo = normalize(r.string(tbl, "ceo", p, None))
     if "ceo" in tbl and not is_address(ceo):
         r.problem("agency.ceo", f"{ceo!r} is not an email address such as 'ceo@agency.example'")
     at_risk = r.number(tbl, "at_risk_minutes", p, 15, minimum=0, integer=True)
@@ -165,7 +166,7 @@ def _routing(r: Reader, tbl: dict[str, Any], region_ids: set[str]) -> RoutingCon
         elif region not in region_ids:
             r.problem(key, undefined("region", region, region_ids))
         else:
-            tld[suffix.strip().lstrip(".").lower()] = region
+            tld[domain_key(suffix.lstrip(". "))] = region
     return RoutingConfig(default, tld)
 
 

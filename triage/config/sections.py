@@ -20,6 +20,7 @@ from triage.config.values import (
     parse_duration,
     parse_hours,
 )
+from triage.domain.addresses import domain_key, normalize
 from triage.domain.model import CEO_ID, Client, Manager, Region, Tier
 
 REGION_KEYS = ("label", "timezone", "holidays", "hours", "days", "reply_within")
@@ -52,7 +53,7 @@ def build_manager(r: Reader, mid: str, tbl: dict[str, Any], region_ids: set[str]
     if mid == CEO_ID:
         r.problem(p, f"{CEO_ID!r} is reserved for the CEO; choose another manager id")
     name = r.string(tbl, "name", p, None)
-    email = r.string(tbl, "email", p, None).strip().lower()
+    email = normalize(r.string(tbl, "email", p, None))
     if "email" in tbl and not is_address(email):
         r.problem(f"{p}.email", f"{email!r} is not an email address")
     regions = r.strings(tbl, "regions", p)
@@ -76,7 +77,7 @@ def _client(r: Reader, key: str, tbl: dict[str, Any], known: Known) -> Client | 
     p = join_key("clients", key)
     before = len(r.problems)
     r.known(tbl, CLIENT_KEYS, p)
-    ckey = key.strip().lower()
+    ckey = normalize(key) if "@" in key else domain_key(key)
     if not (is_address(ckey) if "@" in ckey else HOST.fullmatch(ckey)):
         r.problem(p, "a client key must be an email domain ('acme.com') or one address")
     if ckey.rpartition("@")[2] in known.staff_domains:
@@ -106,7 +107,7 @@ def _client(r: Reader, key: str, tbl: dict[str, Any], known: Known) -> Client | 
 def build_clients(r: Reader, tbl: dict[str, Any], known: Known) -> dict[str, Client]:
     clients: dict[str, Client] = {}
     for key, value in tbl.items():
-        if key.strip().lower() in clients:
+        if (normalize(key) if "@" in key else domain_key(key)) in clients:
             r.problem(join_key("clients", key), "defined twice (client keys ignore case)")
         client = _client(r, key, r.table(value, join_key("clients", key)), known)
         if client:

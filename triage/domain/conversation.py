@@ -88,7 +88,17 @@ def derive(
         owner_mark=mark,
         notes=notes,
         ref=_ref(thread, subject, mail, latest_client, cfg),
+        impersonation=_impersonation(clients, cfg),
     )
+
+
+def _impersonation(clients: list[MessageInfo], cfg: Config) -> str:
+    """The latest client message whose sender poses as staff or the CEO says why."""
+    for m in reversed(clients):
+        why = routing.impersonation(m.sender_name, m.sender, cfg)
+        if why:
+            return why
+    return ""
 
 
 def _ref(

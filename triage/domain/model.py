@@ -264,6 +264,7 @@ class Conversation:
     owner_mark: str = ""
     notes: tuple[Note, ...] = field(default=())
     ref: ThreadRef | None = None
+    impersonation: str = ""  # why the client's sender looks like staff or the CEO, or ""
 
     def seconds_left(self, now: datetime) -> float | None:
         """Seconds until the deadline (negative once breached), None when answered."""

@@ -41,9 +41,15 @@ def entry(c: Conversation) -> Entry:
     return (c.deadline or FAR_FUTURE, tier, c.first_arrival, c.thread_id, c)
 
 
-def flagged(c: Conversation) -> bool:
-    """Kept apart for the counts: escalated by hand, CEO contacted, or acknowledged."""
+def special(c: Conversation) -> bool:
+    """Escalated by hand, CEO contacted, or acknowledged: the counts treat these apart."""
     return c.escalated or c.ceo_contacted or c.acknowledged
+
+
+def flagged(c: Conversation) -> bool:
+    """Kept apart for the counts and the markers column: the special ones, and
+    conversations whose sender poses as staff or the CEO."""
+    return special(c) or bool(c.impersonation)
 
 
 class QueueView(Sequence[Conversation]):
@@ -114,11 +120,12 @@ class QueueView(Sequence[Conversation]):
         (flagged by hand or by the CEO rule, or breached past the grace)."""
         breached = self.due_by(now)
         risky = self.due_before(now + at_risk) - breached
-        by_hand = sum(not c.acknowledged for c in self.flagged if c.escalated or c.ceo_contacted)
-        # Breached past the grace and not flagged: escalated automatically.
+        specials = [c for c in self.flagged if special(c)]
+        by_hand = sum(not c.acknowledged for c in specials if c.escalated or c.ceo_contacted)
+        # Breached past the grace and not special: escalated automatically.
         cutoff = now - grace
-        late_flagged = sum(c.deadline is not None and c.deadline <= cutoff for c in self.flagged)
-        return Counts(len(self), breached, risky, by_hand + self.due_by(cutoff) - late_flagged)
+        late_special = sum(c.deadline is not None and c.deadline <= cutoff for c in specials)
+        return Counts(len(self), breached, risky, by_hand + self.due_by(cutoff) - late_special)
 
     def escalations(self, now: datetime, grace: timedelta) -> list[Conversation]:
         """The CEO's pane, most urgent first: `urgency.escalation_of` asked only of the

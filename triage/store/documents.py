@@ -60,6 +60,7 @@ class ConversationDoc(TypedDict):
     reply_to: str
     refs: list[str]
     staff_mids: list[str]
+    impersonation: str
 
 
 def conversation_doc(c: Conversation) -> ConversationDoc:
@@ -94,6 +95,7 @@ def conversation_doc(c: Conversation) -> ConversationDoc:
         "reply_to": ref.reply_to,
         "refs": list(ref.references),
         "staff_mids": list(ref.staff_message_ids),
+        "impersonation": c.impersonation,
     }
 
 
@@ -135,6 +137,7 @@ def conversation_from_doc(d: Mapping[str, Any]) -> Conversation:
                 references=_strs(d.get("refs", ())),
                 staff_message_ids=_strs(d.get("staff_mids", ())),
             ),
+            impersonation=_str(d.get("impersonation", "")),
         )
     except (KeyError, TypeError, ValueError, OverflowError, AttributeError) as exc:
         raise DocumentError(f"a conversation document is malformed ({exc!r:.80})") from None

@@ -184,6 +184,9 @@ class ThreadScreen(ConversationScreen):
             ("  Owner ", "dim"),
             safe(config.manager_name(conv.owner) or "nobody"),
         )
+        if conv.impersonation:
+            who.append("\n⚠ SPOOF? ", style="bold reverse")
+            who.append_text(safe(conv.impersonation, style="bold"))
         self.query_one("#who", Static).update(who)
         arrival = self._oldest_unanswered(view.messages)
         self.query_one("#why", Static).update(Text(why_text(conv, region, arrival), style="dim"))

@@ -111,9 +111,10 @@ def _prio(c: Column) -> int:
 Markers = dict[str, str]  # thread id -> its outbox marker ("queued", "unsent")
 
 
-def markers_width(esc: bool, ceo: bool, outbox: str) -> int:
+def markers_width(esc: bool, ceo: bool, outbox: str, spoof: bool = False) -> int:
     """How wide the markers column is when any row shows these markers (0: no column)."""
-    return len(" ".join(w for w, on in (("ESC", esc), ("CEO", ceo), (outbox, outbox)) if on))
+    words = (("ESC", esc), ("CEO", ceo), ("SPOOF", spoof), (outbox, outbox))
+    return len(" ".join(w for w, on in words if on))
 
 
 def flags_width(rows: Iterable[Conversation], markers: Markers, mode: str) -> int:
@@ -121,8 +122,9 @@ def flags_width(rows: Iterable[Conversation], markers: Markers, mode: str) -> in
     rows = list(rows)
     esc = mode == "queue" and any(c.escalated and not c.acknowledged for c in rows)
     ceo = any(c.ceo_contacted for c in rows)
+    spoof = any(c.impersonation for c in rows)
     shown = [markers[c.thread_id] for c in rows if c.thread_id in markers] if markers else []
-    return markers_width(esc, ceo, max(shown, key=len, default=""))
+    return markers_width(esc, ceo, max(shown, key=len, default=""), spoof)
 
 
 def with_flags(columns: Sequence[Column], width: int) -> list[Column]:
@@ -145,6 +147,8 @@ def flags_of(c: Conversation, outbox: str, mode: str) -> str:
         parts.append("ESC")
     if c.ceo_contacted:
         parts.append("CEO")
+    if c.impersonation:
+        parts.append("SPOOF")
     if outbox:
         parts.append(outbox)
     return " ".join(parts)
@@ -226,8 +230,9 @@ def markers_for(rows: Sequence[Conversation], markers: Markers, mode: str) -> in
         return flags_width(rows, markers, mode)
     esc = mode == "queue" and any(c.escalated and not c.acknowledged for c in rows.flagged)
     ceo = any(c.ceo_contacted for c in rows.flagged)
+    spoof = any(c.impersonation for c in rows.flagged)
     shown = [word for t, word in markers.items() if rows.has(t)]
-    return markers_width(esc, ceo, max(shown, key=len, default=""))
+    return markers_width(esc, ceo, max(shown, key=len, default=""), spoof)
 
 
 def position_of(rows: Sequence[Conversation], thread_id: str) -> int | None:
