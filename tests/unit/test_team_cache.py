@@ -68,5 +68,5 @@ def test_two_teammates_read_and_write_one_cache(team_dir: Path) -> None:
 
 def test_someone_outside_the_team_is_told_the_fix(team_dir: Path) -> None:
     eve = local_user("triage-eve")
-    with pytest.raises(ChildError, match=r"CacheError: .*group you are not in.*cache\.path"):
+    with pytest.raises(ChildError, match=r"CacheRefused: .*group you are not in.*cache\.path"):
         as_user(eve, lambda: Cache(team_dir / "cache.json", shared=True))

@@ -39,12 +39,12 @@ from triage.store.documents import (
     sync_state_doc,
     sync_state_from_doc,
 )
-from triage.store.files import prepare_directory
+from triage.store.files import CacheRefused, check_status, prepare_directory
 from triage.store.storage import CacheDB, CacheError, CacheWriteError, Data
 from triage.store.tables import KeyedTable
 from triage.text.isotime import iso
 
-__all__ = ["SCHEMA_VERSION", "Cache", "CacheError", "CacheWriteError", "SyncState"]
+__all__ = ["SCHEMA_VERSION", "Cache", "CacheError", "CacheRefused", "CacheWriteError", "SyncState"]
 
 SCHEMA_VERSION = 1
 BODIES_KEEP = 2_000  # threads whose bodies are kept; older ones are fetched again
@@ -83,6 +83,8 @@ class Cache:
             "now": self._clock.now,
             "initial": _initial_data,
             "validate": _schema_problem,
+            # Every file is checked when opened (owner, mode, a regular file):
+            "verify": lambda path, st: check_status(path, st, group),
         }
         self._hot = self._open(self.path, options, self._hot_corrupt)
         self._body_db = self._open(_sidecar(self.path, "bodies"), options, self._bodies_corrupt)

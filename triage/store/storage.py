@@ -15,6 +15,7 @@ Owns one JSON file on disk and nothing about what its tables mean:
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import secrets
@@ -33,6 +34,9 @@ from triage.clock import SystemClock
 
 Data = dict[str, dict[str, dict[str, Any]]]  # table -> doc id -> document
 Validator = Callable[[Data], "str | None"]  # returns why the data is unusable, or None
+# Raises (a CacheError) when a file is not safe to read: its path and its stat.
+Verifier = Callable[[Path, os.stat_result], None]
+_SAFE_OPEN = os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC  # never follow a link, never block
 CorruptHandler = Callable[[Path, Path, str], None]  # (path, moved_to, reason)
 _Sig = tuple[int, int, int, int]  # st_dev, st_ino, st_size, st_mtime_ns
 
@@ -78,6 +82,7 @@ class AtomicJSONStorage(Storage):
         validate: Validator | None = None,
         on_corrupt: CorruptHandler | None = None,
         now: Callable[[], datetime] | None = None,
+        verify: Verifier | None = None,
     ) -> None:
         self.path = Path(path)
         self.lock_path = self.path.with_name(self.path.name + ".lock")
@@ -90,6 +95,7 @@ class AtomicJSONStorage(Storage):
         self._validate = validate
         self._on_corrupt = on_corrupt
         self._now = now or SystemClock().now
+        self._verify = verify
         self._data: Data | None = None
         self._sig: _Sig | None = None
         # An open descriptor on the file we parsed keeps its inode alive, so a
@@ -199,14 +205,16 @@ class AtomicJSONStorage(Storage):
 
     def _load(self) -> None:
         try:
-            f = open(self.path, "rb")  # noqa: SIM115 - the descriptor outlives the block
+            fd = self._open_checked(self.path, os.O_RDONLY)
         except FileNotFoundError:
             if self._data is None or self._sig is not None:
                 self._replace_data(self._initial(), None, -1)
             return
+        except CacheError:
+            raise
         except OSError as exc:
             raise _Corrupt(f"cannot open it: {exc.strerror}") from exc
-        with f:
+        with os.fdopen(fd, "rb") as f:
             sig = _sig_of(os.fstat(f.fileno()))
             if self._data is not None and sig == self._sig:
                 return
@@ -302,12 +310,28 @@ class AtomicJSONStorage(Storage):
     # -- locking ----------------------------------------------------------------
 
     def _open_lock_file(self) -> int:
-        flags = os.O_RDWR | os.O_CLOEXEC
+        flags = os.O_RDWR | _SAFE_OPEN
         try:
             fd = os.open(self.lock_path, flags | os.O_CREAT | os.O_EXCL, self.file_mode)
         except FileExistsError:
-            return os.open(self.lock_path, flags)
+            return self._open_checked(self.lock_path, os.O_RDWR)
         self._set_owner_and_mode(fd)
+        return fd
+
+    def _open_checked(self, path: Path, mode: int) -> int:
+        """Open without following a link or blocking, then check what was opened."""
+        try:
+            fd = os.open(path, mode | _SAFE_OPEN)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP and self._verify is not None:
+                self._verify(path, os.lstat(path))  # a symbolic link: says so, with the fix
+            raise
+        try:
+            if self._verify is not None:
+                self._verify(path, os.fstat(fd))
+        except BaseException:
+            os.close(fd)
+            raise
         return fd
 
     @contextmanager
