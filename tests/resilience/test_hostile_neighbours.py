@@ -55,7 +55,7 @@ def test_a_directory_open_to_everyone_is_refused_with_the_fix(shared_tmp: Path) 
     cache_dir = shared_tmp / "cache"
     cache_dir.mkdir()
     os.chmod(cache_dir, 0o777)
-    with pytest.raises(CacheRefused, match=r"open to other users.*chmod 700"):
+    with pytest.raises(CacheRefused, match=r"written by other users.*chmod 700"):
         Cache(cache_dir / "cache.json")
     assert list(cache_dir.iterdir()) == []  # nothing created, nothing read
 

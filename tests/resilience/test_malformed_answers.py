@@ -276,15 +276,16 @@ async def test_a_malformed_body_answer_still_opens_the_thread(rig: Rig, make: Ma
     [{"notUpdated": ["M1"]}, {"notUpdated": {"M1": "nope"}}, {"notUpdated": {"M1": None}}],
     ids=["a-list", "a-string", "null"],
 )
-async def test_a_malformed_set_answer_to_an_action_is_a_clear_error(
+async def test_a_malformed_set_answer_to_an_action_keeps_it_queued_with_the_reason(
     rig: Rig, args: dict[str, Any]
 ) -> None:
     service = rig.open(retries=0)
     await service.sync()
     thread = rig.demo.threads["ok-central"]
     aim(rig, '"Email/set"', reply("Email/set", args))
-    with pytest.raises(ProviderError, match="could not update the conversation's flags"):
-        await service.escalate(thread, "client unhappy")
+    assert await service.escalate(thread, "client unhappy") is False  # queued, not done
+    [queued] = service.cache.outbox()
+    assert "could not update the conversation's flags" in queued.error
     assert service.status().outbox_count == 1  # kept, to be tried again
     await service.sync()
     assert service.status().outbox_count == 0

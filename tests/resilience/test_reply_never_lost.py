@@ -19,7 +19,7 @@ import pytest
 
 from tests.resilience.conftest import T0, Rig
 from tests.support import faults
-from triage.engine.actions import ActionError
+from triage.engine.outbox import SEND_LEASE, ActionError
 from triage.providers.base import OutgoingReply, ProviderError
 from triage.service.api import Draft
 from triage.service.core import TriageService
@@ -178,6 +178,9 @@ async def test_a_crash_while_sending_resumes_and_sends_exactly_once(rig: Rig, wh
     with pytest.raises(ActionError):
         restarted.discard_draft(draft.id)
     await restarted.sync()
+    assert copies(rig, draft) == (1 if when == "after-the-server-sent-it" else 0)
+    rig.clock.advance(SEND_LEASE)  # the crashed console's lease on its send runs out
+    await restarted.sync()
     await restarted.sync()
     assert copies(rig, draft) == 1
     assert outbox(restarted) == []
@@ -254,7 +257,7 @@ async def test_editing_a_failed_reply_makes_it_a_draft_the_flush_leaves_alone(ri
     with pytest.raises(ProviderError):
         await service.send_reply(draft_id)
     editing = service.save_draft(thread, "half typed", draft_id)
-    assert editing.status == "draft" and not editing.message_id
+    assert editing.status == "draft" and editing.message_id  # kept: looked up before a resend
     await service.sync()
     await service.sync()
     assert rig.demo.server.sent == []  # nothing went out behind the user's back

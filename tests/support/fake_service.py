@@ -273,7 +273,7 @@ class FakeService:
 
     # ---- actions ----
 
-    async def escalate(self, thread_id: str, reason: str) -> None:
+    async def escalate(self, thread_id: str, reason: str) -> bool:
         self._maybe_fail()
         self.escalated.append((thread_id, reason))
         note = Note("escalated", self.user, self.now(), reason)
@@ -287,19 +287,22 @@ class FakeService:
             acknowledged=False,
             notes=notes,
         )
+        return True
 
-    async def reassign(self, thread_id: str, to: str, reason: str, account: bool) -> None:
+    async def reassign(self, thread_id: str, to: str, reason: str, account: bool) -> bool:
         self._maybe_fail()
         self.reassigned.append((thread_id, to, reason, account))
         note = Note("reassigned", self.user, self.now(), reason, to, account)
         self._update(thread_id, owner=to, notes=(*self._convs[thread_id].notes, note))
+        return True
 
-    async def acknowledge(self, thread_id: str) -> None:
+    async def acknowledge(self, thread_id: str) -> bool:
         self._maybe_fail()
         self.acknowledged.append(thread_id)
         note = Note("acknowledged", self.user, self.now())
         notes = (*self._convs[thread_id].notes, note)
         self._update(thread_id, acknowledged=True, notes=notes)
+        return True
 
     async def close(self) -> None:
         self.closed = True

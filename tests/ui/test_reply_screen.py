@@ -14,10 +14,11 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from tests.support.fake_service import FakeService
+from triage.domain.conversation import reply_subject
 from triage.service.api import Draft
 from triage.ui.messages import ReplySent
 from triage.ui.screens.dialogs.confirm import ConfirmDiscard
-from triage.ui.screens.reply import ReplyScreen, reply_subject
+from triage.ui.screens.reply import ReplyScreen
 
 
 class Harness(App[None]):

@@ -14,14 +14,16 @@ thread's marks and notes.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from triage.domain import calendar, history, ownership, routing
 from triage.domain.model import (
     ACKNOWLEDGED,
     ESCALATED,
     Conversation,
+    Message,
     MessageInfo,
+    NoteAction,
     ThreadData,
     ThreadRef,
 )
@@ -59,7 +61,7 @@ def derive(
         clock = calendar.clock_start(since, region)
         deadline = calendar.deadline(since, region)
     notes = history.merged(thread.notes)
-    escalation = history.last(notes, "escalate")
+    escalation = history.last(notes, NoteAction.ESCALATE)
     mark = ownership.owner_mark(mail)
     subject = first.subject or mail[0].subject
     return Conversation(
@@ -112,17 +114,47 @@ def _ref(
         message_ids=tuple(m.id for m in mail),
         note_ids=thread.note_ids,
         reply_to=latest_client.sender,
-        references=reply_references(latest_client),
+        references=reply_references(latest_client.references, latest_client.message_id),
         staff_message_ids=tuple(staff[-STAFF_IDS_KEPT:]),
     )
 
 
-def reply_references(m: MessageInfo) -> tuple[str, ...]:
-    """References for a reply to `m`: the thread's root and the latest few."""
-    refs = [*m.references, m.message_id] if m.message_id else list(m.references)
+def reply_references(references: Sequence[str], message_id: str) -> tuple[str, ...]:
+    """References for a reply to a message: the thread's root and the latest few."""
+    refs = [*references, message_id] if message_id else list(references)
     if len(refs) <= REFERENCES_KEPT:
         return tuple(refs)
     return (refs[0], *refs[-(REFERENCES_KEPT - 1) :])
+
+
+@dataclass(frozen=True)
+class ReplyTarget:
+    """Whom a reply goes to and how it joins the thread, read from the thread itself."""
+
+    to: str
+    subject: str
+    references: tuple[str, ...]
+
+
+def reply_target(messages: Sequence[Message], cfg: Config) -> ReplyTarget | None:
+    """The reply to a thread answers its latest client message: that sender, in the thread.
+
+    Computed from the provider's messages at the moment of sending, never from a
+    cached field alone, so nothing written to the cache can pick the recipient."""
+    mail = sorted(messages, key=lambda m: m.received_at)
+    clients = [m for m in mail if not routing.is_staff(m.sender, cfg)]
+    if not clients or not clients[-1].sender:
+        return None
+    latest = clients[-1]
+    subject = reply_subject(clients[0].subject or mail[0].subject)
+    return ReplyTarget(latest.sender, subject, reply_references(latest.references,
+                                                                latest.message_id))  # fmt: skip
+
+
+def reply_subject(subject: str) -> str:
+    """'Re: <subject>' without stacking 'Re: Re:'."""
+    subject = subject.strip()
+    return subject if subject[:3].casefold() == "re:" else f"Re: {subject}"
 
 
 def reowned(c: Conversation, cfg: Config, account_owners: Mapping[str, str]) -> Conversation:

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from triage.domain.model import Note
+from triage.domain.model import Note, NoteAction
 from triage.text.isotime import iso, parse_iso
 
 AccountOwners = dict[str, tuple[str, datetime]]  # client key -> (manager id, since)
@@ -78,7 +78,7 @@ def account_owners(
     """Fold account-level reassignment notes into each client's owner; the latest wins."""
     owners = dict(known)
     for n in notes:
-        if not (n.action == "reassign" and n.account and n.client and n.to):
+        if not (n.action == NoteAction.REASSIGN and n.account and n.client and n.to):
             continue
         current = owners.get(n.client)
         if current is None or current[1] <= n.at:

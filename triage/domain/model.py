@@ -131,6 +131,14 @@ def owner_mark(manager_id: str) -> Mark:
     return Mark(MarkKind.OWNER, manager_id)
 
 
+class NoteAction(StrEnum):
+    """What a note records (stored by this name on the provider: language-neutral)."""
+
+    ESCALATE = "escalate"
+    REASSIGN = "reassign"
+    ACK = "ack"
+
+
 @dataclass(frozen=True)
 class Note:
     """A triage action recorded on the provider (escalation, reassignment, ack).
@@ -138,7 +146,7 @@ class Note:
     `client` is the client account of a reassignment (`account`: for the whole
     account), `previous` the owner it was taken from."""
 
-    action: str
+    action: str  # a NoteAction; kept as read, so a newer triage's notes survive
     by: str
     at: datetime
     reason: str = ""
@@ -205,6 +213,7 @@ class Message:
     preview: str = ""
     body: str = ""
     warnings: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
 
 
 # ---- conversations ----

@@ -9,8 +9,12 @@ The promise it carries: **a typed reply is never lost and never sent twice.**
 - An attempt that provably never left (connection refused, DNS) is QUEUED and is
   sent by the next good sync. One whose answer was lost is UNCLEAR: the lookup
   decides, and a lookup that cannot be completed leaves it UNCLEAR (never sent).
-- A definite refusal (the provider said no) is FAILED: nothing more is sent until
-  the user edits it or sends it again; it is never retried behind their back.
+- A definite refusal (the provider answered, and said no) is FAILED: nothing more is
+  sent until the user sends it again (looked up first: it keeps its Message-ID); it
+  is never retried behind their back. An answer that cannot be read is not a
+  refusal: it is UNCLEAR.
+- A reply being sent is never touched by another attempt: not by this process's
+  background flush, and not by another console's until its send lease has run out.
 - SENT replies wait for a sync to show them in the thread, then leave the outbox.
 
 Shared-state actions (escalate, reassign, acknowledge) are QUEUED until the
@@ -21,9 +25,10 @@ twice is read once.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from triage.domain.model import Mark, Note
@@ -56,7 +61,7 @@ class OutboxStatus(StrEnum):
 
     @property
     def discardable(self) -> bool:
-        """May be thrown away: nothing of it can have reached the provider."""
+        """May be thrown away: no attempt is under way and none is in doubt."""
         return self in (OutboxStatus.DRAFT, OutboxStatus.FAILED, OutboxStatus.QUEUED)
 
 
@@ -64,7 +69,7 @@ _S = OutboxStatus
 TRANSITIONS: Mapping[OutboxStatus, frozenset[OutboxStatus]] = {
     _S.DRAFT: frozenset({_S.DRAFT, _S.SENDING}),
     _S.FAILED: frozenset({_S.DRAFT, _S.SENDING}),
-    _S.QUEUED: frozenset({_S.SENDING, _S.QUEUED}),
+    _S.QUEUED: frozenset({_S.SENDING, _S.QUEUED, _S.FAILED}),
     _S.SENDING: frozenset({_S.SENT, _S.QUEUED, _S.UNCLEAR, _S.FAILED}),
     _S.UNCLEAR: frozenset({_S.SENDING, _S.SENT, _S.UNCLEAR}),
     _S.SENT: frozenset(),
@@ -73,6 +78,26 @@ ACTION_TRANSITIONS: Mapping[OutboxStatus, frozenset[OutboxStatus]] = {
     _S.QUEUED: frozenset({_S.QUEUED, _S.FAILED}),
     _S.FAILED: frozenset({_S.QUEUED}),
 }
+
+
+_OUR_ID = re.compile(r"triage\.(\d{10,16})\.[0-9a-f]{32}@")
+
+
+def new_message_id(domain: str, now: datetime, token: str) -> str:
+    """Our own Message-ID for a reply: unique (`token`, 32 hex digits) and carrying
+    when it was made, so the sent-reply lookup knows which days of Sent to search."""
+    return f"triage.{int(now.timestamp() * 1000)}.{token}@{domain}"
+
+
+def message_id_time(message_id: str) -> datetime | None:
+    """When one of our Message-IDs was made (None for others, and for older ones)."""
+    m = _OUR_ID.match(message_id.strip("<>"))
+    if m is None:
+        return None
+    try:
+        return datetime.fromtimestamp(int(m.group(1)) / 1000, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 class TransitionError(ValueError):
@@ -106,18 +131,19 @@ class Draft:
 
     def sending(self, message_id: str, at: datetime) -> Draft:
         """On its way under its Message-ID: the one it has, else `message_id` (chosen
-        once; every later attempt looks that one up first)."""
+        once; every later attempt looks that one up first). `at` starts the send lease."""
         moved = self.moved(_S.SENDING, at=at)
         return replace(moved, message_id=self.message_id or message_id)
 
     def edited(self, body: str, at: datetime) -> Draft:
         """New text from the user: only an editable reply takes it.
 
-        A failed reply edited again becomes a draft with no Message-ID: the
-        refusal was definite, so nothing went out under the old one."""
+        A refused reply edited again becomes a draft that keeps its Message-ID, so
+        sending it looks that Message-ID up first: if the refusal was not as
+        definite as it looked, the old text is found instead of a second copy sent."""
         if not self.status.editable:
             raise TransitionError(f"a {self.status} reply can no longer be edited")
-        return replace(self, body=body, status=_S.DRAFT, message_id="", error="", updated_at=at)
+        return replace(self, body=body, status=_S.DRAFT, error="", updated_at=at)
 
 
 @dataclass(frozen=True)
@@ -136,15 +162,21 @@ class QueuedAction:
     by: str = ""
     updated_at: datetime | None = field(default=None)
 
-    def moved(
-        self, to: OutboxStatus, *, error: str = "", at: datetime | None = None
-    ) -> QueuedAction:
+    def _moved(self, to: OutboxStatus, error: str, at: datetime, attempts: int) -> QueuedAction:
         if to not in ACTION_TRANSITIONS.get(self.status, frozenset()):
             raise TransitionError(f"a {self.status} action cannot become {to}")
-        return replace(self, status=to, error=error, attempts=self.attempts + 1,
-                       updated_at=at or self.updated_at)  # fmt: skip
+        return replace(self, status=to, error=error, attempts=attempts, updated_at=at)
 
-    def refused(self, error: str, at: datetime) -> QueuedAction:
-        """One more refusal: still queued, or failed once MAX_ATTEMPTS is reached."""
-        to = _S.FAILED if self.attempts + 1 >= MAX_ATTEMPTS else _S.QUEUED
-        return self.moved(to, error=error, at=at)
+    def waiting(self, error: str, at: datetime) -> QueuedAction:
+        """The provider could not be reached: still queued, no refusal counted."""
+        return self._moved(_S.QUEUED, error, at, self.attempts)
+
+    def refused(self, error: str, at: datetime, *, final: bool = False) -> QueuedAction:
+        """One more refusal: still queued, or FAILED at MAX_ATTEMPTS (or when `final`)."""
+        attempts = self.attempts + 1
+        to = _S.FAILED if final or attempts >= MAX_ATTEMPTS else _S.QUEUED
+        return self._moved(to, error, at, attempts)
+
+    def retried(self, at: datetime) -> QueuedAction:
+        """The user asks for a failed action to be tried again: queued, refusals reset."""
+        return self._moved(_S.QUEUED, "", at, 0)

@@ -11,7 +11,15 @@ from __future__ import annotations
 import uuid
 
 from triage.clock import Clock
-from triage.domain.model import ACKNOWLEDGED, ESCALATED, Conversation, Mark, Note, owner_mark
+from triage.domain.model import (
+    ACKNOWLEDGED,
+    ESCALATED,
+    Conversation,
+    Mark,
+    Note,
+    NoteAction,
+    owner_mark,
+)
 from triage.domain.outbox import QueuedAction
 from triage.domain.settings import Config
 from triage.engine.live import LiveQueue
@@ -33,9 +41,9 @@ class Actions:
         if not reason:
             raise ActionError("an escalation needs a reason")
         self._conversation(thread_id)
-        note = self._note("escalate", reason=reason)
+        note = self._note(NoteAction.ESCALATE, reason=reason)
         marks = ((ESCALATED, True), (ACKNOWLEDGED, False))
-        return await self._queue(thread_id, "escalate", marks, note, escalated=True,
+        return await self._queue(thread_id, NoteAction.ESCALATE, marks, note, escalated=True,
                                  escalation_reason=reason, escalated_by=self.user,
                                  escalated_at=note.at, acknowledged=False)  # fmt: skip
 
@@ -53,15 +61,15 @@ class Actions:
         if conv.owner_mark and conv.owner_mark not in self.cfg.managers:
             marks.append((owner_mark(conv.owner_mark), False))
         marks.append((owner_mark(to), True))
-        note = self._note("reassign", reason=reason.strip(), to=to, account=account,
+        note = self._note(NoteAction.REASSIGN, reason=reason.strip(), to=to, account=account,
                           client=conv.client_key, previous=conv.owner)  # fmt: skip
-        return await self._queue(thread_id, "reassign", tuple(marks), note, owner=to,
+        return await self._queue(thread_id, NoteAction.REASSIGN, tuple(marks), note, owner=to,
                                  owner_mark=to)  # fmt: skip
 
     async def acknowledge(self, thread_id: str) -> bool:
         self._conversation(thread_id)
-        note = self._note("ack")
-        return await self._queue(thread_id, "ack", ((ACKNOWLEDGED, True),), note,
+        note = self._note(NoteAction.ACK)
+        return await self._queue(thread_id, NoteAction.ACK, ((ACKNOWLEDGED, True),), note,
                                  acknowledged=True)  # fmt: skip
 
     def _note(self, action: str, **fields: str | bool) -> Note:

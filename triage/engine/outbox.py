@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable
+from datetime import datetime, timedelta
 
 from triage.clock import Clock
+from triage.domain.conversation import reply_target
 from triage.domain.model import CEO_ID, Conversation
-from triage.domain.outbox import Draft, OutboxStatus, QueuedAction
+from triage.domain.outbox import Draft, OutboxStatus, QueuedAction, new_message_id
 from triage.domain.settings import Config
 from triage.engine.live import LiveQueue
 from triage.providers.base import (
@@ -29,6 +31,9 @@ from triage.store.cache import Cache
 from triage.text.mailtext import header_safe
 
 S = OutboxStatus
+# A reply another console marked SENDING this recently may still be on its way: not
+# touched. Past it, that console is taken to have died mid-send (the lookup decides).
+SEND_LEASE = timedelta(minutes=5)
 
 
 class ActionError(Exception):
@@ -44,6 +49,7 @@ class Outbox:
     ) -> None:  # fmt: skip
         self.cfg, self.cache, self.provider, self.clock = cfg, cache, provider, clock
         self.live, self.user = live, user
+        self._in_flight: set[str] = set()  # replies this process is sending right now
 
     # -- reading -------------------------------------------------------------------
 
@@ -63,7 +69,9 @@ class Outbox:
         now = self.clock.now()
         existing = self.cache.outbox_item(draft_id) if draft_id else None
         if isinstance(existing, Draft) and not existing.status.editable:
-            return existing  # on its way already: the text can no longer change
+            if existing.body == body:
+                return existing
+            raise ActionError("this reply is on its way already; its text can no longer change")
         if isinstance(existing, Draft):
             draft = existing.edited(body, now)
         else:
@@ -81,44 +89,53 @@ class Outbox:
     # -- sending -------------------------------------------------------------------
 
     async def send_reply(self, draft_id: str) -> Draft:
-        """Send a draft (or a failed reply, again). The result says what happened:
-        SENT, QUEUED (offline: sent by the next sync), UNCLEAR (looked up first by
-        the next sync); a refusal raises ProviderError with the reply FAILED."""
+        """Send a draft (or a refused reply, again). The result says what happened:
+        SENT, QUEUED (it could not leave: sent by the next sync), UNCLEAR (looked up
+        first by the next sync); a refusal raises ProviderError with the reply FAILED."""
         item = self.cache.outbox_item(draft_id)
         if not isinstance(item, Draft):
             raise ActionError("no such draft")
         if not item.body.strip():
             raise ActionError("the reply is empty")
-        conv = self._conversation(item.thread_id)
-        if item.status is S.DRAFT:
-            # Record our Message-ID before anything leaves, so a retry can look it up.
-            item = item.sending(self._new_message_id(), self.clock.now())
-            self.cache.put_outbox(item, replace=True)
-            return await self._attempt(item, self.provider.send(self._outgoing(item, conv)))
+        if item.id in self._in_flight:
+            raise ActionError("this reply is being sent already")
+        self._conversation(item.thread_id)
         try:
-            return await self._resume(item, conv)
+            return await self._deliver(item)
         except OfflineError:  # recorded on the item: sent (or looked up) when online
             recorded = self.cache.outbox_item(draft_id)
             return recorded if isinstance(recorded, Draft) else item
 
-    async def _resume(self, item: Draft, conv: Conversation) -> Draft:
-        """A retry: the Message-ID is looked up first, so the reply is never sent twice."""
+    async def _deliver(self, item: Draft) -> Draft:
+        """One attempt. A reply that ever had a Message-ID is looked up first, so it is
+        never sent twice; the recipient is read from the provider's thread now."""
+        self._in_flight.add(item.id)
+        try:
+            return await self._attempt_once(item)
+        finally:
+            self._in_flight.discard(item.id)
+
+    async def _attempt_once(self, item: Draft) -> Draft:
         if item.status is S.SENT:
             return item
-        never_left = item.status in (S.QUEUED, S.FAILED)
+        never_left = item.status in (S.DRAFT, S.QUEUED, S.FAILED)
+        look_up = bool(item.message_id)
         if item.status is not S.SENDING:
+            # Record our Message-ID before anything leaves, so a retry can look it up.
             item = item.sending(self._new_message_id(), self.clock.now())
             self.cache.put_outbox(item, replace=True)
-        try:
-            found = await self.provider.find_sent(item.message_id)
-        except OfflineError as e:
-            self._record(item, S.QUEUED if never_left else S.UNCLEAR, str(e))
-            raise
-        except ProviderError as e:  # a lookup that cannot be completed never sends
-            return self._record(item, S.UNCLEAR, f"could not check whether it was sent: {e}")
-        if found is not None and found.state is SentState.SENT:
-            return self._sent(item)
-        reply = self._outgoing(item, conv)
+        found = None
+        if look_up:
+            try:
+                found = await self.provider.find_sent(item.message_id)
+            except OfflineError as e:
+                self._record(item, S.QUEUED if never_left else S.UNCLEAR, str(e))
+                raise
+            except ProviderError as e:  # a lookup that cannot be completed never sends
+                return self._record(item, S.UNCLEAR, f"could not check whether it was sent: {e}")
+            if found is not None and found.state is SentState.SENT:
+                return self._sent(item)
+        reply = await self._reply(item)  # nothing has left yet: QUEUED if this fails offline
         if found is not None:  # created before the connection dropped, never submitted
             return await self._attempt(item, self.provider.send_drafted(found.handle, reply))
         return await self._attempt(item, self.provider.send(reply))
@@ -147,20 +164,32 @@ class Outbox:
         self.cache.put_outbox(moved, replace=True)
         return moved
 
-    def _outgoing(self, item: Draft, conv: Conversation) -> OutgoingReply:
-        """The reply to the client's latest message; every header value made safe."""
-        ref = conv.thread
-        subject = header_safe(conv.subject)
-        if not subject.casefold().startswith("re:"):
-            subject = "Re: " + subject
-        refs = [header_safe(r) for r in ref.references if r]
+    async def _reply(self, item: Draft) -> OutgoingReply:
+        """The reply, addressed from the thread as the provider has it now.
+
+        Offline: QUEUED (nothing left). The thread gone, or no client in it: FAILED."""
+        try:
+            messages = await self.provider.thread_messages(item.thread_id)
+        except OfflineError as e:
+            self._record(item, S.QUEUED, str(e))
+            raise
+        except ProviderError as e:
+            self._record(item, S.FAILED, f"the conversation could not be read: {e}")
+            raise
+        target = reply_target(messages, self.cfg)
+        if target is None:
+            error = "the conversation has no client message to answer (anymore)"
+            self._record(item, S.FAILED, error)
+            raise ActionError(error)
+        refs = [header_safe(r) for r in target.references if r]
+        who = item.by or self.user
         return OutgoingReply(
             message_id=item.message_id,
-            from_name=header_safe(self.cfg.manager_name(item.by or self.user)),
-            from_email=self._from_email(item.by or self.user),
-            to=(header_safe(ref.reply_to),),
+            from_name=header_safe(self.cfg.manager_name(who)),
+            from_email=self._from_email(who),
+            to=(header_safe(target.to),),
             cc=(),
-            subject=subject,
+            subject=header_safe(target.subject),
             body=item.body,
             in_reply_to=refs[-1] if refs else "",
             references=tuple(refs),
@@ -173,8 +202,10 @@ class Outbox:
         return m.email if m else ""
 
     def _new_message_id(self) -> str:
+        """Ours, unique, and carrying when it was made: the sent-reply lookup searches
+        around that time (`triage.domain.outbox.message_id_time`)."""
         domain = self.cfg.agency.staff_domains[0] if self.cfg.agency.staff_domains else "triage"
-        return f"triage.{uuid.uuid4().hex}@{domain}"
+        return new_message_id(domain, self.clock.now(), uuid.uuid4().hex)
 
     def _conversation(self, thread_id: str) -> Conversation:
         conv = self.live.truth(thread_id)
@@ -185,29 +216,41 @@ class Outbox:
     # -- shared-state actions ---------------------------------------------------------
 
     async def perform(self, item: QueuedAction) -> bool:
-        """Write an action's marks and note to the provider; False when it stays queued."""
-        ref = self._conversation(item.thread_id).thread
+        """Write an action's marks and note to the provider; False when it stays queued
+        (offline, or refused fewer than MAX_ATTEMPTS times: retried by the next sync).
+        Raises ProviderError once it is FAILED, and ActionError if its thread is gone."""
+        conv = self.live.truth(item.thread_id)
+        if conv is None:
+            self.cache.put_outbox(item.refused("the conversation is gone", self.clock.now(),
+                                               final=True))  # fmt: skip
+            raise ActionError(f"no conversation {item.thread_id!r} any more")
         try:
-            await self.provider.set_marks(ref, dict(item.marks))
-            await self.provider.add_note(ref, item.note)
+            await self.provider.set_marks(conv.thread, dict(item.marks))
+            await self.provider.add_note(conv.thread, item.note)
         except OfflineError as e:
-            self.cache.put_outbox(item.moved(S.QUEUED, error=str(e), at=self.clock.now()))
+            self.cache.put_outbox(item.waiting(str(e), self.clock.now()))
             return False
         except ProviderError as e:
-            self.cache.put_outbox(item.refused(str(e), self.clock.now()))
-            raise
+            refused = item.refused(str(e), self.clock.now())
+            self.cache.put_outbox(refused)
+            if refused.status is S.FAILED:
+                raise
+            return False
         self.cache.remove_outbox(item.id)
         return True
 
     # -- flushing ----------------------------------------------------------------------
 
     async def flush(self) -> int:
-        """Retry everything on its way (after a good sync); returns how many went through.
+        """Retry this user's work on its way (after a good sync); how many went through.
 
-        FAILED items are the user's to decide about and are left alone."""
+        FAILED items are the user's to decide about and are left alone; so are replies
+        this process is sending right now, and replies another console started sending
+        less than SEND_LEASE ago (it may still be waiting for the answer)."""
         done = 0
+        now = self.clock.now()
         for item in self.cache.outbox():
-            if item.status in (S.DRAFT, S.FAILED):
+            if not self._mine_to_flush(item, now):
                 continue
             try:
                 done += await self._flush_one(item)
@@ -217,12 +260,26 @@ class Outbox:
                 continue  # recorded on the item; the others still go
         return done
 
+    def _mine_to_flush(self, item: Draft | QueuedAction, now: datetime) -> bool:
+        if item.by not in ("", self.user) or item.status in (S.DRAFT, S.FAILED):
+            return False
+        if not isinstance(item, Draft):
+            return True
+        if item.id in self._in_flight:
+            return False
+        started = item.updated_at
+        recent = started is not None and now - started < SEND_LEASE
+        return not (item.status is S.SENDING and recent)
+
     async def _flush_one(self, item: Draft | QueuedAction) -> int:
         if isinstance(item, QueuedAction):
             return int(await self.perform(item))
         if item.status is S.SENT:
             return int(self._confirm(item))
-        sent = await self._resume(item, self._conversation(item.thread_id))
+        if self.live.truth(item.thread_id) is None:
+            self._record(item, S.FAILED, "the conversation is gone from the provider")
+            return 0
+        sent = await self._deliver(item)
         return int(sent.status is S.SENT)
 
     def _confirm(self, item: Draft) -> bool:

@@ -100,7 +100,7 @@ class SyncEngine:
 
     async def _full(self, account: str) -> SyncResult:
         snap = await self.provider.full_sync()
-        owners = history.account_owners(snap.account_notes, {})
+        owners = history.account_owners(_account_level(snap.threads, snap.account_notes), {})
         fresh = self._derive(snap.threads, owners)
         before = self.live.ids()
         removed = [t for t in before if t not in fresh]

@@ -22,7 +22,7 @@ class ThreadReader:
         """(messages, offline): offline when they came from the cache."""
         try:
             messages = await self.provider.thread_messages(thread_id)
-        except ProviderError:  # offline included
+        except ProviderError:  # offline, or the thread is gone: the offline copy stays
             return self.cache.bodies(thread_id) or [], True
         with contextlib.suppress(OSError):  # a full disk must not hide the thread
             self.cache.store_bodies(thread_id, messages)

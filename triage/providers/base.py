@@ -43,6 +43,14 @@ class CannotCalculateChanges(ProviderError):
     """The provider lost the state we synced from: a full resync is needed."""
 
 
+class ThreadGone(ProviderError):
+    """The thread asked for is not on the provider (any more)."""
+
+
+class Refused(ProviderError):
+    """The provider answered and said no (a 4xx status): definite, nothing was applied."""
+
+
 class UnclearOutcome(ProviderError):
     """A write left but no answer came back: it may or may not have happened."""
 

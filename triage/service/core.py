@@ -16,7 +16,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from triage.clock import Clock
-from triage.domain.model import Conversation, Message
+from triage.domain.model import Conversation, Message, NoteAction
 from triage.domain.ordering import QueueView
 from triage.domain.outbox import Draft, OutboxStatus
 from triage.domain.settings import Config
@@ -84,6 +84,7 @@ class TriageService:
         except (OSError, CacheError):
             items = None
         if items is not None:
+            items = [i for i in items if i.by in ("", self.user)]  # a team cache: mine only
             on_way = sum(i.status.on_its_way for i in items)
             failed = sum(i.status is OutboxStatus.FAILED for i in items)
             self._counts = (on_way, failed)
@@ -128,13 +129,13 @@ class TriageService:
         for n in conv.notes:
             when = n.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
             who = self.config.manager_name(n.by)
-            if n.action == "escalate":
+            if n.action == NoteAction.ESCALATE:
                 out.append(f"{when} {who} escalated: {n.reason}")
-            elif n.action == "reassign":
+            elif n.action == NoteAction.REASSIGN:
                 scope = " (whole account)" if n.account else ""
                 to = self.config.manager_name(n.to)
                 out.append(f"{when} {who} reassigned to {to}{scope}: {n.reason}")
-            elif n.action == "ack":
+            elif n.action == NoteAction.ACK:
                 out.append(f"{when} {who} acknowledged the escalation")
         return out
 
@@ -152,14 +153,14 @@ class TriageService:
     async def send_reply(self, draft_id: str) -> Draft:
         return await self.outbox.send_reply(draft_id)
 
-    async def escalate(self, thread_id: str, reason: str) -> None:
-        await self.actions.escalate(thread_id, reason)
+    async def escalate(self, thread_id: str, reason: str) -> bool:
+        return await self.actions.escalate(thread_id, reason)
 
-    async def reassign(self, thread_id: str, to: str, reason: str, account: bool) -> None:
-        await self.actions.reassign(thread_id, to, reason, account)
+    async def reassign(self, thread_id: str, to: str, reason: str, account: bool) -> bool:
+        return await self.actions.reassign(thread_id, to, reason, account)
 
-    async def acknowledge(self, thread_id: str) -> None:
-        await self.actions.acknowledge(thread_id)
+    async def acknowledge(self, thread_id: str) -> bool:
+        return await self.actions.acknowledge(thread_id)
 
     def managers_for(self, thread_id: str) -> list[ManagerChoice]:
         conv = self.live.get(thread_id)

@@ -1,7 +1,8 @@
 """The cache directory and its files: created private, or a team's checked; never trusted blindly.
 
-A private cache lives in a directory only its user can enter (0700), created so
-if missing. A team cache (`[cache] shared = true`) lives in a directory an admin
+A private cache lives in a directory only its user can change (created 0700 when
+missing; an existing one must not be writable by group or others; the files in it
+are 0600). A team cache (`[cache] shared = true`) lives in a directory an admin
 made group-owned with mode 2770: every file triage creates there gets that group
 and mode 0660, and nobody outside the group can read cached client mail.
 
@@ -45,11 +46,11 @@ def prepare_directory(directory: Path, shared: bool) -> int | None:
             "another user could change what this console sends. Use a cache.path of your "
             f"own, or: sudo chown {os.geteuid()} {directory} && chmod 700 {directory}"
         )
-    if st.st_mode & 0o077:
+    if st.st_mode & 0o022:
         raise CacheRefused(
-            f"The cache directory {directory} is open to other users "
-            f"(mode {stat.S_IMODE(st.st_mode):04o}): they could read cached client mail or "
-            f"swap the outbox. Fix: chmod 700 {directory}"
+            f"The cache directory {directory} can be written by other users "
+            f"(mode {stat.S_IMODE(st.st_mode):04o}): they could swap the outbox and have this "
+            f"console send their text. Fix: chmod 700 {directory}"
         )
     return None
 

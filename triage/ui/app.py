@@ -144,8 +144,10 @@ class TriageApp(App[None]):
     def _synced(self, event: ConversationsSynced) -> None:
         self._last_sync_error = ""
         r = event.result
-        if r.changed or r.full or r.flushed:
+        if r.full or r.flushed:
             self.reload_screens()
+        elif r.changed:
+            self.reload_screens(frozenset((*r.added, *r.updated, *r.removed)))
         else:
             self.tick()  # the status bar still shows the new sync state
 
@@ -158,11 +160,12 @@ class TriageApp(App[None]):
             self.notify(text, severity="warning", timeout=8, markup=False)
         self.tick()
 
-    def reload_screens(self) -> None:
+    def reload_screens(self, changed: frozenset[str] | None = None) -> None:
+        """Tell every screen that conversations changed (`None`: maybe all of them)."""
         for screen in self.screen_stack:
             reload = getattr(screen, "reload", None)
             if reload is not None and screen.is_mounted:
-                reload()
+                reload(changed)
 
     # ---- actions ----
 
@@ -170,13 +173,15 @@ class TriageApp(App[None]):
     async def perform(
         self, done: str, failed: str, action: Callable[[], Awaitable[object]]
     ) -> None:
-        """Run one service action; report `done` or `failed: why`, never raise."""
+        """Run one service action; report `done` (and whether it is only queued) or
+        `failed: why`; never raise."""
         try:
-            await action()
+            recorded = await action()
         except Exception as exc:
             self.post_message(ActionFailed(f"{failed}: {safe_plain(str(exc))}"))
         else:
-            self.post_message(ActionDone(done))
+            queued = " (queued: written to the provider by the next sync)"
+            self.post_message(ActionDone(done + ("" if recorded is not False else queued)))
 
     @on(ActionDone)
     def _action_done(self, event: ActionDone) -> None:

@@ -99,8 +99,6 @@ _ACTIONS = (
            method="toggle_account", footer=False, palette=False),
     Action("confirm", "enter", "OK", "Do it", priority=True, palette=False),
     Action("cancel", "escape", "Cancel", "Close without doing anything", palette=False),
-    Action("yes", "y", "Yes", "Yes, do it", method="answer(True)", palette=False),
-    Action("no", "n,escape", "No", "No, keep it", method="answer(False)", palette=False),
     Action("help_close", "escape,q,question_mark", "Close", "Close the help", method="close",
            palette=False),
     Action("command_palette", "ctrl+p", "Commands", "Every action, by name", footer=False,

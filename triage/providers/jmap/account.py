@@ -16,6 +16,7 @@ from triage.providers.jmap.http import JmapHttp, Limits, Session
 from triage.providers.jmap.parse import chunks, ids_of, objects_of, result
 
 QUERY_PAGE = 1000
+MAX_QUERY_IDS = 2_000_000  # far above any real mailbox; bounds memory against a broken server
 Json = dict[str, Any]
 
 
@@ -114,8 +115,12 @@ class JmapAccount:
         return await self.get_many("Email/get", ids, args)
 
     async def query_all(self, flt: Json, *, collapse: bool) -> list[str]:
-        """Every id an `Email/query` matches, newest first, page by page."""
+        """Every id an `Email/query` matches, newest first, page by page.
+
+        A server that ignores paging (the same page again, or pages without end)
+        is detected and reported instead of looping with memory growing."""
         ids: list[str] = []
+        seen: set[str] = set()
         while True:
             args = {
                 "filter": flt,
@@ -125,6 +130,14 @@ class JmapAccount:
                 "limit": QUERY_PAGE,
             }
             page = ids_of((await self.call("Email/query", args)).get("ids"), "Email/query")
-            ids.extend(page)
+            fresh = [i for i in page if i not in seen]
+            if page and not fresh:
+                raise ProviderError(
+                    "Email/query: the server sent the same page again (it ignores paging)"
+                )
+            if len(ids) + len(fresh) > MAX_QUERY_IDS:
+                raise ProviderError(f"Email/query: more than {MAX_QUERY_IDS} results")
+            ids.extend(fresh)
+            seen.update(fresh)
             if len(page) < QUERY_PAGE:
                 return ids

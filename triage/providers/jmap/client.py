@@ -22,6 +22,7 @@ from triage.providers.base import (
     ProviderError,
     SentLookup,
     Snapshot,
+    ThreadGone,
 )
 from triage.providers.jmap import writes
 from triage.providers.jmap.account import JmapAccount
@@ -135,6 +136,8 @@ class JmapProvider:
         Asked of the server, not the cache: a reply just sent shows before the next sync."""
         await self.account.ready()
         threads = await self.account.get_many("Thread/get", [thread_id], {})
+        if not threads:
+            raise ThreadGone(f"the conversation {thread_id!r} is no longer on the server")
         ids = [str(i) for t in threads for i in as_list(t.get("emailIds"))]
         args = {"properties": [*SUMMARY_PROPS, "textBody", "htmlBody", "bodyValues"], **BODY_ARGS}
         out = []
@@ -249,4 +252,5 @@ def _message(e: EmailSummary, text: str, warnings: tuple[str, ...]) -> Message:
         preview=e.preview,
         body=text,
         warnings=warnings,
+        references=e.references,
     )

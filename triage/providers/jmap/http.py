@@ -21,7 +21,13 @@ import httpx
 import orjson
 
 from triage.clock import Clock, SystemClock
-from triage.providers.base import AuthError, OfflineError, ProviderError, UnclearOutcome
+from triage.providers.base import (
+    AuthError,
+    OfflineError,
+    ProviderError,
+    Refused,
+    UnclearOutcome,
+)
 
 CORE = "urn:ietf:params:jmap:core"
 MAIL = "urn:ietf:params:jmap:mail"
@@ -119,9 +125,23 @@ class JmapHttp:
     # -- method calls ----------------------------------------------------------
 
     async def call(self, calls: list[list[Any]], *, idempotent: bool = True) -> list[list[Any]]:
-        """Send method calls in one request; returns the method responses."""
+        """Send method calls in one request; returns the method responses.
+
+        For a write that is not idempotent, an answer that cannot be read is not a
+        refusal: it may have been applied, so it is an UnclearOutcome."""
         assert self.session is not None, "connect() first"
         body = {"using": [CORE, MAIL, SUBMISSION], "methodCalls": calls}
+        try:
+            return await self._responses(body, idempotent)
+        except (UnclearOutcome, OfflineError, AuthError, Refused):
+            raise
+        except ProviderError as e:
+            if idempotent:
+                raise
+            raise UnclearOutcome(f"{e}; it may or may not have been applied") from None
+
+    async def _responses(self, body: dict[str, Any], idempotent: bool) -> list[list[Any]]:
+        assert self.session is not None
         raw = await self._request("POST", self.session.api_url, body, idempotent=idempotent)
         responses = raw.get("methodResponses") if isinstance(raw, dict) else None
         if not isinstance(responses, list):
@@ -242,7 +262,7 @@ def check_status(r: httpx.Response, creds: Credentials, now: datetime) -> None:
         raise _Retry(OfflineError(f"the server is busy (HTTP {code})"), left=False, delay=delay)
     if code >= 500:
         raise _Retry(ProviderError(f"server error (HTTP {code})"), left=True)
-    raise ProviderError(f"the server refused the request (HTTP {code})")
+    raise Refused(f"the server refused the request (HTTP {code})")
 
 
 def retry_after(value: str | None, now: datetime) -> float | None:

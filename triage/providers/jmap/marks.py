@@ -13,7 +13,6 @@ from collections.abc import Iterable
 
 from triage.domain.model import Mark, MarkKind
 
-KW_PREFIX = "triage-"
 KW_OWNER_PREFIX = "triage-owner-"
 KW_ESCALATED = "triage-escalated"
 KW_ACK = "triage-ack"

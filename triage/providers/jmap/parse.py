@@ -11,7 +11,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from triage.providers.base import CannotCalculateChanges, OutgoingReply, ProviderError
+from triage.providers.base import (
+    CannotCalculateChanges,
+    OutgoingReply,
+    ProviderError,
+    UnclearOutcome,
+)
 from triage.text.mailtext import html_to_text
 
 
@@ -34,6 +39,10 @@ class EmailSummary:
     preview: str = ""
 
 
+class Unanswered(ProviderError):
+    """The server's answer has no response to one of our calls."""
+
+
 def result(responses: list[list[Any]], call_id: str, method: str) -> dict[str, Any]:
     """The arguments of one method response, or a typed error (RFC 8620 section 3.6.2)."""
     for name, args, cid in responses:
@@ -43,12 +52,14 @@ def result(responses: list[list[Any]], call_id: str, method: str) -> dict[str, A
             raise method_error(method, args)
         if name == method:  # implicit calls (onSuccessUpdateEmail) share the call id
             return dict(args)
-    raise ProviderError(f"{method}: the server did not answer this call")
+    raise Unanswered(f"{method}: the server did not answer this call")
 
 
 def method_error(method: str, args: dict[str, Any]) -> ProviderError:
     kind = str(args.get("type", "serverFail"))
     detail = str(args.get("description", ""))[:200]
+    if kind == "serverPartialFail":  # some of it may have been applied
+        return UnclearOutcome(f"{method}: the server partly failed")
     if kind == "cannotCalculateChanges":
         return CannotCalculateChanges(f"{method}: the server cannot calculate changes")
     if kind == "invalidArguments" and "sinceState" in as_list(args.get("arguments")):

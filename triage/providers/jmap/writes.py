@@ -8,16 +8,34 @@ chosen before the request, so a retry can first look it up (`find_sent`).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from triage.domain import history
 from triage.domain.model import Mark, Note, ThreadRef
-from triage.providers.base import OutgoingReply, ProviderError, SentLookup, SentState
+from triage.domain.outbox import message_id_time
+from triage.providers.base import (
+    OutgoingReply,
+    ProviderError,
+    SentLookup,
+    SentState,
+    UnclearOutcome,
+)
 from triage.providers.jmap.account import JmapAccount
 from triage.providers.jmap.marks import KW_ACCOUNT_NOTE, KW_NOTE, keyword
-from triage.providers.jmap.parse import as_list, check_set, chunks, ids_of, reply_email, result
+from triage.providers.jmap.parse import (
+    Unanswered,
+    as_list,
+    check_set,
+    chunks,
+    reply_email,
+    result,
+)
+from triage.text.isotime import iso
 
-SENT_SCAN = 200  # newest messages of Sent and Drafts looked at for our Message-ID
+# Around the time our Message-ID was made: wider than any clock skew between us and
+# the server, narrow enough that a busy mailbox is read in a few requests.
+LOOKUP_WINDOW = timedelta(hours=12)
 
 
 async def set_marks(account: JmapAccount, thread: ThreadRef, marks: Mapping[Mark, bool]) -> None:
@@ -90,32 +108,44 @@ async def send(account: JmapAccount, reply: OutgoingReply) -> None:
         }, "s"],
     ]  # fmt: skip
     responses = await account.http.call(calls, idempotent=False)
-    check_set(result(responses, "e", "Email/set"), "notCreated", "could not create the reply")
-    sub = result(responses, "s", "EmailSubmission/set")
-    check_set(sub, "notCreated", "the server refused to send the reply")
+    [created] = _answers(responses, ("e", "Email/set"))
+    check_set(created, "notCreated", "could not create the reply")  # nothing exists: definite
+    [submitted] = _answers(responses, ("s", "EmailSubmission/set"))
+    check_set(submitted, "notCreated", "the server refused to send the reply")
+
+
+def _answers(responses: list[list[Any]], *wanted: tuple[str, str]) -> list[dict[str, Any]]:
+    """The answers to a write's calls. A call left unanswered (or partly failed) is not a
+    refusal: the write may have happened, so the outcome is unclear."""
+    try:
+        return [result(responses, call_id, method) for call_id, method in wanted]
+    except Unanswered as e:
+        raise UnclearOutcome(f"{e}; it may or may not have been sent") from None
 
 
 async def find_sent(account: JmapAccount, message_id: str) -> SentLookup | None:
-    """Look our Message-ID up in Sent and Drafts.
+    """Look our Message-ID up in Sent and Drafts, exactly, however busy the mailbox.
 
-    Scans the newest messages of both mailboxes instead of a header search,
-    because servers index new mail for search with a delay.
-    """
+    Every message of both mailboxes received within LOOKUP_WINDOW of when the
+    Message-ID was made is read (page after page, to the end), instead of a header
+    search: servers index new mail for search with a delay, which is exactly when a
+    retry asks. A Message-ID that does not say when it was made (an older one) has
+    the whole of both mailboxes read. Any failure on the way raises: an incomplete
+    lookup must never read as "not sent"."""
     await account.ready()
     wanted = message_id.strip("<>")
+    made = message_id_time(wanted)
     for mailbox, state in ((account.sent, SentState.SENT), (account.drafts, SentState.DRAFTED)):
         if not mailbox:
             continue
-        args = {
-            "filter": {"inMailbox": mailbox},
-            "sort": [{"property": "receivedAt", "isAscending": False}],
-            "limit": SENT_SCAN,
-        }
-        # A malformed answer must fail, not read as "not sent": that would send twice.
-        ids = ids_of((await account.call("Email/query", args)).get("ids"), "Email/query")
-        for e in await account.get_emails(list(ids), ["id", "messageId"]):
-            if wanted in [str(m).strip("<>") for m in as_list(e.get("messageId"))]:
-                return SentLookup(state, str(e["id"]))
+        flt: dict[str, Any] = {"inMailbox": mailbox}
+        if made is not None:
+            flt |= {"after": iso(made - LOOKUP_WINDOW), "before": iso(made + LOOKUP_WINDOW)}
+        ids = await account.query_all(flt, collapse=False)
+        for chunk in chunks(ids, account.limits.max_get):
+            for e in await account.get_emails(chunk, ["id", "messageId"]):
+                if wanted in [str(m).strip("<>") for m in as_list(e.get("messageId"))]:
+                    return SentLookup(state, str(e["id"]))
     return None
 
 
@@ -131,5 +161,8 @@ async def submit_existing(account: JmapAccount, email_id: str, from_email: str) 
         "create": {"s": {"identityId": ident.get("id", ""), "emailId": email_id}},
         "onSuccessUpdateEmail": {"#s": on_success},
     }
-    r = await account.call("EmailSubmission/set", args, idempotent=False)
+    responses = await account.http.call(
+        [["EmailSubmission/set", {"accountId": account.id, **args}, "c"]], idempotent=False
+    )
+    [r] = _answers(responses, ("c", "EmailSubmission/set"))
     check_set(r, "notCreated", "could not send")

@@ -44,7 +44,8 @@ class ConversationScreen(Screen[None]):
             self.app.push_screen(ReplyScreen(self.service, thread_id), self._replied)
 
     def _replied(self, draft: Draft | None) -> None:
-        self.triage.reload_screens()
+        if draft is not None:  # sent or queued; a kept draft changes nothing on screen
+            self.triage.reload_screens()
 
     def action_escalate(self) -> None:
         from triage.ui.screens.dialogs.escalate import EscalateScreen

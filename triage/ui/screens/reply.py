@@ -26,6 +26,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Static, TextArea
 
+from triage.domain.conversation import reply_subject
 from triage.domain.routing import is_staff
 from triage.service.api import Draft, OutboxStatus, Service, ThreadView
 from triage.text.mailtext import address_display
@@ -37,12 +38,6 @@ from triage.ui.text import safe, safe_block, safe_plain
 DEBOUNCE_SECONDS = 0.5
 _QUOTE_LINES = 200  # enough context; a huge body must not slow the screen down
 _HEADER_CHARS = 150  # two lines at 80 columns; the full text is in the thread view
-
-
-def reply_subject(subject: str) -> str:
-    """'Re: <subject>' without stacking 'Re: Re:'."""
-    subject = subject.strip()
-    return subject if subject.lower().startswith("re:") else f"Re: {subject}"
 
 
 def _outcome(draft: Draft) -> str:

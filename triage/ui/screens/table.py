@@ -51,7 +51,7 @@ class TableScreen(ConversationScreen):
     def rows_for(self, waiting: QueueView, now: datetime) -> Sequence[Conversation]:
         raise NotImplementedError
 
-    def reload(self) -> None:
+    def reload(self, changed: frozenset[str] | None = None) -> None:
         """Rebuild the rows from the service (after a sync or an action).
 
         The service keeps the queue sorted as syncs change it (`QueueView`), so

@@ -107,6 +107,7 @@ class ThreadScreen(ConversationScreen):
         self.view: ThreadView | None = None
         self._user_zone = user_zone  # None: the system's local zone
         self._now = service.now()
+        self._shown = 0  # how many times the messages were shown
 
     def compose(self) -> ComposeResult:
         with Vertical(id="thread-head"):
@@ -150,13 +151,21 @@ class ThreadScreen(ConversationScreen):
             self._notice(None)
         self._render_head(view)
         box = self.query_one("#messages", VerticalScroll)
+        first = self._shown == 0
+        at_end = first or box.scroll_y >= box.max_scroll_y - 1
+        kept_y = box.scroll_y
         await box.remove_children()
         zone = self._client_zone(view.conversation)
         await box.mount_all(
             Static(self._message_text(m, zone), classes="message") for m in view.messages
         )
-        # Oldest first, but the newest (what needs an answer) is what one reads first.
-        box.scroll_end(animate=False)
+        self._shown += 1
+        # Oldest first, but the newest (what needs an answer) is what one reads first;
+        # a reader scrolled up to an older message stays where they were.
+        if at_end:
+            box.scroll_end(animate=False)
+        else:
+            box.scroll_to(y=kept_y, animate=False)
 
     # ---- rendering ----
 
@@ -188,8 +197,8 @@ class ThreadScreen(ConversationScreen):
             who.append("\n⚠ SPOOF? ", style="bold reverse")
             who.append_text(safe(conv.impersonation, style="bold"))
         self.query_one("#who", Static).update(who)
-        arrival = self._oldest_unanswered(view.messages)
-        self.query_one("#why", Static).update(Text(why_text(conv, region, arrival), style="dim"))
+        why = why_text(conv, region, conv.waiting_since)
+        self.query_one("#why", Static).update(Text(why, style="dim"))
         self.query_one("#history", Static).update(self._history_text(view))
         self.tick(self._now)
 
@@ -221,15 +230,6 @@ class ThreadScreen(ConversationScreen):
 
     def _is_staff(self, address: str) -> bool:
         return is_staff(address, self.service.config)
-
-    def _oldest_unanswered(self, messages: tuple[Message, ...]) -> datetime | None:
-        """Arrival of the first client message after the last staff reply."""
-        oldest = None
-        for m in reversed(messages):
-            if self._is_staff(m.sender):
-                break
-            oldest = m.received_at
-        return oldest
 
     def _message_text(self, m: Message, zone: tzinfo | None) -> Text:
         who = "agency" if self._is_staff(m.sender) else "client"
@@ -271,9 +271,10 @@ class ThreadScreen(ConversationScreen):
     def current_thread(self) -> str | None:
         return self.thread_id
 
-    def reload(self) -> None:
-        """After a sync that changed something, or an action: show the thread as it is now."""
-        self.load()
+    def reload(self, changed: frozenset[str] | None = None) -> None:
+        """After an action, or a sync that changed this thread: show it as it is now."""
+        if changed is None or self.thread_id in changed:
+            self.load()
 
     def action_back(self) -> None:
         self.dismiss(None)

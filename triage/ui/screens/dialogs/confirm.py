@@ -17,8 +17,8 @@ class ConfirmDiscard(ModalScreen[bool]):
     """Asks before throwing a draft away: it cannot be undone."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        binding("yes", title="Discard"),
-        binding("no", title="Keep"),
+        binding("confirm", keys="y", title="Discard"),
+        binding("cancel", keys="n,escape", title="Keep"),
     ]
     DEFAULT_CSS = """
     ConfirmDiscard { align: center middle; }
@@ -30,5 +30,8 @@ class ConfirmDiscard(ModalScreen[bool]):
             Text.assemble(("Discard this draft?", "bold"), "\nThe text will be lost.  y / n")
         )
 
-    def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)
+    def action_confirm(self) -> None:
+        self.dismiss(True)
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)

@@ -19,7 +19,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from triage.service.api import Service
-from triage.ui.keys import binding, bindings
+from triage.ui.keys import binding
 from triage.ui.text import safe
 
 QUICK_REASONS = ("client wrote to the CEO", "breached", "client unhappy")
@@ -41,7 +41,8 @@ class EscalateScreen(ModalScreen[str | None]):
     """Pick or type the reason for an escalation."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        *bindings("escalate_pick_1", "escalate_pick_2", "escalate_pick_3"),
+        # The help names each quick reason by its text.
+        *(binding(f"escalate_pick_{i}", title=r) for i, r in enumerate(QUICK_REASONS, 1)),
         binding("confirm", title="Escalate"),
         binding("cancel"),
     ]

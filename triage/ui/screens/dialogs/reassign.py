@@ -22,7 +22,7 @@ from textual.widgets import Checkbox, Input, OptionList, RadioButton, RadioSet, 
 from textual.widgets.option_list import Option
 
 from triage.service.api import ManagerChoice, Service
-from triage.ui.keys import binding, bindings
+from triage.ui.keys import binding
 from triage.ui.screens.dialogs.escalate import about_text
 from triage.ui.text import safe
 
@@ -58,7 +58,8 @@ class ReassignScreen(ModalScreen[ReassignChoice | None]):
     """Pick another account manager for a conversation (or its whole account)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        *bindings("reassign_reason_1", "reassign_reason_2", "reassign_reason_3", "whole_account"),
+        *(binding(f"reassign_reason_{i}", title=r) for i, r in enumerate(QUICK_REASONS, 1)),
+        binding("whole_account"),
         binding("confirm", title="Reassign"),
         binding("cancel"),
     ]
