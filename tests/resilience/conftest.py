@@ -112,7 +112,9 @@ class Rig:
                         retries=retries, sleep=sleep, clock=self.clock,
                         rng=rng or random.Random(0))  # fmt: skip
         p = cfg.provider
-        provider = JmapProvider(http, mailbox=p.mailbox, notes_mailbox=p.notes_mailbox)
+        provider = JmapProvider(
+            http, mailbox=p.mailbox, notes_mailbox=p.notes_mailbox, clock=self.clock
+        )
         service = TriageService(cfg, self.clock, provider=provider, env=env)
         self.transport = transport
         self.opened.append(service)

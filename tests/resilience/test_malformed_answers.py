@@ -117,12 +117,7 @@ BOTH = [
     ("thread-list-an-object", THREADS, listing({"T1": ["M1"]}), "malformed list"),
     ("thread-emailIds-an-object", THREADS, threads({"M1": True}), "not a list of ids"),
     ("thread-emailIds-numbers", THREADS, threads([1, 2]), "not a list of ids"),
-    ("receivedAt-a-number", SUMMARY, emails(receivedAt=1773151200), "receivedAt"),
-    ("receivedAt-garbage", SUMMARY, emails(receivedAt="yesterday"), "unreadable date"),
     ("email-ids-not-strings", SUMMARY, emails(id=5), "malformed list"),
-    ("threadId-a-number", SUMMARY, emails(threadId=5), "threadId"),
-    ("mailboxIds-a-list", SUMMARY, emails(mailboxIds=["b1"]), "mailboxIds"),
-    ("keywords-a-string", SUMMARY, emails(keywords="$seen"), "keywords"),
     ("summary-list-an-object", SUMMARY, listing({"M1": {}}), "malformed list"),
 ]
 FULL = [
@@ -194,6 +189,37 @@ async def test_a_malformed_answer_in_a_full_sync(
     service, before = await ready(rig, full=True)
     aim(rig, needle, make)
     await assert_fails_cleanly(rig, service, before, message)
+
+
+# One email with a field of the wrong type: that email is flagged, the sync goes on.
+ISOLATED = [
+    pytest.param(emails(receivedAt=1773151200), "arrival time is missing", id="receivedAt-number"),
+    pytest.param(
+        emails(receivedAt="yesterday"), "arrival time is unreadable", id="receivedAt-text"
+    ),
+    pytest.param(emails(receivedAt="99999-01-01T00:00:00Z"), "unreadable", id="receivedAt-year"),
+    pytest.param(emails(receivedAt="2999-01-01T00:00:00Z"), "in the future", id="receivedAt-2999"),
+    pytest.param(emails(receivedAt="0001-01-01T00:00:00Z"), "before 1970", id="receivedAt-0001"),
+    pytest.param(emails(threadId=5), "thread id is unreadable", id="threadId-a-number"),
+    pytest.param(emails(mailboxIds=["b1"]), "mailboxes are unreadable", id="mailboxIds-a-list"),
+    pytest.param(emails(keywords="$seen"), "flags are unreadable", id="keywords-a-string"),
+    pytest.param(emails(subject=["x"]), "subject is unreadable", id="subject-a-list"),
+]
+
+
+@pytest.mark.parametrize(("make", "problem"), ISOLATED)
+@pytest.mark.parametrize("full", [False, True], ids=["incremental", "full"])
+async def test_one_malformed_email_is_flagged_and_the_sync_goes_on(
+    rig: Rig, make: Make, problem: str, full: bool
+) -> None:
+    service, before = await ready(rig, full=full)
+    aim(rig, SUMMARY, make)
+    await service.sync()  # no error: the round completes
+    thread = rig.demo.threads["ok-central"]
+    conv = service.conversation(thread)
+    assert conv is not None and conv.waiting and conv.deadline is not None  # nothing hidden
+    assert problem in conv.problem and "kyle@prairiewind-outfitters.com" in conv.problem
+    assert set(before) <= {c.thread_id for c in service.queue_view()}
 
 
 async def test_a_server_that_never_stops_having_more_changes_is_cut_off(rig: Rig) -> None:

@@ -63,7 +63,7 @@ def derive(
     notes = history.merged(thread.notes)
     escalation = history.last(notes, NoteAction.ESCALATE)
     mark = ownership.owner_mark(mail)
-    subject = first.subject or mail[0].subject
+    subject = first.subject or mail[0].subject or _unreadable_subject(mail)
     return Conversation(
         thread_id=thread.thread_id,
         subject=subject,
@@ -91,7 +91,23 @@ def derive(
         notes=notes,
         ref=_ref(thread, subject, mail, latest_client, cfg),
         impersonation=_impersonation(clients, cfg),
+        problem=_problem(mail),
     )
+
+
+def _unreadable_subject(mail: list[MessageInfo]) -> str:
+    broken = next((m for m in mail if m.problem), None)
+    if broken is None:
+        return ""
+    return f"(unreadable message from {broken.sender or 'an unknown sender'})"
+
+
+def _problem(mail: list[MessageInfo]) -> str:
+    """The newest unreadable part of the thread, said with whom it came from."""
+    for m in reversed(mail):
+        if m.problem:
+            return f"a message from {m.sender or 'an unknown sender'}: {m.problem}"
+    return ""
 
 
 def _impersonation(clients: list[MessageInfo], cfg: Config) -> str:

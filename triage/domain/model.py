@@ -178,6 +178,7 @@ class MessageInfo:
     references: tuple[str, ...] = ()
     in_watched: bool = False
     marks: frozenset[Mark] = frozenset()
+    problem: str = ""  # what of it could not be read ("" when all of it could)
 
 
 @dataclass(frozen=True)
@@ -274,6 +275,7 @@ class Conversation:
     notes: tuple[Note, ...] = field(default=())
     ref: ThreadRef | None = None
     impersonation: str = ""  # why the client's sender looks like staff or the CEO, or ""
+    problem: str = ""  # a message of it could not be read: what, from whom ("" when none)
 
     def seconds_left(self, now: datetime) -> float | None:
         """Seconds until the deadline (negative once breached), None when answered."""

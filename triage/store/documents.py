@@ -61,6 +61,7 @@ class ConversationDoc(TypedDict):
     refs: list[str]
     staff_mids: list[str]
     impersonation: str
+    problem: str
 
 
 def conversation_doc(c: Conversation) -> ConversationDoc:
@@ -96,6 +97,7 @@ def conversation_doc(c: Conversation) -> ConversationDoc:
         "refs": list(ref.references),
         "staff_mids": list(ref.staff_message_ids),
         "impersonation": c.impersonation,
+        "problem": c.problem,
     }
 
 
@@ -138,6 +140,7 @@ def conversation_from_doc(d: Mapping[str, Any]) -> Conversation:
                 staff_message_ids=_strs(d.get("staff_mids", ())),
             ),
             impersonation=_str(d.get("impersonation", "")),
+            problem=_str(d.get("problem", "")),
         )
     except (KeyError, TypeError, ValueError, OverflowError, AttributeError) as exc:
         raise DocumentError(f"a conversation document is malformed ({exc!r:.80})") from None

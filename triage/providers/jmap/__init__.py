@@ -41,7 +41,9 @@ def connect_provider(
         session_url or settings.session_url, creds, account=settings.account,
         timeout=settings.timeout_seconds, transport=transport, clock=clock,
     )  # fmt: skip
-    return JmapProvider(http, mailbox=settings.mailbox, notes_mailbox=settings.notes_mailbox)
+    return JmapProvider(
+        http, mailbox=settings.mailbox, notes_mailbox=settings.notes_mailbox, clock=clock
+    )
 
 
 def open_provider(

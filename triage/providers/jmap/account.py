@@ -12,10 +12,11 @@ import asyncio
 from typing import Any
 
 from triage.providers.base import ProviderError
-from triage.providers.jmap.http import JmapHttp, Limits, Session
+from triage.providers.jmap.http import AnswerTooLarge, JmapHttp, Limits, Session, Undecodable
 from triage.providers.jmap.parse import chunks, ids_of, objects_of, result
 
 QUERY_PAGE = 1000
+GET_CHUNK = 256  # objects per Email/get call: answers stay small even with long headers
 MAX_QUERY_IDS = 2_000_000  # far above any real mailbox; bounds memory against a broken server
 Json = dict[str, Any]
 
@@ -91,20 +92,33 @@ class JmapAccount:
         return result(responses, "c", method)
 
     async def get_many(self, method: str, ids: list[str], args: Json) -> list[Json]:
-        """`Foo/get` over many ids, split to fit maxObjectsInGet and maxCallsInRequest."""
+        """`Foo/get` over many ids, split to fit maxObjectsInGet and maxCallsInRequest.
+
+        A request whose answer is too large (huge header fields on many emails) or
+        cannot be read is asked again in halves, down to one object; an object that
+        cannot be fetched even alone is left out, for the caller to show as unreadable."""
         if not ids:
             return []
         limits = self.limits
-        calls = [
-            [method, {"accountId": self.id, "ids": chunk, **args}, f"g{n}"]
-            for n, chunk in enumerate(chunks(ids, limits.max_get))
-        ]
-        batches = list(chunks(calls, limits.max_calls))
-        answers = await asyncio.gather(*(self.http.call(b) for b in batches))
+        chunked = list(chunks(ids, min(limits.max_get, GET_CHUNK)))
+        batches = list(chunks(chunked, limits.max_calls))
+        answers = await asyncio.gather(*(self._get_batch(method, b, args) for b in batches))
+        return [obj for answer in answers for obj in answer]
+
+    async def _get_batch(self, method: str, id_chunks: list[list[str]], args: Json) -> list[Json]:
+        calls = [[method, {"accountId": self.id, "ids": c, **args}, f"g{n}"]
+                 for n, c in enumerate(id_chunks)]  # fmt: skip
+        try:
+            responses = await self.http.call(calls)
+        except (AnswerTooLarge, Undecodable):
+            if len(id_chunks) == 1 and len(id_chunks[0]) == 1:
+                return []  # this one object cannot be fetched: left for the caller to flag
+            halves = _halves(id_chunks)
+            parts = [await self._get_batch(method, h, args) for h in halves]
+            return [obj for part in parts for obj in part]
         out: list[Json] = []
-        for batch, responses in zip(batches, answers, strict=True):
-            for call in batch:
-                out.extend(objects_of(result(responses, str(call[2]), method), method))
+        for call in calls:
+            out.extend(objects_of(result(responses, str(call[2]), method), method))
         return out
 
     async def get_emails(
@@ -141,3 +155,12 @@ class JmapAccount:
             seen.update(fresh)
             if len(page) < QUERY_PAGE:
                 return ids
+
+
+def _halves(id_chunks: list[list[str]]) -> list[list[list[str]]]:
+    """One request's calls split in two: by call, or a single call's ids by half."""
+    if len(id_chunks) > 1:
+        mid = len(id_chunks) // 2
+        return [id_chunks[:mid], id_chunks[mid:]]
+    ids = id_chunks[0]
+    return [[ids[: len(ids) // 2]], [ids[len(ids) // 2 :]]]

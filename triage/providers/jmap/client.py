@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 
+from triage.clock import Clock, SystemClock
 from triage.domain import history
 from triage.domain.model import Mark, Message, MessageInfo, Note, ThreadData, ThreadRef
 from triage.providers.base import (
@@ -36,6 +37,7 @@ from triage.providers.jmap.parse import (
     ids_of,
     summary_of,
     thread_of,
+    unreadable,
     went_back,
 )
 
@@ -54,8 +56,12 @@ BODY_ARGS = {
 class JmapProvider:
     """A `Provider` speaking JMAP to one account of one server."""
 
-    def __init__(self, http: JmapHttp, *, mailbox: str = "inbox", notes_mailbox: str = "") -> None:
+    def __init__(
+        self, http: JmapHttp, *, mailbox: str = "inbox", notes_mailbox: str = "",
+        clock: Clock | None = None,
+    ) -> None:  # fmt: skip
         self.http = http
+        self.clock = clock or SystemClock()
         self.account = JmapAccount(http, mailbox=mailbox, notes_mailbox=notes_mailbox)
         self._events: EventSource | None = None
 
@@ -141,9 +147,10 @@ class JmapProvider:
         ids = [str(i) for t in threads for i in as_list(t.get("emailIds"))]
         args = {"properties": [*SUMMARY_PROPS, "textBody", "htmlBody", "bodyValues"], **BODY_ARGS}
         out = []
+        now = self.clock.now()
         for e in await self.account.get_emails(ids, None, extra=args):
-            s = summary_of(e)
-            if KW_NOTE not in s.keywords:
+            s = summary_of(e, now, thread_id)
+            if not self._is_note(s):
                 out.append(_message(s, *body_of(e)))
         return sorted(out, key=lambda m: m.received_at)
 
@@ -156,8 +163,13 @@ class JmapProvider:
         gone = [t for t in thread_ids if t not in found]
         all_ids = [i for ids in found.values() for i in ids]
         emails = {str(e["id"]): e for e in await self.account.get_emails(all_ids, SUMMARY_PROPS)}
-        summaries = {tid: [summary_of(emails[i]) for i in ids if i in emails]
-                     for tid, ids in found.items()}  # fmt: skip
+        now = self.clock.now()
+        summaries = {
+            tid: [summary_of(emails[i], now, tid) if i in emails
+                  else unreadable(i, tid, now, "it could not be fetched from the server")
+                  for i in ids]
+            for tid, ids in found.items()
+        }  # fmt: skip
         every = [s for group in summaries.values() for s in group]
         notes = await self._notes(every)
         out = []
@@ -170,8 +182,8 @@ class JmapProvider:
 
     def _thread(self, tid: str, emails: list[EmailSummary], notes: dict[str, Note]) -> ThreadData:
         emails.sort(key=lambda e: e.received_at)
-        mail = [e for e in emails if KW_NOTE not in e.keywords]
-        note_ids = tuple(e.id for e in emails if KW_NOTE in e.keywords)
+        mail = [e for e in emails if not self._is_note(e)]
+        note_ids = tuple(e.id for e in emails if self._is_note(e))
         watched = self.account.watched
         return ThreadData(
             thread_id=tid,
@@ -182,13 +194,19 @@ class JmapProvider:
 
     async def _notes(self, emails: list[EmailSummary]) -> dict[str, Note]:
         """The notes among these emails, read from their bodies (others' mail is skipped)."""
-        ids = [e.id for e in emails if KW_NOTE in e.keywords]
+        ids = [e.id for e in emails if self._is_note(e)]
         out = {}
         for i, text in (await self._bodies(ids)).items():
             note = history.decode(text)
             if note is not None:
                 out[i] = note
         return out
+
+    def _is_note(self, e: EmailSummary) -> bool:
+        """A note by its keyword, or by where it is filed (should its flags be unreadable,
+        a note must still never count as a staff reply)."""
+        return KW_NOTE in e.keywords or bool(self.account.notes and self.account.notes in
+                                              e.mailbox_ids)  # fmt: skip
 
     async def _account_notes(self) -> tuple[Note, ...]:
         if not self.account.notes:
@@ -222,6 +240,7 @@ class JmapProvider:
 
 
 def _info(e: EmailSummary, watched: str) -> MessageInfo:
+    """The domain's view of one email; an unreadable one stays in the watched mailbox."""
     return MessageInfo(
         id=e.id,
         thread_id=e.thread_id,
@@ -233,8 +252,9 @@ def _info(e: EmailSummary, watched: str) -> MessageInfo:
         received_at=e.received_at,
         message_id=e.message_id,
         references=e.references,
-        in_watched=watched in e.mailbox_ids,
+        in_watched=watched in e.mailbox_ids or not e.mailboxes_known,
         marks=marks_of(e.keywords),
+        problem="; ".join(e.problems),
     )
 
 

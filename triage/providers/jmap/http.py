@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import json
 import random
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -214,10 +216,7 @@ class JmapHttp:
             raise _Retry(OfflineError(f"network error: {_reason(e)}"), left=False) from None
         except httpx.HTTPError as e:  # a broken gzip body, a redirect loop: not retried
             raise ProviderError(f"bad answer from {host_of(url)}: {_reason(e)}") from None
-        try:
-            return orjson.loads(data)
-        except orjson.JSONDecodeError:
-            raise ProviderError("the server's answer is not valid JSON") from None
+        return decode_json(data)
 
 
 class _Retry(Exception):
@@ -235,15 +234,50 @@ class _Retry(Exception):
         return self.error
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class AnswerTooLarge(ProviderError):
+    """An answer grew past MAX_RESPONSE_BYTES; asking for less at a time may fit."""
+
+
+class Undecodable(ProviderError):
+    """An answer that is not JSON even to the tolerant decoder."""
+
+
 async def _read_capped(r: httpx.Response) -> bytes:
     chunks: list[bytes] = []
     size = 0
     async for chunk in r.aiter_bytes():
         size += len(chunk)
         if size > MAX_RESPONSE_BYTES:
-            raise ProviderError(f"the server's answer is larger than {MAX_RESPONSE_BYTES >> 20} MB")
+            raise AnswerTooLarge(f"the server's answer is larger than {MAX_RESPONSE_BYTES:,} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def decode_json(data: bytes) -> Any:
+    """The answer as JSON. A string the strict decoder refuses (a lone surrogate from
+    one broken email, invalid UTF-8) is read by the tolerant one and made valid text
+    (U+FFFD), so one email cannot make a whole answer unreadable."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        return _scrub(json.loads(data.decode("utf-8", "replace")))
+    except (ValueError, RecursionError):
+        raise Undecodable("the server's answer is not valid JSON") from None
+
+
+def _scrub(value: Any) -> Any:
+    if isinstance(value, str):
+        return value if value.isascii() else _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_scrub(v) for v in value]
+    if isinstance(value, dict):
+        return {_scrub(k): _scrub(v) for k, v in value.items()}
+    return value
 
 
 def check_status(r: httpx.Response, creds: Credentials, now: datetime) -> None:

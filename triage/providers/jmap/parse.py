@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from triage.providers.base import (
@@ -17,6 +17,7 @@ from triage.providers.base import (
     ProviderError,
     UnclearOutcome,
 )
+from triage.text.isotime import parse_iso
 from triage.text.mailtext import html_to_text
 
 
@@ -37,6 +38,9 @@ class EmailSummary:
     message_id: str
     references: tuple[str, ...] = ()
     preview: str = ""
+    problems: tuple[str, ...] = ()  # what could not be read (the email is kept regardless)
+    readable: bool = True  # False: not even fetched (too large, undecodable)
+    mailboxes_known: bool = True  # False: taken as in the watched mailbox (stays visible)
 
 
 class Unanswered(ProviderError):
@@ -145,37 +149,76 @@ def addresses(value: Any) -> list[tuple[str, str]]:
     return out
 
 
-def parse_utc(value: Any) -> datetime:
+FUTURE_SLACK = timedelta(days=1)  # clocks disagree a little; a later date is absurd
+
+
+def received_time(value: Any, now: datetime) -> tuple[datetime, str]:
+    """An email's arrival, and what was wrong with it ("" when nothing).
+
+    Policy: a date that cannot be read, or that Python cannot represent, or that
+    lies before 1970 or more than a day in the future, is taken as `now` (when this
+    sync first saw the email) with a problem noted: the message keeps a deadline
+    counted from then, so an absurd date can neither hide it at the bottom of the
+    queue nor break the calendar arithmetic."""
     if not isinstance(value, str):
-        raise ProviderError("an email has no valid receivedAt date")
+        return now, "its arrival time is missing"
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
-    except ValueError:
-        raise ProviderError(f"an email has an unreadable date: {value[:40]!r}") from None
+        at = parse_iso(value)
+    except (ValueError, OverflowError):
+        return now, f"its arrival time is unreadable ({value[:40]!r})"
+    if at > now + FUTURE_SLACK:
+        return now, f"it is dated in the future ({value[:40]!r})"
+    if at.year < 1970:
+        return now, f"it is dated before 1970 ({value[:40]!r})"
+    return at, ""
 
 
-def summary_of(e: dict[str, Any]) -> EmailSummary:
-    """An `Email/get` object (summary properties) -> EmailSummary; wrong types are errors."""
-    if not isinstance(e.get("id"), str) or not isinstance(e.get("threadId"), str):
-        raise ProviderError("the server sent an email without id or threadId")
+def summary_of(e: dict[str, Any], now: datetime, thread_hint: str = "") -> EmailSummary:
+    """An `Email/get` object -> EmailSummary. Each field is read on its own: one of the
+    wrong type is noted as a problem of this email, which stays visible (never an
+    error that stops the sync for everyone)."""
+    problems: list[str] = []
+    thread_id = e.get("threadId")
+    if not isinstance(thread_id, str):
+        problems.append("its thread id is unreadable")
+        thread_id = thread_hint
+    mailboxes, keywords = e.get("mailboxIds"), e.get("keywords")
+    if not isinstance(mailboxes, dict):
+        problems.append("its mailboxes are unreadable")
+    if not isinstance(keywords, dict | None):
+        problems.append("its flags are unreadable")
+    received, problem = received_time(e.get("receivedAt"), now)
+    problems += [problem] if problem else []
+    subject = e.get("subject")
+    if not isinstance(subject, str | None):
+        problems.append("its subject is unreadable")
     sender = addresses(e.get("from"))
-    to = addresses(e.get("to"))
     mids = [str(m) for m in as_list(e.get("messageId"))]
     return EmailSummary(
-        id=e["id"],
-        thread_id=e["threadId"],
-        mailbox_ids=frozenset(k for k, v in flags_of(e, "mailboxIds").items() if v),
-        keywords=frozenset(k.casefold() for k, v in flags_of(e, "keywords").items() if v),
+        id=str(e["id"]),
+        thread_id=str(thread_id),
+        mailbox_ids=frozenset(k for k, v in mailboxes.items() if v)
+        if isinstance(mailboxes, dict) else frozenset(),
+        keywords=frozenset(k.casefold() for k, v in keywords.items() if v)
+        if isinstance(keywords, dict) else frozenset(),
         from_name=sender[0][0] if sender else "",
         from_email=sender[0][1] if sender else "",
-        to=tuple(a for _n, a in to),
+        to=tuple(a for _n, a in addresses(e.get("to"))),
         cc=tuple(a for _n, a in addresses(e.get("cc"))),
-        subject=str(e.get("subject") or ""),
-        received_at=parse_utc(e.get("receivedAt")),
+        subject=subject if isinstance(subject, str) else "",
+        received_at=received,
         message_id=mids[0] if mids else "",
         references=tuple(str(m) for m in as_list(e.get("references"))),
         preview=str(e.get("preview") or ""),
-    )
+        problems=tuple(problems),
+        mailboxes_known=isinstance(mailboxes, dict),
+    )  # fmt: skip
+
+
+def unreadable(email_id: str, thread_id: str, now: datetime, why: str) -> EmailSummary:
+    """An email that could not be fetched at all: kept, so its thread keeps a deadline."""
+    return EmailSummary(email_id, thread_id, frozenset(), frozenset(), "", "", (), (), "", now,
+                        "", problems=(why,), readable=False, mailboxes_known=False)  # fmt: skip
 
 
 def body_of(e: dict[str, Any]) -> tuple[str, tuple[str, ...]]:

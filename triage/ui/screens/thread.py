@@ -196,6 +196,9 @@ class ThreadScreen(ConversationScreen):
         if conv.impersonation:
             who.append("\n⚠ SPOOF? ", style="bold reverse")
             who.append_text(safe(conv.impersonation, style="bold"))
+        if conv.problem:
+            who.append("\n⚠ unreadable: ", style="bold")
+            who.append_text(safe(conv.problem, max_len=150))
         self.query_one("#who", Static).update(who)
         why = why_text(conv, region, conv.waiting_since)
         self.query_one("#why", Static).update(Text(why, style="dim"))
