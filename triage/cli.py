@@ -85,7 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--account", action="store_true", help="also for the client's future mail")
     y = sub.add_parser("reply", parents=[common], help="send a reply from a file")
     y.add_argument("thread_id")
-    y.add_argument("--body-file", required=True, type=Path)
+    y.add_argument("--body-file", required=True, metavar="FILE",
+                   help="the reply's text (UTF-8); - reads standard input")  # fmt: skip
     return p
 
 
@@ -189,11 +190,33 @@ async def _settle(service: TriageService) -> None:
         await service.sync()
 
 
-async def _reply(service: TriageService, thread_id: str, body_file: Path) -> int:
+MAX_BODY_BYTES = 1_000_000  # a reply, not an attachment
+
+
+def read_body(source: str) -> str:
+    """A reply's text from a file, or standard input for "-": at most MAX_BODY_BYTES, UTF-8."""
+    name = "standard input" if source == "-" else source
     try:
-        body = body_file.read_text(encoding="utf-8")
+        if source == "-":
+            data = sys.stdin.buffer.read(MAX_BODY_BYTES + 1)
+        else:
+            with open(source, "rb") as f:  # reads at most what is allowed, never all of it
+                data = f.read(MAX_BODY_BYTES + 1)
     except OSError as e:
-        raise UsageError(f"cannot read {body_file}: {e.strerror}") from None
+        raise UsageError(f"cannot read {name}: {e.strerror}") from None
+    if len(data) > MAX_BODY_BYTES:
+        raise UsageError(f"{name} is larger than {MAX_BODY_BYTES:,} bytes: too long for a reply")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise UsageError(
+            f"{name} is not UTF-8 text (byte {e.start} cannot be read); "
+            "save it as UTF-8, e.g. iconv -f latin1 -t utf-8"
+        ) from None
+
+
+async def _reply(service: TriageService, thread_id: str, body_file: str) -> int:
+    body = read_body(body_file)
     draft = service.save_draft(thread_id, body)
     sent = await service.send_reply(draft.id)
     if sent.status == "sent":
@@ -219,6 +242,8 @@ def _parse_now(text: str | None) -> datetime | None:
         raise UsageError(f"--now: not an ISO 8601 instant: {text!r}") from None
     if at.tzinfo is None:
         raise UsageError("--now needs a time zone, e.g. 2026-11-26T15:00:00Z")
+    if not 1970 <= at.year <= 9000:  # the calendar counts days either side of it
+        raise UsageError(f"--now: {text!r} is outside the years 1970 to 9000")
     return at.astimezone(UTC)
 
 

@@ -120,3 +120,32 @@ def test_check_config_checks_a_team_cache_directory(
     assert "cache.shared" in err and "open to other users" in err and "chmod 2770" in err
     os.chmod(team, 0o2770)
     assert main(["check-config", str(cfg)]) == 0
+
+
+def test_reply_refuses_an_endless_file_with_a_clear_message() -> None:
+    r = run("reply", "T1", "--body-file", "/dev/zero", "--demo")
+    assert r.returncode == 2 and "larger than 1,000,000 bytes" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_reply_refuses_text_that_is_not_utf8(tmp_path: Path) -> None:
+    body = tmp_path / "reply.txt"
+    body.write_bytes("Merci, à bientôt".encode("latin-1"))
+    r = run("reply", "T1", "--body-file", str(body), "--demo")
+    assert r.returncode == 2 and "not UTF-8" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_reply_reads_standard_input_for_a_dash() -> None:
+    code = (
+        "import io, sys; from triage import cli; "
+        "sys.stdin = io.TextIOWrapper(io.BytesIO('Bonjour, réglé.'.encode()));"
+        "print(repr(cli.read_body('-')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert out.stdout.strip() == repr("Bonjour, réglé."), out.stderr
+
+
+@pytest.mark.parametrize("now", ["9999-12-31T23:00:00-05:00", "0001-01-01T00:00:00Z"])
+def test_now_outside_the_calendar_is_a_usage_error(now: str) -> None:
+    r = run("queue", "--demo", "--now", now)
+    assert r.returncode == 2 and "outside the years" in r.stderr and "Traceback" not in r.stderr

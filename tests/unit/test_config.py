@@ -224,9 +224,9 @@ MISTAKES = [
     ('auth = "bearer"', 'auth = "basic"', "provider.username", "basic"),
     ('token_file = "token"', "", "provider.token_file", "token_env"),
     ('token_file = "token"', 'token_env = "MY TOKEN"', "provider.token_env", "variable"),
-    ('auth = "bearer"', "poll_seconds = 0", "provider.poll_seconds", "at least 1"),
+    ('auth = "bearer"', "poll_seconds = 0", "provider.poll_seconds", "between 1 and"),
     ('auth = "bearer"', "poll_seconds = true", "provider.poll_seconds", "got a boolean"),
-    ("at_risk_minutes = 15", "at_risk_minutes = -5", "agency.at_risk_minutes", "at least 0"),
+    ("at_risk_minutes = 15", "at_risk_minutes = -5", "agency.at_risk_minutes", "between 0 and"),
     ("at_risk_minutes = 15", 'at_risk_minutes = "15"', "agency.at_risk_minutes", "an integer"),
     ('["agency.example"]', '"agency.example"', "agency.staff_domains", "array of strings"),
     ('"ceo@agency.example"', '"the ceo"', "agency.ceo", "email address"),
@@ -235,7 +235,23 @@ MISTAKES = [
     ('[clients."acme.com"]', '[clients."acme com"]', 'clients."acme com"', "email domain"),
     ('[clients."acme.com"]', '[clients."agency.example"]', 'clients."agency.example"', "staff"),
     ("[managers.chantal]", "[managers.ceo]", "managers.ceo", "reserved"),
-]
+    ('reply_within = "1h"', 'reply_within = "999999h"', "regions.us-east.reply_within",
+     "too long"),
+    ('reply_within = "1h"', 'reply_within = "721h"', "regions.us-east.reply_within", "30 days"),
+    ('reply_within = "1h"', 'reply_within = "99999999999999999999m"',
+     "regions.us-east.reply_within", "too long"),
+    ('days = "mon-fri"', 'days = "monster-fri"', "regions.us-east.days", "unknown day"),
+    ('days = "mon-fri"', 'days = "mondays"', "regions.us-east.days", "unknown day"),
+    ("at_risk_minutes = 15", "at_risk_minutes = 10000000000", "agency.at_risk_minutes",
+     "between 0 and"),
+    ('auth = "bearer"', "poll_seconds = nan", "provider.poll_seconds", "between 1 and"),
+    ('token_file = "token"', 'token_file = "$NOT_SET_ANYWHERE/token"', "provider.token_file",
+     "NOT_SET_ANYWHERE is not set"),
+    ('token_file = "token"', 'token_file = "~no-such-user-here/token"', "provider.token_file",
+     "no user"),
+    ('[routing]', '[cache]\npath = "cache$/cache.json"\n\n[routing]', "cache.path",
+     "cannot expand"),
+]  # fmt: skip
 
 
 @pytest.mark.parametrize(("old", "new", "key", "words"), MISTAKES)
@@ -438,3 +454,28 @@ def test_check_key_actions_flags_unknown_actions(tmp_path: Path) -> None:
     found = C.check_key_actions(cfg, ["reply", "escalate", "reassign"])
     assert [p.key for p in found] == ["keys.repyl"]
     assert "did you mean 'reply'" in found[0].message
+
+
+def test_days_by_full_name_and_ranges_that_wrap() -> None:
+    assert parse_days("Monday-Wednesday") == frozenset({0, 1, 2})
+    assert parse_days("sat-mon") == frozenset({5, 6, 0})
+
+
+def test_paths_expand_variables_and_home_and_never_make_a_literal_dollar(
+    tmp_path: Path,
+) -> None:
+    env = {"HOME": "/home/tester", "TEAM_DIR": "/srv/team"}
+    text = edit("[routing]", '[cache]\npath = "${TEAM_DIR}/triage/cache.json"\n\n[routing]')
+    text = edit('token_file = "token"', 'token_file = "$HOME/.config/triage/token"', text)
+    cfg = C.load_config(write(tmp_path, text), env=env)
+    assert cfg.cache_path == Path("/srv/team/triage/cache.json")
+    assert cfg.provider.token_file == Path("/home/tester/.config/triage/token")
+    root_home = C.load_config(write(tmp_path, edit('token_file = "token"',
+                                                   'token_file = "~root/t"')), env=env)  # fmt: skip
+    assert root_home.provider.token_file == Path("/root/t")
+
+
+def test_deeply_nested_toml_is_a_config_error_not_a_crash(tmp_path: Path) -> None:
+    text = BASE + "\n[deep]\nx = " + "[" * 100_000 + "]" * 100_000 + "\n"
+    with pytest.raises(C.ConfigError, match="nested too deeply|not valid TOML"):
+        C.load_config(write(tmp_path, text), env=ENV)

@@ -10,6 +10,7 @@ values are `triage.config.values`; the secret is `triage.config.secrets`.
 from __future__ import annotations
 
 import os
+import pwd
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -57,13 +58,42 @@ SECTIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _expand(text: str, base_dir: Path, env: Mapping[str, str]) -> Path:
-    """Expand `~` (from the given env's HOME) and anchor relative paths at `base_dir`."""
-    if text == "~" or text.startswith("~/"):
-        home = env.get("HOME") or str(Path.home())
-        text = home + text[1:]
+_VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
+
+
+def expand_path(text: str, base_dir: Path, env: Mapping[str, str]) -> Path:
+    """What a user means by a path: `~` and `~user`, `$VAR` and `${VAR}` expanded,
+    relative paths anchored at `base_dir` (the config file's directory).
+
+    Raises ValueError for what cannot be expanded (an unset variable, an unknown
+    user), so no directory named "$HOME" is ever created."""
+
+    def var(m: re.Match[str]) -> str:
+        name = m.group(1) or m.group(2)
+        if not env.get(name):
+            raise ValueError(f"${name} is not set in the environment (in {text!r})")
+        return env[name]
+
+    text = _VAR.sub(var, text)
+    if "$" in text:
+        raise ValueError(f"cannot expand {text!r}: write $NAME or ${{NAME}}, or a plain path")
+    if text.startswith("~"):
+        user, sep, rest = text[1:].partition("/")
+        home = env.get("HOME") or str(Path.home()) if not user else _home_of(user)
+        text = home + sep + rest if sep or not user else home
     path = Path(text)
     return path if path.is_absolute() else base_dir / path
+
+
+def _path(r: Reader, key: str, text: str, base: Path, env: Mapping[str, str]) -> Path | None:
+    return r.parsed(key, lambda value: expand_path(value, base, env), text)
+
+
+def _home_of(user: str) -> str:
+    try:
+        return pwd.getpwnam(user).pw_dir
+    except KeyError:
+        raise ValueError(f"~{user}: there is no user {user!r} on this machine") from None
 
 
 def _xdg(env: Mapping[str, str], var: str, fallback: str) -> Path:
@@ -83,6 +113,10 @@ def default_config_path(env: Mapping[str, str]) -> Path:
 
 def default_cache_path(env: Mapping[str, str]) -> Path:
     return _xdg(env, "XDG_CACHE_HOME", ".cache") / "triage" / "cache.json"
+
+
+DAY_SECONDS = 86_400
+MONTH_MINUTES = 30 * 24 * 60
 
 
 # ---- the sections ----
@@ -123,12 +157,12 @@ def _provider(r: Reader, tbl: dict[str, Any], base: Path, env: Mapping[str, str]
         session_url=url,
         auth=auth,
         username=username,
-        token_file=_expand(token_file, base, env) if token_file else None,
+        token_file=_path(r, "provider.token_file", token_file, base, env) if token_file else None,
         token_env=token_env,
         mailbox=mailbox,
         account=r.string(tbl, "account", p, ""),
-        poll_seconds=r.number(tbl, "poll_seconds", p, 30.0, minimum=1),
-        timeout_seconds=r.number(tbl, "timeout_seconds", p, 30.0, minimum=1),
+        poll_seconds=r.number(tbl, "poll_seconds", p, 30.0, minimum=1, maximum=DAY_SECONDS),
+        timeout_seconds=r.number(tbl, "timeout_seconds", p, 30.0, minimum=1, maximum=3600),
         notes_mailbox=r.string(tbl, "notes_mailbox", p, "Triage Notes"),
     )
 
@@ -147,8 +181,10 @@ def _agency(r: Reader, tbl: dict[str, Any]) -> AgencyConfig:
     ceo = normalize(r.string(tbl, "ceo", p, None))
     if "ceo" in tbl and not is_address(ceo):
         r.problem("agency.ceo", f"{ceo!r} is not an email address such as 'ceo@agency.example'")
-    at_risk = r.number(tbl, "at_risk_minutes", p, 15, minimum=0, integer=True)
-    grace = r.number(tbl, "escalate_after_minutes", p, 0, minimum=0, integer=True)
+    at_risk = r.number(tbl, "at_risk_minutes", p, 15, minimum=0, maximum=MONTH_MINUTES,
+                       integer=True)  # fmt: skip
+    grace = r.number(tbl, "escalate_after_minutes", p, 0, minimum=0, maximum=MONTH_MINUTES,
+                     integer=True)  # fmt: skip
     return AgencyConfig(domains, ceo, int(at_risk), int(grace))
 
 
@@ -243,15 +279,22 @@ def _build(
         managers=valid_managers,
         clients=clients,
         routing=routing,
-        cache_path=_expand(cache, base, env) if cache else default_cache_path(env),
+        cache_path=(_path(r, "cache.path", cache, base, env) if cache else None)
+        or default_cache_path(env),
         theme=theme,
         keys=keys,
         cache_shared=shared,
     )
 
 
+MAX_CONFIG_BYTES = 1_000_000  # a config is a few kilobytes; this is not one
+
+
 def _parse(r: Reader, path: Path) -> dict[str, Any] | None:
     try:
+        if path.stat().st_size > MAX_CONFIG_BYTES:
+            r.problem("", f"the file is larger than {MAX_CONFIG_BYTES:,} bytes: not a config")
+            return None
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         r.problem("", "file not found (copy config.example.toml there, or pass --config PATH)")
@@ -259,6 +302,8 @@ def _parse(r: Reader, path: Path) -> dict[str, Any] | None:
         r.problem("", f"cannot read the file: {exc}")
     except tomllib.TOMLDecodeError as exc:
         r.problem("", f"not valid TOML: {exc}")
+    except RecursionError:
+        r.problem("", "not a usable config: its tables or arrays are nested too deeply")
     return None
 
 

@@ -88,6 +88,7 @@ class Reader:
         default: float,
         *,
         minimum: float,
+        maximum: float,
         integer: bool = False,
     ) -> float:
         value = tbl.get(key, default)
@@ -96,8 +97,10 @@ class Reader:
         if isinstance(value, bool) or not isinstance(value, ok):
             self.problem(join_key(prefix, key), f"expected {want}, got {kind_of(value)}")
             return default
-        if value < minimum:
-            self.problem(join_key(prefix, key), f"must be at least {minimum:g}, got {value}")
+        if not minimum <= value <= maximum:  # also refuses nan
+            self.problem(join_key(prefix, key),
+                         f"must be between {minimum:g} and {maximum:g}, got {value}")  # fmt: skip
+            return default
         return float(value)
 
     def strings(self, tbl: Mapping[str, object], key: str, prefix: str) -> tuple[str, ...]:

@@ -19,6 +19,10 @@ from holidays import registry
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 NEXT_BUSINESS_DAY = "next-business-day"
 _DURATION = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?")
+# Counting a reply target through the business calendar costs time per day it spans;
+# a month of business time is already more than any promise to a client.
+MAX_DURATION = timedelta(days=30)
+MAX_DURATION_TEXT = "720h (30 days)"
 _CLOCK = re.compile(r"(\d{1,2}):(\d{2})")
 
 
@@ -32,9 +36,16 @@ def parse_duration(text: str) -> timedelta | None:
         raise ValueError(
             f"bad duration {text!r} (use '45m', '1h30m', '2h' or '{NEXT_BUSINESS_DAY}')"
         )
+    if len(m[1] or "") > 6 or len(m[2] or "") > 8:
+        raise ValueError(f"duration {text!r} is too long (at most {MAX_DURATION_TEXT})")
     span = timedelta(hours=int(m[1] or 0), minutes=int(m[2] or 0))
     if span <= timedelta(0):
         raise ValueError(f"duration {text!r} must be longer than zero")
+    if span > MAX_DURATION:
+        raise ValueError(
+            f"duration {text!r} is too long: a reply target is at most {MAX_DURATION_TEXT} "
+            "of business time (use 'next-business-day' for a day's wait)"
+        )
     return span
 
 
@@ -58,11 +69,17 @@ def parse_hours(text: str) -> tuple[time, time] | None:
     return opening, closing
 
 
+_FULL_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
 def _day(name: str) -> int:
-    key = name.strip().lower()[:3]
-    if key not in DAY_NAMES or not name.strip():
-        raise ValueError(f"unknown day {name.strip()!r} (use {', '.join(DAY_NAMES)})")
-    return DAY_NAMES.index(key)
+    """A weekday by its three-letter or full English name ("mon", "Monday")."""
+    key = name.strip().lower()
+    if key in DAY_NAMES:
+        return DAY_NAMES.index(key)
+    if key in _FULL_DAY_NAMES:
+        return _FULL_DAY_NAMES.index(key)
+    raise ValueError(f"unknown day {name.strip()!r} (use {', '.join(DAY_NAMES)} or full names)")
 
 
 def parse_days(text: str) -> frozenset[int]:
