@@ -232,6 +232,9 @@ class FakeService:
         history = tuple(f"{n.action} by {n.by}: {n.reason}" for n in conv.notes)
         return ThreadView(conv, self._messages[thread_id], history)
 
+    async def earlier(self, view: ThreadView) -> ThreadView:
+        return view  # the fake's threads are short: everything is loaded at once
+
     def managers_for(self, thread_id: str) -> list[ManagerChoice]:
         conv = self._convs[thread_id]
         region = self.config.regions[conv.region]

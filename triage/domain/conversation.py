@@ -152,17 +152,18 @@ class ReplyTarget:
     references: tuple[str, ...]
 
 
-def reply_target(messages: Sequence[Message], cfg: Config) -> ReplyTarget | None:
+def reply_target(messages: Sequence[Message], cfg: Config, subject: str) -> ReplyTarget | None:
     """The reply to a thread answers its latest client message: that sender, in the thread.
 
     Computed from the provider's messages at the moment of sending, never from a
-    cached field alone, so nothing written to the cache can pick the recipient."""
+    cached field alone, so nothing written to the cache can pick the recipient.
+    `subject` is the conversation's (it says what the reply is about, not to whom)."""
     mail = sorted(messages, key=lambda m: m.received_at)
     clients = [m for m in mail if not routing.is_staff(m.sender, cfg)]
     if not clients or not clients[-1].sender:
         return None
     latest = clients[-1]
-    subject = reply_subject(clients[0].subject or mail[0].subject)
+    subject = reply_subject(subject or latest.subject)
     return ReplyTarget(latest.sender, subject, reply_references(latest.references,
                                                                 latest.message_id))  # fmt: skip
 

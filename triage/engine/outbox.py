@@ -14,7 +14,7 @@ from collections.abc import Awaitable
 from datetime import datetime, timedelta
 
 from triage.clock import Clock
-from triage.domain.conversation import reply_target
+from triage.domain.conversation import ReplyTarget, reply_target
 from triage.domain.model import CEO_ID, Conversation
 from triage.domain.outbox import Draft, OutboxStatus, QueuedAction, new_message_id
 from triage.domain.settings import Config
@@ -34,6 +34,7 @@ S = OutboxStatus
 # A reply another console marked SENDING this recently may still be on its way: not
 # touched. Past it, that console is taken to have died mid-send (the lookup decides).
 SEND_LEASE = timedelta(minutes=5)
+TARGET_PAGE = 10  # messages read at a time, newest first, to find the one to answer
 
 
 class ActionError(Exception):
@@ -169,14 +170,13 @@ class Outbox:
 
         Offline: QUEUED (nothing left). The thread gone, or no client in it: FAILED."""
         try:
-            messages = await self.provider.thread_messages(item.thread_id)
+            target = await self._target(item.thread_id)
         except OfflineError as e:
             self._record(item, S.QUEUED, str(e))
             raise
         except ProviderError as e:
             self._record(item, S.FAILED, f"the conversation could not be read: {e}")
             raise
-        target = reply_target(messages, self.cfg)
         if target is None:
             error = "the conversation has no client message to answer (anymore)"
             self._record(item, S.FAILED, error)
@@ -194,6 +194,19 @@ class Outbox:
             in_reply_to=refs[-1] if refs else "",
             references=tuple(refs),
         )
+
+    async def _target(self, thread_id: str) -> ReplyTarget | None:
+        """Whom to answer, from the thread's newest messages back to its latest client one."""
+        ids = await self.provider.thread_message_ids(thread_id)
+        subject = self._conversation(thread_id).subject
+        end = len(ids)
+        while end > 0:
+            page = await self.provider.messages(ids[max(0, end - TARGET_PAGE) : end])
+            target = reply_target(page, self.cfg, subject)
+            if target is not None:
+                return target
+            end -= TARGET_PAGE
+        return None
 
     def _from_email(self, who: str) -> str:
         if who == CEO_ID:

@@ -54,12 +54,20 @@ class ManagerChoice:
 
 @dataclass(frozen=True)
 class ThreadView:
-    """Everything the thread screen shows."""
+    """Everything the thread screen shows: the newest messages loaded so far, oldest first.
+
+    `message_ids` lists every message of the thread; `earlier` is how many older ones
+    are not loaded yet (`Service.earlier` loads the page before)."""
 
     conversation: Conversation
     messages: tuple[Message, ...]
     history: tuple[str, ...] = field(default=())  # escalations / reassignments, in words
     offline: bool = False  # bodies came from the cache, not the provider
+    message_ids: tuple[str, ...] = ()
+
+    @property
+    def earlier(self) -> int:
+        return max(0, len(self.message_ids) - len(self.messages))
 
 
 class Service(Protocol):
@@ -76,7 +84,8 @@ class Service(Protocol):
     def reports(self) -> list[str]: ...  # things to tell the user once (corrupt cache moved...)
     async def sync(self) -> SyncResult: ...
     async def wait_for_changes(self, timeout: float) -> None: ...  # push or poll interval
-    async def thread(self, thread_id: str) -> ThreadView: ...
+    async def thread(self, thread_id: str) -> ThreadView: ...  # the newest page
+    async def earlier(self, view: ThreadView) -> ThreadView: ...  # and the page before it
     def drafts(self) -> list[Draft]: ...
     def save_draft(self, thread_id: str, body: str, draft_id: str | None = None) -> Draft: ...
     def discard_draft(self, draft_id: str) -> None: ...

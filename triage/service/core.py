@@ -24,7 +24,7 @@ from triage.engine.actions import Actions
 from triage.engine.live import LiveQueue
 from triage.engine.outbox import Outbox
 from triage.engine.sync import SyncEngine, SyncResult
-from triage.engine.threads import ThreadReader
+from triage.engine.threads import ThreadPage, ThreadReader
 from triage.providers.base import Provider, ProviderError, open_provider
 from triage.service.api import ManagerChoice, SyncStatus, ThreadView
 from triage.store.cache import Cache, CacheError
@@ -120,9 +120,15 @@ class TriageService:
         conv = self.live.get(thread_id)
         if conv is None:
             raise ProviderError(f"no conversation {thread_id!r}")
-        messages, offline = await self.threads.messages(thread_id)
-        shown = tuple(messages) or (_unavailable(conv),)
-        return ThreadView(conv, shown, tuple(self._history(conv)), offline)
+        page = await self.threads.open(thread_id)
+        shown = page.messages or (_unavailable(conv),)
+        return ThreadView(conv, shown, tuple(self._history(conv)), page.offline,
+                          page.message_ids)  # fmt: skip
+
+    async def earlier(self, view: ThreadView) -> ThreadView:
+        page = ThreadPage(view.message_ids, view.messages, view.offline)
+        more = await self.threads.earlier(page)
+        return replace(view, messages=more.messages)
 
     def _history(self, conv: Conversation) -> list[str]:
         out = []

@@ -75,6 +75,8 @@ _ACTIONS = (
            palette=False),
     # -- a conversation --
     Action("reload", "ctrl+r", "Reload", "Load the conversation again from the provider"),
+    Action("older", "o", "Older", "Load the older messages of this conversation", footer=False,
+           name="Older messages"),
     Action("back", "escape,q", "Back", "Back to the previous screen"),
     # -- writing a reply --
     Action("send", "ctrl+s", "Send", "Send the reply", priority=True),

@@ -11,7 +11,7 @@ mailboxes and the request helpers that fit the server's limits are
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from triage.clock import Clock, SystemClock
 from triage.domain import history
@@ -136,23 +136,41 @@ class JmapProvider:
             if not r.get("hasMoreChanges"):
                 return state, changed, destroyed
 
-    async def thread_messages(self, thread_id: str) -> list[Message]:
-        """The thread's mail as the server has it now, with text, oldest first (no notes).
+    async def thread_message_ids(self, thread_id: str) -> list[str]:
+        """The thread's mail as the server has it now, oldest first (notes left out).
 
-        Asked of the server, not the cache: a reply just sent shows before the next sync."""
+        Asked of the server, not the cache: a reply just sent shows before the next sync.
+        Only ids and flags are read: a thread of 10,000 messages costs one small answer."""
         await self.account.ready()
         threads = await self.account.get_many("Thread/get", [thread_id], {})
         if not threads:
             raise ThreadGone(f"the conversation {thread_id!r} is no longer on the server")
         ids = [str(i) for t in threads for i in as_list(t.get("emailIds"))]
-        args = {"properties": [*SUMMARY_PROPS, "textBody", "htmlBody", "bodyValues"], **BODY_ARGS}
-        out = []
         now = self.clock.now()
-        for e in await self.account.get_emails(ids, None, extra=args):
-            s = summary_of(e, now, thread_id)
-            if not self._is_note(s):
-                out.append(_message(s, *body_of(e)))
-        return sorted(out, key=lambda m: m.received_at)
+        heads = await self.account.get_emails(ids, ["id", "threadId", "keywords", "mailboxIds",
+                                                     "receivedAt"])  # fmt: skip
+        infos = [summary_of(e, now, thread_id) for e in heads]
+        mail = [s for s in infos if not self._is_note(s)]
+        return [s.id for s in sorted(mail, key=lambda s: s.received_at)]
+
+    async def messages(self, email_ids: Sequence[str]) -> list[Message]:
+        """These emails with their text, in the order asked (unreadable ones are flagged)."""
+        await self.account.ready()
+        args = {"properties": [*SUMMARY_PROPS, "textBody", "htmlBody", "bodyValues"], **BODY_ARGS}
+        got = {str(e["id"]): e for e in await self.account.get_emails(list(email_ids), None,
+                                                                      extra=args)}  # fmt: skip
+        now = self.clock.now()
+        out = []
+        for i in email_ids:
+            e = got.get(i)
+            if e is None:
+                s = unreadable(i, "", now, "it could not be fetched from the server")
+                out.append(_message(s, "", s.problems))
+            else:
+                s = summary_of(e, now)
+                text, warnings = body_of(e)
+                out.append(_message(s, text, (*s.problems, *warnings)))
+        return out
 
     async def _threads(self, thread_ids: list[str]) -> tuple[list[ThreadData], list[str], bool]:
         """The threads found, the ids gone, and whether an account-level note is among them."""

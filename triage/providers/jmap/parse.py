@@ -208,11 +208,20 @@ def summary_of(e: dict[str, Any], now: datetime, thread_hint: str = "") -> Email
         subject=subject if isinstance(subject, str) else "",
         received_at=received,
         message_id=mids[0] if mids else "",
-        references=tuple(str(m) for m in as_list(e.get("references"))),
+        references=_kept_references(as_list(e.get("references"))),
         preview=str(e.get("preview") or ""),
         problems=tuple(problems),
         mailboxes_known=isinstance(mailboxes, dict),
     )  # fmt: skip
+
+
+REFERENCES_READ = 20  # the root and the latest: all a reply or a note needs to join
+
+
+def _kept_references(refs: list[Any]) -> tuple[str, ...]:
+    """The thread's root and the latest References (some mailers send hundreds)."""
+    kept = refs if len(refs) <= REFERENCES_READ else [refs[0], *refs[-(REFERENCES_READ - 1) :]]
+    return tuple(str(m) for m in kept)
 
 
 def unreadable(email_id: str, thread_id: str, now: datetime, why: str) -> EmailSummary:

@@ -39,6 +39,7 @@ _STATE_LOOK = {
     SlaState.OK: ("● on time", ""),
 }
 _HISTORY_SHOWN = 3
+PAGE = 40  # what `Service.earlier` loads at a time (the engine's page)
 
 
 def when_text(
@@ -85,7 +86,7 @@ class ThreadScreen(ConversationScreen):
     """A conversation, oldest message first, with its deadline and history."""
 
     BINDINGS: ClassVar[list[BindingType]] = bindings(
-        "reply", "escalate", "reassign", "reload", "help", "back"
+        "reply", "escalate", "reassign", "older", "reload", "help", "back"
     )
 
     DEFAULT_CSS = """
@@ -156,6 +157,9 @@ class ThreadScreen(ConversationScreen):
         kept_y = box.scroll_y
         await box.remove_children()
         zone = self._client_zone(view.conversation)
+        earlier = Static(self._earlier_text(view), id="earlier")
+        earlier.display = view.earlier > 0
+        await box.mount(earlier)
         await box.mount_all(
             Static(self._message_text(m, zone), classes="message") for m in view.messages
         )
@@ -166,6 +170,35 @@ class ThreadScreen(ConversationScreen):
             box.scroll_end(animate=False)
         else:
             box.scroll_to(y=kept_y, animate=False)
+
+    @work(group="thread-load", exclusive=True, exit_on_error=False)
+    async def load_earlier(self) -> None:
+        """The page before the oldest message shown, mounted above it (the rest stays)."""
+        view = self.view
+        if view is None or view.earlier == 0:
+            return
+        try:
+            more = await self.service.earlier(view)
+        except Exception as exc:  # offline meanwhile: say so, keep what is shown
+            self._notice(Text.assemble("could not load older messages: ", safe(str(exc))))
+            return
+        added = more.messages[: len(more.messages) - len(view.messages)]
+        self.view = more
+        zone = self._client_zone(more.conversation)
+        box = self.query_one("#messages", VerticalScroll)
+        widgets = [Static(self._message_text(m, zone), classes="message") for m in added]
+        if widgets:
+            await box.mount_all(widgets, after=self.query_one("#earlier", Static))
+            box.scroll_to_widget(widgets[-1], animate=False, top=True)
+        marker = self.query_one("#earlier", Static)
+        marker.update(self._earlier_text(more))
+        marker.display = more.earlier > 0
+
+    def _earlier_text(self, view: ThreadView) -> Text:
+        if view.earlier == 0:
+            return Text("")
+        return Text(f"▲ {view.earlier:,} older messages not shown: o loads them, "
+                    f"{min(view.earlier, PAGE)} at a time", style="dim")  # fmt: skip
 
     # ---- rendering ----
 
@@ -284,3 +317,6 @@ class ThreadScreen(ConversationScreen):
 
     def action_reload(self) -> None:
         self.load()
+
+    def action_older(self) -> None:
+        self.load_earlier()
