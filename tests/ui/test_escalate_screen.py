@@ -40,7 +40,21 @@ async def test_quick_pick_one() -> None:
 
 async def test_quick_picks_two_and_three() -> None:
     assert await run(["3", "2", "enter"]) == ["breached"]
-    assert await run(["down", "down", "enter"]) == ["client unhappy"]
+    assert await run(["down", "down", "enter"]) == ["breached"]  # nothing chosen until moved
+    assert await run(["up", "enter"]) == ["client unhappy"]
+
+
+async def test_no_reason_is_chosen_for_the_user() -> None:
+    """A quick e + enter must not make a claim nobody made."""
+    assert await run(["enter"]) == []
+    app = Harness(FakeService())
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, EscalateScreen) and app.results == []
+        assert any("No reason yet" in n.message for n in app._notifications)
+        assert plain(app.screen.query_one("#chosen", Static)) == "Reason: none yet"
 
 
 async def test_free_text_wins() -> None:

@@ -55,10 +55,20 @@ async def test_every_manager_is_listed_unqualified_greyed_with_why() -> None:
 
 
 async def test_pick_reason_and_account_returns_the_choice() -> None:
-    # Tab order: managers, quick reasons, own words, account box.
-    keys = ["down", "1", "tab", "tab", *"wants a francophone", "tab", "space", "enter"]
+    # Tab order: managers, then the reason in words; 1-3 and w from the managers list.
+    keys = ["down", "1", "tab", *"wants a francophone", "tab", "w", "enter"]
     reason = "client asked for someone else: wants a francophone"
     assert await run(keys) == [ReassignChoice("claire", reason, True)]
+
+
+async def test_words_typed_on_the_list_are_a_reason_not_shortcuts() -> None:
+    """Typing "new hire" must not pick a quick reason (space) or the whole account (w)."""
+    assert await run(["down", *"new hire", "enter"]) == [
+        ReassignChoice("claire", "new hire", False)
+    ]
+    assert await run(["tab", *"new hire 3 weeks", "enter"]) == [
+        ReassignChoice("claire", "new hire 3 weeks", False)
+    ]
 
 
 async def test_account_toggle_key() -> None:

@@ -12,10 +12,12 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual._path import CSSPathType
 from textual.app import App
 from textual.binding import BindingType
+from textual.message import Message
+from textual.message_pump import MessagePump
 
 from triage.service.api import Service
 from triage.ui.commands import TriageCommands
@@ -55,6 +57,9 @@ class TriageApp(App[None]):
         # strips colour from the output. Use the theme made for no colour.
         self.theme = MONO_THEME if self.no_color else self._known(theme)
         self._sync_now = asyncio.Event()
+        self._keys_from = 0.0  # keys typed before this instant are dropped (a closed burst)
+        self._key_in_hand = False  # a key was handed over and is not handled yet
+        self._key_backlog: list[events.Key] = []
         self.sync_rounds = 0
         self._last_sync_error = ""
         if keymap:
@@ -62,6 +67,54 @@ class TriageApp(App[None]):
 
     def _known(self, theme: str) -> str:
         return theme if self.get_theme(theme) is not None else DEFAULT_THEME
+
+    def drop_pending_keys(self) -> None:
+        """A screen closed on a key: keys of the same burst, typed before it closed and
+        still on their way, must not act on the screen below."""
+        self._keys_from = Message().time
+
+    async def on_event(self, event: events.Event) -> None:
+        """Keys from the terminal are handed over one at a time, each once the one before
+        it has been handled wherever it went: in a burst ("e", "3", enter), the key that
+        opens a dialog is followed by keys that reach the dialog, not the queue below."""
+        if isinstance(event, events.Key) and event.time < self._keys_from:
+            return  # typed before the screen it was meant for closed (or bubbling back)
+        if not isinstance(event, events.Key) or event.is_forwarded:
+            await super().on_event(event)
+        elif self._key_in_hand:
+            self._key_backlog.append(event)
+        else:
+            await self._hand_over(event)
+
+    async def _hand_over(self, key: events.Key) -> None:
+        self._key_in_hand = True
+        await super().on_event(key)  # a priority binding, or forwarded to the focused widget
+        target = self.focused or self.screen
+        if not target.call_later(self._follow, target):  # queued behind the key it was given
+            self._key_handled()
+
+    def _follow(self, node: MessagePump) -> None:
+        """Wait for the key to be handled at `node`, then at each parent it bubbles to
+        (a callback queued behind it there), up to the app; then the next key goes."""
+        parent = node._parent
+        if node is self or parent is None or not parent.call_later(self._follow, parent):
+            self._key_handled()
+
+    def _key_handled(self, waited: int = 0) -> None:
+        screen = self.screen
+        settling = not screen.is_mounted or (screen.focused is None and bool(screen.focus_chain))
+        if self._key_backlog and settling and waited < 20:
+            # A screen just opened and has not focused its first widget yet: the next
+            # key is for that widget (the reply box, the reason box), not the screen.
+            screen.call_after_refresh(self._key_handled, waited + 1)
+            return
+        self._key_in_hand = False
+        while self._key_backlog:
+            key = self._key_backlog.pop(0)
+            if key.time >= self._keys_from:
+                self.call_later(self._hand_over, key)
+                self._key_in_hand = True
+                return
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         # Textual's own themes (from the palette) lack our variables: fall back.

@@ -9,8 +9,10 @@ implementation, so the queue and the thread view do and say the same thing.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, cast
 
+from textual.message_pump import MessagePump
 from textual.screen import Screen
 
 from triage.service.api import Draft, Service
@@ -19,6 +21,26 @@ from triage.ui.text import safe_plain
 if TYPE_CHECKING:
     from triage.ui.app import TriageApp
     from triage.ui.screens.dialogs.reassign import ReassignChoice
+
+
+def after_pending_keys(screen: Screen[Any], callback: Callable[[], object]) -> None:
+    """Run `callback` once every key already typed into the focused widget is handled.
+
+    Priority keys (ctrl+s, enter in a dialog) are handled by the app the moment they
+    arrive, while the keys typed just before them may still wait in the focused
+    widget's queue: in one burst of input over SSH, the text and ctrl+s arrive
+    together. Queued behind those keys, the action sees exactly what the screen shows.
+    """
+    target: MessagePump = screen.focused or screen
+    if not target.call_later(callback):
+        screen.call_later(callback)
+
+
+def close_burst(screen: Screen[Any]) -> None:
+    """The screen closes on a key: leftover keys of that burst must not act below it."""
+    drop = getattr(screen.app, "drop_pending_keys", None)
+    if drop is not None:
+        drop()
 
 
 class ConversationScreen(Screen[None]):

@@ -32,6 +32,7 @@ from triage.service.api import Draft, OutboxStatus, Service, ThreadView
 from triage.text.mailtext import address_display
 from triage.ui.keys import bindings
 from triage.ui.messages import ReplySent
+from triage.ui.screens.base import after_pending_keys, close_burst
 from triage.ui.screens.dialogs.confirm import ConfirmDiscard
 from triage.ui.text import safe, safe_block, safe_plain
 
@@ -205,7 +206,11 @@ class ReplyScreen(Screen[Draft | None]):
         self.dismiss(None)
 
     def action_send(self) -> None:
-        if self._sending:
+        # ctrl+s jumps the queue: wait for the text typed just before it (one burst).
+        after_pending_keys(self, self._send_now)
+
+    def _send_now(self) -> None:
+        if self._sending or self._done:
             return
         if not self._area.text.strip():
             self.notify("Nothing to send: the reply is empty", severity="warning", markup=False)
@@ -236,10 +241,14 @@ class ReplyScreen(Screen[Draft | None]):
         self._done = True
         self.notify(_outcome(draft), markup=False, timeout=8)
         self.post_message(ReplySent(draft))
+        close_burst(self)  # keys typed with the reply must not act on the screen below
         self.dismiss(draft)
 
     def action_discard(self) -> None:
-        if self._busy():
+        after_pending_keys(self, self._discard_now)
+
+    def _discard_now(self) -> None:
+        if self._busy() or self._done:
             return
         self.app.push_screen(ConfirmDiscard(), self._discard_confirmed)
 
@@ -261,7 +270,10 @@ class ReplyScreen(Screen[Draft | None]):
         self.dismiss(None)
 
     def action_editor(self) -> None:
-        if self._busy() or not self.flush_draft():
+        after_pending_keys(self, self._editor_now)
+
+    def _editor_now(self) -> None:
+        if self._busy() or self._done or not self.flush_draft():
             return
         try:
             text = self._edit_externally(self._area.text)

@@ -8,18 +8,21 @@ so it is shown through `triage.ui.text.safe`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Vertical
+from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Input, OptionList, Static
-from textual.widgets.option_list import Option
+from textual.widgets import Input, Static
 
 from triage.service.api import Service
 from triage.ui.keys import binding
+from triage.ui.screens.base import close_burst
 from triage.ui.text import safe
 
 QUICK_REASONS = ("client wrote to the CEO", "breached", "client unhappy")
@@ -37,12 +40,35 @@ def about_text(service: Service, thread_id: str, width: int = 60) -> Text:
     )
 
 
+class ReasonInput(Input):
+    """The free-text reason. A digit typed into it while it is empty picks a quick reason
+    instead of starting the text ("1-3 pick"); in the same queue as the keys around
+    it, so a burst such as "3" + enter resolves in the order it was typed."""
+
+    @dataclass
+    class Pick(Message):
+        """Quick reason `index` (0-based) was picked with its digit."""
+
+        index: int
+
+    async def _on_key(self, event: events.Key) -> None:
+        if not self.value and event.character in ("1", "2", "3"):
+            event.stop()
+            event.prevent_default()
+            self.post_message(self.Pick(int(event.character) - 1))
+            return
+        await super()._on_key(event)
+
+
 class EscalateScreen(ModalScreen[str | None]):
-    """Pick or type the reason for an escalation."""
+    """Pick or type the reason for an escalation. Nothing is chosen until the user
+    chooses: enter with no reason does nothing but say so."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        # The help names each quick reason by its text.
+        # Before the reason box has focus (the keys right after "e"), the screen picks.
         *(binding(f"escalate_pick_{i}", title=r) for i, r in enumerate(QUICK_REASONS, 1)),
+        binding("reason_next"),
+        binding("reason_previous"),
         binding("confirm", title="Escalate"),
         binding("cancel"),
     ]
@@ -55,7 +81,6 @@ class EscalateScreen(ModalScreen[str | None]):
     }
     EscalateScreen #dialog > Static { height: auto; }
     EscalateScreen #title { text-style: bold reverse; }
-    EscalateScreen OptionList { height: auto; max-height: 5; }
     EscalateScreen #chosen { text-style: bold; margin-top: 1; }
     EscalateScreen #hint { color: $text-muted; }
     """
@@ -64,53 +89,71 @@ class EscalateScreen(ModalScreen[str | None]):
         super().__init__()
         self.service = service
         self.thread_id = thread_id
+        self.picked: int | None = None  # the quick reason chosen, if any
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Static(Text(" Escalate to the CEO "), id="title")
             yield Static(about_text(self.service, self.thread_id, 70), id="about")
-            yield OptionList(
-                *(Option(f"{i}  {r}", id=f"reason-{i}") for i, r in enumerate(QUICK_REASONS, 1)),
-                id="quick",
-            )
-            yield Input(placeholder="or type a reason (tab)", id="reason-text", max_length=200)
+            yield Static(self._quick_text(), id="quick")
+            yield ReasonInput(placeholder="or type a reason", id="reason-text", max_length=200)
             yield Static(id="chosen")
-            yield Static(Text("1-3 pick · tab type · enter escalate · esc cancel"), id="hint")
+            yield Static(Text("1-3 or ↑↓ pick · or type · enter escalate · esc cancel"), id="hint")
 
     def on_mount(self) -> None:
-        self.query_one("#quick", OptionList).focus()
+        self.query_one(ReasonInput).focus()
         self._show_choice()
 
+    def _quick_text(self) -> Text:
+        """The quick reasons, the chosen one marked in words and glyph (reads without colour)."""
+        lines = [f"{'(•)' if i == self.picked else '( )'} {i + 1}  {r}"
+                 for i, r in enumerate(QUICK_REASONS)]  # fmt: skip
+        return Text("\n".join(lines))
+
     def reason(self) -> str:
-        """What enter would send: typed text wins over a highlighted quick pick."""
-        typed = " ".join(self.query_one("#reason-text", Input).value.split())
+        """What enter would send: typed text wins over a quick pick."""
+        boxes = self.query(ReasonInput)  # none yet: keys can come before the dialog is drawn
+        typed = " ".join(boxes.first().value.split()) if boxes else ""
         if typed:
             return typed
-        picked = self.query_one("#quick", OptionList).highlighted
-        return QUICK_REASONS[picked] if picked is not None else ""
+        return QUICK_REASONS[self.picked] if self.picked is not None else ""
 
     def _show_choice(self) -> None:
+        if not self.query("#chosen"):
+            return
         reason = self.reason()
         line = Text.assemble("Reason: ", safe(reason)) if reason else Text("Reason: none yet")
         self.query_one("#chosen", Static).update(line)
-
-    def on_option_list_option_highlighted(self, _event: OptionList.OptionHighlighted) -> None:
-        self._show_choice()
+        self.query_one("#quick", Static).update(self._quick_text())
 
     def on_input_changed(self, _event: Input.Changed) -> None:
         self._show_choice()
 
+    def on_reason_input_pick(self, event: ReasonInput.Pick) -> None:
+        self.action_pick(event.index)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_confirm()
+
     def action_pick(self, index: int) -> None:
-        quick = self.query_one("#quick", OptionList)
-        quick.highlighted = index
-        quick.focus()
+        self.picked = index
+        self._show_choice()
+
+    def action_step(self, by: int) -> None:
+        start = -1 if by > 0 else len(QUICK_REASONS)
+        current = self.picked if self.picked is not None else start
+        self.action_pick((current + by) % len(QUICK_REASONS))
 
     def action_confirm(self) -> None:
         reason = self.reason()
         if not reason:
-            self.notify("Pick a reason (1-3) or type one", severity="warning", markup=False)
+            self.notify("No reason yet: pick one (1-3) or type one", severity="warning",
+                        markup=False)  # fmt: skip
             return
+        close_burst(self)
         self.dismiss(reason)
 
     def action_cancel(self) -> None:
+        close_burst(self)
         self.dismiss(None)

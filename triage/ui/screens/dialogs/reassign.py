@@ -14,19 +14,23 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, OptionList, RadioButton, RadioSet, Static
 from textual.widgets.option_list import Option
 
 from triage.service.api import ManagerChoice, Service
 from triage.ui.keys import binding
+from triage.ui.screens.base import close_burst
 from triage.ui.screens.dialogs.escalate import about_text
 from triage.ui.text import safe
 
 QUICK_REASONS = ("client asked for someone else", "workload", "expertise")
+_SHORTCUTS = frozenset("123w ")
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,22 @@ def manager_option(choice: ManagerChoice, owner: str) -> Option:
         text.append("  — ")
         text.append_text(safe(choice.why_not or "not qualified"))
     return Option(text, id=m.id, disabled=current or not choice.qualified)
+
+
+class StateRadio(RadioButton):
+    """A radio button whose state reads without colour: (•) chosen, ( ) not."""
+
+    @property
+    def _button(self) -> Content:
+        return Content("(•)" if self.value else "( )")
+
+
+class StateCheckbox(Checkbox):
+    """A checkbox whose state reads without colour: [x] on, [ ] off."""
+
+    @property
+    def _button(self) -> Content:
+        return Content("[x]" if self.value else "[ ]")
 
 
 class ReassignScreen(ModalScreen[ReassignChoice | None]):
@@ -87,13 +107,12 @@ class ReassignScreen(ModalScreen[ReassignChoice | None]):
         conv = service.conversation(thread_id)
         self.owner = conv.owner if conv else ""
         self.client = (conv.client_name or conv.client_email) if conv else "this client"
+        self._typing = False  # words are being typed: shortcuts are text until a non-text key
 
     def compose(self) -> ComposeResult:
         owner = self.service.config.manager_name(self.owner) if self.owner else "nobody"
         account = Text.assemble(
-            "for the whole account (future conversations of ",
-            safe(self.client, max_len=30),
-            ")",
+            "whole account (", safe(self.client, max_len=24), "'s future mail too)"
         )
         with Vertical(id="dialog"):
             yield Static(Text(" Reassign "), id="title")
@@ -103,13 +122,17 @@ class ReassignScreen(ModalScreen[ReassignChoice | None]):
                 *(manager_option(c, self.owner) for c in self.service.managers_for(self.thread_id)),
                 id="managers",
             )
+            # Tab order: managers, then the reason in words, then the quick reasons.
+            yield Input(
+                placeholder="reason in your words (optional)",
+                id="reason-text",
+                compact=True,
+                select_on_focus=False,
+            )
             with RadioSet(id="quick", compact=True):
                 for i, reason in enumerate(QUICK_REASONS, 1):
-                    yield RadioButton(f"{i} {reason}", compact=True)
-            yield Input(
-                placeholder="reason in your words (optional)", id="reason-text", compact=True
-            )
-            yield Checkbox(account, id="account", compact=True)
+                    yield StateRadio(f"{i} {reason}", compact=True)
+            yield StateCheckbox(account, id="account", compact=True)
             yield Static(id="chosen")
             yield Static(
                 Text("↑↓ manager · 1-3 reason · w account · tab next · enter ok · esc cancel"),
@@ -118,7 +141,39 @@ class ReassignScreen(ModalScreen[ReassignChoice | None]):
 
     def on_mount(self) -> None:
         self.query_one("#managers", OptionList).focus()
+        # The quick reasons and the account box are chosen with 1-3 and w (or a click);
+        # tab moves only between the managers and the reason box.
+        self.query_one("#quick", RadioSet).can_focus = False
+        self.query_one("#account", Checkbox).can_focus = False
         self._show_choice()
+
+    def on_key(self, event: events.Key) -> None:
+        """Words typed anywhere but the reason box go into it: a letter that is not a
+        shortcut starts the typing, and then the shortcuts (1-3, w, space) are text too,
+        until a key that is not text."""
+        box = self.query_one("#reason-text", Input)
+        if self.focused is box:
+            return
+        if (
+            event.is_printable
+            and event.character
+            and (self._typing or event.character not in _SHORTCUTS)
+        ):
+            event.stop()
+            event.prevent_default()
+            self._typing = True
+            box.focus()
+            box.insert_text_at_cursor(event.character)
+        else:
+            self._typing = False
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.action_confirm()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_confirm()
 
     # ---- the answer ----
 
@@ -179,7 +234,9 @@ class ReassignScreen(ModalScreen[ReassignChoice | None]):
         elif not reason:
             self.notify("Give a reason (1-3 or type one)", severity="warning", markup=False)
         else:
+            close_burst(self)
             self.dismiss(ReassignChoice(who, reason, self.account()))
 
     def action_cancel(self) -> None:
+        close_burst(self)
         self.dismiss(None)
