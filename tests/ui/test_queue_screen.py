@@ -94,7 +94,7 @@ async def test_tick_updates_countdowns_without_resorting(service: FakeService) -
         await pilot.pause()
         assert t.rows is rows_before and reads == 0  # no re-sort, no re-read
         assert "-2:03" in t.render_line(1).text
-        assert "0:05" in t.render_line(4).text  # Cobalt: 8 minutes -> 5
+        assert "5m00s" in t.render_line(4).text  # Cobalt: 8 minutes -> 5, seconds shown at risk
         assert "3 late" in status(app)
 
 

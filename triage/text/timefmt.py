@@ -1,4 +1,4 @@
-"""How times left read on screen: "0:42", "27:05", "-1:10", and "0:42:07" ticking.
+"""How times left read on screen: "0:42", "-1:10", "14m09s" near the deadline, "0:42:07" ticking.
 
 Presentation only (the console and the CLI's plain queue share it); the deadline
 itself is `triage.domain.calendar`'s arithmetic.
@@ -29,6 +29,16 @@ def format_left(seconds: float) -> str:
         return f"{sign}{hours}:{mins:02d}"
     days, hours = divmod(hours, 24)
     return f"{sign}{days}d {hours:02d}h"
+
+
+def format_left_seconds(seconds: float) -> str:
+    """Countdown in minutes and seconds, for the last minutes: "14m09s", "0m03s";
+    an hour and more falls back to `format_left`."""
+    sign, total = _whole_units_away_from_zero(seconds, 1)
+    minutes, secs = divmod(total, 60)
+    if minutes >= 60:
+        return format_left(seconds)
+    return f"{sign}{minutes}m{secs:02d}s"
 
 
 def format_left_precise(seconds: float) -> str:

@@ -24,7 +24,7 @@ from textual.widgets import Footer, Static
 
 from triage.domain.model import Conversation, Message, Region, SlaState
 from triage.domain.routing import is_staff
-from triage.domain.urgency import state_of
+from triage.domain.urgency import escalation_of, state_of
 from triage.service.api import Service, ThreadView
 from triage.text.mailtext import address_display
 from triage.text.timefmt import format_left_precise
@@ -109,6 +109,7 @@ class ThreadScreen(ConversationScreen):
         self._user_zone = user_zone  # None: the system's local zone
         self._now = service.now()
         self._shown = 0  # how many times the messages were shown
+        self._escalation_shown = ""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="thread-head"):
@@ -238,18 +239,33 @@ class ThreadScreen(ConversationScreen):
         self.query_one("#history", Static).update(self._history_text(view))
         self.tick(self._now)
 
+    def _escalation_text(self, conv: Conversation, now: datetime) -> Text:
+        """The conversation's escalation as the pane sees it: manual or automatic, why,
+        by whom, since when; or that it was acknowledged."""
+        if conv.acknowledged:
+            return Text("Escalation acknowledged by the CEO", style="bold")
+        agency = self.service.config.agency
+        esc = escalation_of(conv, now, timedelta(minutes=agency.escalate_after_minutes))
+        if esc is None:
+            return Text()
+        text = Text("ESCALATED", style="bold reverse")
+        text.append(" (automatic)" if esc.automatic else "")
+        text.append(": ")
+        text.append_text(safe(esc.reason or "no reason given", max_len=60))
+        if not esc.automatic and esc.by:
+            text.append_text(Text.assemble(" by ", safe(self.service.config.manager_name(esc.by),
+                                                        max_len=30)))  # fmt: skip
+        if esc.since is not None:
+            zone = self._client_zone(conv)
+            text.append(f" · since {when_text(esc.since, zone, self._user_zone, date=False)}")
+        return text
+
     def _history_text(self, view: ThreadView) -> Text:
         conv, history = view.conversation, view.history
-        text = Text()
-        if conv.escalated:
-            state = "acknowledged" if conv.acknowledged else "ESCALATED"
-            text.append(state, style="bold" if conv.acknowledged else "bold reverse")
-            text.append(": ")
-            text.append_text(safe(conv.escalation_reason or "no reason given", max_len=60))
-            by = conv.escalated_by and self.service.config.manager_name(conv.escalated_by)
-            text.append_text(Text.assemble(" by ", safe(by, max_len=30)) if by else Text())
-            if conv.ceo_contacted:
-                text.append(" · client wrote to the CEO", style="bold")
+        text = self._escalation_text(conv, self._now)
+        self._escalation_shown = text.plain
+        if conv.ceo_contacted and "CEO" not in text.plain:
+            text.append(("\n" if text else "") + "The client wrote to the CEO", style="bold")
         if not history:
             if not text:
                 text.append("No escalations or reassignments", style="dim")
@@ -301,6 +317,9 @@ class ThreadScreen(ConversationScreen):
         state = state_of(conv, now, at_risk)
         for s in SlaState:
             deadline.set_class(s is state and conv.deadline is not None, f"-{s.value}")
+        if self._escalation_text(conv, now).plain != self._escalation_shown:
+            # breached past the grace while on screen: escalated automatically, say so now
+            self.query_one("#history", Static).update(self._history_text(self.view))
 
     # ---- actions ----
 

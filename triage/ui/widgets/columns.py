@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 import humanize
 from textual.strip import Strip
@@ -23,8 +24,8 @@ from triage.domain import calendar
 from triage.domain.model import Conversation, SlaState
 from triage.domain.ordering import QueueView
 from triage.domain.settings import Config
-from triage.domain.urgency import state_of
-from triage.text.timefmt import format_left
+from triage.domain.urgency import escalation_of, state_of
+from triage.text.timefmt import format_left, format_left_seconds
 from triage.ui.text import safe_cell
 
 # Glyph + word, so the state reads without colour.
@@ -35,7 +36,8 @@ STATE_CLASS = {
     SlaState.OK: "queue-table--ok",
 }
 NEVER_DROP = 9
-ClockCells = tuple[SlaState, str, str, str]  # state, countdown, region + local time, waited
+# state, countdown, region + local time, waited, escalated now (the rule can be time's doing)
+ClockCells = tuple[SlaState, str, str, str, bool]
 
 
 @dataclass(frozen=True)
@@ -55,19 +57,20 @@ class Column:
     right: bool = False  # right-aligned (countdowns line up on the colon)
 
 
+# At 80 columns everything but WAITING fits; the subject takes what is left.
 QUEUE_COLUMNS = (
     Column("state", "", 6, 6, NEVER_DROP),
-    Column("left", "LEFT", 7, 6, NEVER_DROP, right=True),
-    Column("client", "CLIENT", 18, 10, NEVER_DROP),
-    Column("region", "REGION", 15, 14, 5),
-    Column("subject", "SUBJECT", 20, 10, 6, flex=True),
-    Column("flags", "", 0, 0, 4),
-    Column("owner", "OWNER", 8, 6, 2),
+    Column("left", "LEFT", 9, 9, NEVER_DROP, right=True),
+    Column("client", "CLIENT", 16, 10, NEVER_DROP),
+    Column("region", "REGION", 15, 14, 6),
+    Column("subject", "SUBJECT", 14, 10, 7, flex=True),
+    Column("flags", "", 0, 0, 5),
+    Column("owner", "OWNER", 7, 5, 4),
     Column("waiting", "WAITING", 10, 8, 1),
 )
 ESCALATION_COLUMNS = (
     Column("state", "", 6, 6, NEVER_DROP),
-    Column("left", "LEFT", 7, 6, NEVER_DROP, right=True),
+    Column("left", "LEFT", 9, 9, NEVER_DROP, right=True),
     Column("client", "CLIENT", 16, 10, NEVER_DROP),
     Column("region", "REGION", 15, 14, 6),
     Column("reason", "REASON", 18, 12, 5, flex=True),
@@ -117,10 +120,11 @@ def markers_width(esc: bool, ceo: bool, outbox: str, spoof: bool = False) -> int
     return len(" ".join(w for w, on in words if on))
 
 
-def flags_width(rows: Iterable[Conversation], markers: Markers, mode: str) -> int:
-    """How wide the markers column must be for these rows (walks them all)."""
+def flags_width(rows: Iterable[Conversation], markers: Markers, mode: str, late: bool) -> int:
+    """How wide the markers column must be for these rows (walks them all); `late`: some
+    row may be escalated by breaching past the grace."""
     rows = list(rows)
-    esc = mode == "queue" and any(c.escalated and not c.acknowledged for c in rows)
+    esc = mode == "queue" and (late or any(c.escalated and not c.acknowledged for c in rows))
     ceo = any(c.ceo_contacted for c in rows)
     spoof = any(c.impersonation for c in rows)
     shown = [markers[c.thread_id] for c in rows if c.thread_id in markers] if markers else []
@@ -139,12 +143,11 @@ def with_flags(columns: Sequence[Column], width: int) -> list[Column]:
     return out
 
 
-def flags_of(c: Conversation, outbox: str, mode: str) -> str:
-    """The markers column: ESC (escalated), CEO (client wrote to the CEO), and the
-    outbox's word for a reply of this conversation ("queued", "unsent")."""
+def flags_of(c: Conversation, outbox: str) -> str:
+    """The markers that do not move with the clock: CEO (the client wrote to the CEO),
+    SPOOF (the sender poses as staff or the CEO), and the outbox's word for a reply of
+    this conversation ("queued", "unsent"). ESC is the clock's (`RowClock.cells`)."""
     parts = []
-    if c.escalated and not c.acknowledged and mode == "queue":
-        parts.append("ESC")
     if c.ceo_contacted:
         parts.append("CEO")
     if c.impersonation:
@@ -171,13 +174,22 @@ def static_cells(
     texts = {
         "client": c.client_name or c.client_email,
         "subject": c.subject,
-        "flags": flags_of(c, outbox, mode),
+        "flags": flags_of(c, outbox),
         "owner": first_name(config, c.owner),
         "reason": c.escalation_reason,
         "by": first_name(config, c.escalated_by),
     }
     # Not memoized like `fit`: these texts rarely repeat, and would evict the clock's.
     return {col.key: safe_cell(texts[col.key], w) for col, w in cols if col.key in texts}
+
+
+DAY_AND_TIME_AFTER = 12 * 3600  # further off than this, a countdown reads as "Wed 17:00"
+
+
+@lru_cache(maxsize=1024)
+def due_at(deadline: datetime, zone: str) -> str:
+    """A far deadline as the client's local weekday and time: "Wed 17:00"."""
+    return deadline.astimezone(ZoneInfo(zone)).strftime("%a %H:%M")
 
 
 class RowClock:
@@ -187,6 +199,7 @@ class RowClock:
         self.config = config
         self.now = now
         self.at_risk = timedelta(minutes=config.agency.at_risk_minutes)
+        self.grace = timedelta(minutes=config.agency.escalate_after_minutes)
         self._regions: dict[tuple[str, bool], str] = {}
 
     def _region(self, c: Conversation) -> str:
@@ -195,21 +208,36 @@ class RowClock:
         if text is None:
             region = self.config.regions.get(c.region)
             local = calendar.local_time(self.now, region).strftime("%H:%M") if region else "--:--"
-            label = (region.label if region else c.region)[:8]
-            text = self._regions[key] = f"{label:<8} {local}{'?' if c.region_guessed else ''}"
+            label = fit(region.label if region else c.region, 8)  # cut with "…"
+            text = self._regions[key] = f"{label} {local}{'?' if c.region_guessed else ''}"
         return text
 
-    def cells(self, c: Conversation) -> tuple[SlaState, str, str, str]:
-        """(state, countdown, region and its local time, waited) for one row."""
+    def cells(self, c: Conversation) -> ClockCells:
+        """(state, countdown, region and its local time, waited, escalated) for one row.
+
+        WAITING counts from the clock start, as the deadline does."""
         now = self.now
-        left = c.seconds_left(now)
-        waited = now - c.last_message_at
+        state = state_of(c, now, self.at_risk)
+        since = c.clock_start or c.waiting_since or c.last_message_at
+        waited = now - since
         return (
-            state_of(c, now, self.at_risk),
-            format_left(left) if left is not None else "",
+            state,
+            self._countdown(c, state),
             self._region(c),
-            humanize.naturaldelta(waited) if waited >= timedelta(0) else "now",
+            humanize.naturaldelta(waited) if waited >= timedelta(0) else "not yet",
+            escalation_of(c, now, self.grace) is not None,
         )
+
+    def _countdown(self, c: Conversation, state: SlaState) -> str:
+        left = c.seconds_left(self.now)
+        if left is None or c.deadline is None:
+            return ""
+        if state is SlaState.AT_RISK:
+            return format_left_seconds(left)  # visibly moving: "14m09s"
+        if left > DAY_AND_TIME_AFTER:
+            region = self.config.regions.get(c.region)
+            return due_at(c.deadline, region.timezone if region else "UTC")
+        return format_left(left)
 
 
 class RenderedRow:
@@ -224,11 +252,17 @@ class RenderedRow:
         self.strip: Strip | None = None
 
 
-def markers_for(rows: Sequence[Conversation], markers: Markers, mode: str) -> int:
+def markers_for(
+    rows: Sequence[Conversation], markers: Markers, mode: str, now: datetime, grace: timedelta
+) -> int:
     """The markers column's width; a QueueView answers from its few flagged rows."""
     if not isinstance(rows, QueueView):
-        return flags_width(rows, markers, mode)
-    esc = mode == "queue" and any(c.escalated and not c.acknowledged for c in rows.flagged)
+        late = any(escalation_of(c, now, grace) for c in rows)
+        return flags_width(rows, markers, mode, late)
+    late = rows.due_by(now - grace) > 0
+    esc = mode == "queue" and (
+        late or any(c.escalated and not c.acknowledged for c in rows.flagged)
+    )
     ceo = any(c.ceo_contacted for c in rows.flagged)
     spoof = any(c.impersonation for c in rows.flagged)
     shown = [word for t, word in markers.items() if rows.has(t)]

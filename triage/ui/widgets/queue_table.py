@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import ClassVar
 
 from rich.segment import Segment
@@ -137,7 +137,8 @@ class QueueTable(ScrollView, can_focus=True):
         before = self.highlighted
         self._rows = conversations
         self._markers = dict(markers or {})
-        self._flags_width = markers_for(conversations, self._markers, self.mode)
+        grace = timedelta(minutes=self.config.agency.escalate_after_minutes)
+        self._flags_width = markers_for(conversations, self._markers, self.mode, now, grace)
         self._set_now(now)
         found = position_of(conversations, before) if before is not None else None
         if found is not None:
@@ -359,8 +360,12 @@ class QueueTable(ScrollView, can_focus=True):
         cols: list[tuple[Column, int]],
         width: int,
     ) -> Strip:
-        state, left, region, waited = clock
-        moving = {"state": STATE_TEXT[state], "left": left, "region": region, "waiting": waited}
+        state, left, region, waited, escalated = clock
+        flags = static.get("flags", "").strip()
+        if escalated and self.mode == "queue":  # the pane lists it: say so on the row too
+            flags = f"ESC {flags}".strip()
+        moving = {"state": STATE_TEXT[state], "left": left, "region": region, "waiting": waited,
+                  "flags": flags}  # fmt: skip
         styles = self._row_styles(state, selected)
         plain = styles[""]
         gap = Segment(" ", plain)
@@ -369,7 +374,7 @@ class QueueTable(ScrollView, can_focus=True):
             if segments:
                 segments.append(gap)
             key = column.key
-            text = static.get(key)
+            text = None if key in moving else static.get(key)
             if text is None:
                 text = fit(moving[key], w, column.right)
             segments.append(Segment(text, styles.get(key, plain)))

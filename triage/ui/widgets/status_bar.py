@@ -1,8 +1,9 @@
 """The one-line status bar: sync state, active filter, counts, user and clock.
 
-The filter is always shown (a user must never wonder why a row is missing);
-when the line is too narrow the clock, then the user, then the total are dropped
-first. Error texts are not shown here (they go to notifications).
+The counts and the sync state always show; the filter is always shown too (a user
+must never wonder why a row is missing). When the line is narrow the user and the
+total go first, then the filter text is cut short with "…", then the clock goes.
+Error texts are not shown here (they go to notifications).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from triage.service.api import SyncStatus
 from triage.ui.text import safe_plain
 
 SEP = " │ "
+FILTER = 8  # the filter's priority: cut with "…" before anything is dropped, never dropped
+FILTER_MIN = len("filter: ") + 4
 
 
 def sync_text(status: SyncStatus) -> str:
@@ -61,12 +64,12 @@ class StatusBar(Widget):
         essential, total = counts_text(counts)
         # (priority, text): the lowest priority is dropped first when narrow.
         parts = [
-            (9, sync_text(status)),
-            (8, f"filter: {safe_plain(filter_text)}"),
-            (7, essential),
+            (10, sync_text(status)),
+            (FILTER, f"filter: {safe_plain(filter_text)}"),
+            (9, essential),
             (3, total),
             (2, self.user),
-            (1, f"{now.astimezone():%H:%M}"),
+            (4, f"{now.astimezone():%H:%M}"),
         ]
         self.set_class(not status.online, "-offline")
         if parts != self._parts:  # called every second: repaint only when the text changes
@@ -79,8 +82,22 @@ class StatusBar(Widget):
 
     def _fitted(self, width: int) -> list[tuple[int, str]]:
         parts = list(self._parts)
-        while len(parts) > 2 and len(SEP.join(t for _, t in parts)) > width:
-            parts.remove(min(parts, key=lambda p: p[0]))
+
+        def size() -> int:
+            return len(SEP.join(t for _, t in parts))
+
+        while size() > width:
+            minor = [p for p in parts if p[0] < 4]  # the user, the total
+            i = next((i for i, p in enumerate(parts) if p[0] == FILTER), None)
+            if minor:
+                parts.remove(min(minor, key=lambda p: p[0]))
+            elif i is not None and len(parts[i][1]) > FILTER_MIN:  # cut, never drop, it
+                cut = max(FILTER_MIN, len(parts[i][1]) - (size() - width))
+                parts[i] = (FILTER, parts[i][1][: cut - 1] + "…")
+            elif clock := [p for p in parts if p[0] == 4]:
+                parts.remove(clock[0])
+            else:
+                break
         return parts
 
     def render(self) -> Text:
