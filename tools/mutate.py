@@ -12,10 +12,16 @@ whose pyproject.toml names that module and its test files
 module's own tests catch it, not because some other module's tests happen to run
 the code. Results are not cached between runs: each run starts from clean copies.
 
-Score = killed / mutants, where killed includes timeouts (a mutant that makes the
-tests hang is caught) and mutants no test reaches count as survivors. Exit 1 when
-a module scores below `min_score`. Equivalent mutants are marked where they are
-(`# pragma: no mutate` with the reason on the same line), never excluded here.
+Equivalent mutants (no input can tell them apart from the original: a bound that
+only a value the code never sees reaches, a copy-on-write flag that only saves a
+copy) are listed in `[tool.triage.mutation] equivalent`, each with the module, a
+piece of the mutated line as `mutmut show` prints it, and why. A listed survivor
+counts as equivalent, not killed; a listed entry that matches no survivor is
+reported as stale and fails the run, so the list cannot outlive the code.
+
+Score = killed / (mutants - equivalent), where killed includes timeouts (a mutant
+that makes the tests hang is caught) and mutants no test reaches count as
+survivors. Exit 1 when a module scores below `min_score` or an entry is stale.
 """
 
 from __future__ import annotations
@@ -41,12 +47,28 @@ class Result:
     module: str
     mutants: int
     killed: int
-    survivors: tuple[str, ...]
+    equivalent: int
+    survivors: dict[str, str]  # mutant name -> its diff, equivalent ones left out
+    stale: tuple[str, ...]  # listed equivalents that matched no survivor
     seconds: float
 
     @property
     def score(self) -> float:
-        return 100.0 * self.killed / self.mutants if self.mutants else 100.0
+        counted = self.mutants - self.equivalent
+        return 100.0 * self.killed / counted if counted else 100.0
+
+
+@dataclass(frozen=True)
+class Equivalent:
+    """A surviving mutant that no input can tell apart from the original, and why."""
+
+    module: str
+    line: str  # a piece of the mutated line, as `mutmut show` prints it after "+"
+    why: str
+
+    def matches(self, diff: str) -> bool:
+        added = [ln[1:] for ln in diff.splitlines() if ln.startswith("+") and ln[1:2] != "+"]
+        return any(self.line in ln for ln in added)
 
 
 def settings(pyproject: Path = ROOT / "pyproject.toml") -> dict[str, object]:
@@ -85,6 +107,9 @@ def prepare(work: Path, module: str, tests: list[str]) -> None:
     for test in tests:
         (work / test).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / test, work / test)
+        for folder in Path(test).parents:
+            if (ROOT / folder / "conftest.py").exists():
+                shutil.copy(ROOT / folder / "conftest.py", work / folder / "conftest.py")
     text = (ROOT / "pyproject.toml").read_text()
     (work / "pyproject.toml").write_text(scratch_pyproject(text, module, tests))
 
@@ -97,7 +122,15 @@ def statuses(work: Path, module: str) -> dict[str, str]:
     return {name: status_by_exit_code[code] for name, code in meta["exit_code_by_key"].items()}
 
 
-def run_module(module: str, tests: list[str], workdir: Path, children: int) -> Result:
+def diff_of(work: Path, name: str) -> str:
+    mutmut = Path(sys.executable).parent / "mutmut"
+    shown = subprocess.run([str(mutmut), "show", name], cwd=work, capture_output=True, text=True)
+    return shown.stdout
+
+
+def run_module(
+    module: str, tests: list[str], workdir: Path, children: int, known: list[Equivalent]
+) -> Result:
     work = workdir / Path(module).stem
     prepare(work, module, tests)
     mutmut = Path(sys.executable).parent / "mutmut"
@@ -114,29 +147,26 @@ def run_module(module: str, tests: list[str], workdir: Path, children: int) -> R
     if done.returncode != 0 and not untested:
         raise SystemExit(f"mutmut failed on {module}; see {work / 'mutmut.log'}")
     verdicts = statuses(work, module)
-    survivors = tuple(sorted(n for n, s in verdicts.items() if s not in KILLED))
+    diffs = {n: diff_of(work, n) for n, s in sorted(verdicts.items()) if s not in KILLED}
+    mine = [e for e in known if e.module == module]
+    equivalent = {n for n, d in diffs.items() if any(e.matches(d) for e in mine)}
+    stale = tuple(e.line for e in mine if not any(e.matches(d) for d in diffs.values()))
+    survivors = {n: d for n, d in diffs.items() if n not in equivalent}
     killed = sum(s in KILLED for s in verdicts.values())
-    return Result(module, len(verdicts), killed, survivors, seconds)
-
-
-def show(work: Path, names: tuple[str, ...]) -> str:
-    mutmut = Path(sys.executable).parent / "mutmut"
-    shown = (
-        subprocess.run([str(mutmut), "show", n], cwd=work, capture_output=True, text=True)
-        for n in names
-    )
-    return "\n".join(done.stdout for done in shown)
+    return Result(module, len(verdicts), killed, len(equivalent), survivors, stale, seconds)
 
 
 def table(results: list[Result]) -> str:
     """The Markdown table the README's maintainer section carries."""
-    rows = ["| module | mutants | killed | score |", "|---|---:|---:|---:|"]
+    rows = ["| module | mutants | killed | equivalent | score |", "|---|---:|---:|---:|---:|"]
     for r in results:
-        rows.append(f"| {r.module} | {r.mutants} | {r.killed} | {r.score:.0f} % |")
-    total = sum(r.mutants for r in results)
-    killed = sum(r.killed for r in results)
+        rows.append(f"| {r.module} | {r.mutants} | {r.killed} | {r.equivalent} | {r.score:.0f} % |")
     if len(results) > 1:
-        rows.append(f"| **all** | {total} | {killed} | {100.0 * killed / max(total, 1):.0f} % |")
+        total = sum(r.mutants for r in results)
+        killed = sum(r.killed for r in results)
+        equivalent = sum(r.equivalent for r in results)
+        score = 100.0 * killed / max(total - equivalent, 1)
+        rows.append(f"| **all** | {total} | {killed} | {equivalent} | {score:.0f} % |")
     return "\n".join(rows)
 
 
@@ -152,22 +182,27 @@ def main(argv: list[str] | None = None) -> int:
     if not chosen:
         parser.error(f"no module named {args.only}; known: {[Path(m).stem for m in modules]}")
     workdir = ROOT / str(conf.get("workdir", "build/mutation"))
+    known = [Equivalent(**e) for e in conf.get("equivalent", [])]  # type: ignore[attr-defined]
     started = time.monotonic()
     results = []
     for module in chosen:
         print(f"[mutate] {module} against {', '.join(modules[module])}", file=sys.stderr)
-        result = run_module(module, modules[module], workdir, args.children)
-        print(f"[mutate]   {result.killed}/{result.mutants} in {result.seconds:.0f} s",
-              file=sys.stderr)  # fmt: skip
-        if args.show and result.survivors:
-            print(show(workdir / Path(module).stem, result.survivors))
+        result = run_module(module, modules[module], workdir, args.children, known)
+        print(f"[mutate]   {result.killed}/{result.mutants} killed, {result.equivalent} "
+              f"equivalent, in {result.seconds:.0f} s", file=sys.stderr)  # fmt: skip
+        for name, diff in result.survivors.items():
+            print(diff if args.show else f"[mutate]   survived: {name}", file=sys.stderr)
+        for line in result.stale:
+            print(f"[mutate]   stale equivalent entry (no such survivor): {line}", file=sys.stderr)
         results.append(result)
     print(table(results))
     minimum = float(conf.get("min_score", 90))  # type: ignore[arg-type]
     low = [r.module for r in results if r.score < minimum]
+    stale = [r.module for r in results if r.stale]
     print(f"\n{len(chosen)} modules in {time.monotonic() - started:.0f} s", end="")
-    print(f"; below {minimum:.0f} %: {', '.join(low)}" if low else "")
-    return 1 if low else 0
+    print(f"; below {minimum:.0f} %: {', '.join(low)}" if low else "", end="")
+    print(f"; stale equivalent entries: {', '.join(stale)}" if stale else "")
+    return 1 if low or stale else 0
 
 
 if __name__ == "__main__":
