@@ -40,9 +40,17 @@ def test_most_overdue_first_then_tier_then_arrival() -> None:
 
 
 def test_order_does_not_depend_on_now() -> None:
-    """Sorting by the absolute deadline means a tick never re-sorts."""
+    """The queue sorts by the absolute deadline: at every `now` that is the order of time
+    left, while the states change with `now`, so a tick recolours rows but never re-sorts."""
     convs = [conv(str(i), m) for i, m in enumerate([30, -5, 12, 400])]
-    assert waiting(convs) == waiting(list(reversed(convs)))
+    order = [c.thread_id for c in waiting(convs)]
+    assert order == ["1", "2", "0", "3"]
+    states = set()
+    for now in (NOW - timedelta(days=1), NOW, NOW + timedelta(minutes=20), NOW + timedelta(days=1)):
+        by_time_left = sorted(convs, key=lambda c: c.seconds_left(now))  # type: ignore[arg-type,return-value]
+        assert [c.thread_id for c in by_time_left] == order
+        states.add(tuple(state_of(c, now, AT_RISK) for c in waiting(convs)))
+    assert len(states) == 4  # each `now` colours the same order differently
 
 
 def test_states_at_the_boundaries() -> None:
