@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test check lint format types bench bench-quick clean
+.PHONY: demo test check lint format types bench bench-quick mutate clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,13 +19,13 @@ test: $(STAMP)  ## run the whole test suite
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check triage tests benchmarks
-	$(BIN)/ruff format --check triage tests benchmarks
+	$(BIN)/ruff check triage tests benchmarks tools
+	$(BIN)/ruff format --check triage tests benchmarks tools
 	$(BIN)/lint-imports
 
 format: $(STAMP)
-	$(BIN)/ruff format triage tests benchmarks
-	$(BIN)/ruff check --fix triage tests benchmarks
+	$(BIN)/ruff format triage tests benchmarks tools
+	$(BIN)/ruff check --fix triage tests benchmarks tools
 
 types: $(STAMP)
 	$(BIN)/mypy
@@ -37,6 +37,9 @@ bench: $(STAMP)  ## the performance table (benchmarks/RESULTS.md)
 
 bench-quick: $(STAMP)
 	$(BIN)/python -m benchmarks.run --quick
+
+mutate: $(STAMP)  ## mutation testing of the rule modules, each against its own unit tests
+	$(BIN)/python -m tools.mutate
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -11,7 +11,6 @@ import dataclasses
 import email.utils
 import os
 import random
-import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -49,10 +48,10 @@ async def test_a_server_that_stalls_after_the_headers_is_cut_by_the_deadline(rig
     service = rig.open(timeout=0.2, retries=1)
     assert rig.transport is not None
     rig.transport.plan = [faults.stall(3600), faults.stall(3600)]
-    started = time.monotonic()
+    # An hour-long stall ends only by the deadline (else pytest-timeout fails the test).
     with pytest.raises(OfflineError, match=r"did not answer within 0\.2 s"):
         await service.sync()
-    assert time.monotonic() - started < 3  # two 0.2 s deadlines, not an hour
+    assert [s.fault for s in rig.transport.seen].count("stall") == 2 and not rig.transport.plan
     status = service.status()
     assert (status.online, status.offline_since) == (False, rig.clock.now())
     assert "did not answer" in status.error
@@ -64,10 +63,8 @@ async def test_a_server_that_drips_bytes_is_cut_by_the_deadline(rig: Rig) -> Non
     service = rig.open(timeout=0.2, retries=1)
     assert rig.transport is not None
     rig.transport.aim("Mailbox/get", faults.drip(1, 0.02), faults.drip(1, 0.02))
-    started = time.monotonic()
     with pytest.raises(OfflineError, match="did not answer within"):
         await service.sync()
-    assert time.monotonic() - started < 3
     assert [s.fault for s in rig.transport.seen].count("drip") == 2
     assert not service.status().online
 

@@ -1,20 +1,26 @@
-"""Small domain values for tests: a conversation, a message, a draft, a queued action."""
+"""Small domain values for tests: a conversation, a message, a draft, a queued action, and a
+small agency config whose every answer differs (so a rule that reads the wrong field shows)."""
 
 from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from triage.domain.model import (
     ESCALATED,
+    Client,
     Conversation,
+    Manager,
     Message,
     Note,
+    Region,
     ThreadRef,
     Tier,
 )
 from triage.domain.outbox import Draft, OutboxStatus, QueuedAction
+from triage.domain.settings import AgencyConfig, Config, ProviderConfig, RoutingConfig
 
 T0 = datetime(2026, 11, 26, 10, 15, tzinfo=UTC)
 
@@ -51,3 +57,38 @@ def action(item_id: str, **changes: Any) -> QueuedAction:
     item = QueuedAction(item_id, "T00001", "escalate", ((ESCALATED, True),), note,
                         OutboxStatus.QUEUED, by="alice", updated_at=T0)  # fmt: skip
     return dataclasses.replace(item, **changes)
+
+
+def agency_config(**changes: Any) -> Config:
+    """Two staff domains, a CEO, three regions; `acme.example` is carol's (not the first
+    manager of its region), `vip@acme.example` is a premium client of its own, and
+    `.ca` senders fall back to Quebec while everyone else falls back to us-west."""
+    regions = {
+        r.id: r
+        for r in (
+            Region("us-east", "US East", "America/New_York", "US"),
+            Region("us-west", "US West", "America/Los_Angeles", "US"),
+            Region("ca-qc", "Quebec", "America/Toronto", "CA-QC"),
+        )
+    }
+    managers = {
+        m.id: m
+        for m in (
+            Manager("alice", "Alice Martin", "alice@agency.example", ("us-east", "us-west")),
+            Manager("bob", "Bob Roy", "bob@agency.example", ("ca-qc",)),
+            Manager("carol", "Carol Diaz", "carol@agency.example", ("us-east",)),
+        )
+    }
+    clients = {
+        c.key: c
+        for c in (
+            Client("acme.example", "Acme", "us-east", "carol"),
+            Client("vip@acme.example", "Acme VIP", "us-west", "alice", Tier.PREMIUM),
+        )
+    }
+    cfg = Config(path=None, provider=ProviderConfig(), user="alice",
+                 agency=AgencyConfig(("agency.example", "agency.ca"), "ceo@agency.example"),
+                 regions=regions, managers=managers, clients=clients,
+                 routing=RoutingConfig("us-west", {"ca": "ca-qc"}),
+                 cache_path=Path("/nonexistent/cache"))  # fmt: skip
+    return dataclasses.replace(cfg, **changes)

@@ -138,6 +138,7 @@ class FakeService:
         self._draft_ids = itertools.count(1)
         self._fail: BaseException | None = None
         self._changed = asyncio.Event()
+        self._arrived: list[str] = []  # added since the last sync: the next one reports them
         self.sync_status = SyncStatus(True, False, None, self.clock.now(), 0)
         self.report_lines: list[str] = []
         # What tests assert on.
@@ -177,6 +178,7 @@ class FakeService:
         """A conversation arrives (tests call `push_change()` to wake the sync loop)."""
         self._convs[conv.thread_id] = conv
         self._messages.setdefault(conv.thread_id, _messages(conv, False))
+        self._arrived.append(conv.thread_id)
 
     def push_change(self) -> None:
         self._changed.set()
@@ -217,7 +219,8 @@ class FakeService:
     async def sync(self) -> SyncResult:
         self.sync_calls += 1
         self._maybe_fail()
-        return SyncResult(full=self.sync_calls == 1)
+        added, self._arrived = tuple(self._arrived), []
+        return SyncResult(added=added, full=self.sync_calls == 1)
 
     async def wait_for_changes(self, timeout: float) -> None:
         # Wakes on push_change(); the timeout is real time but tests never wait on it.

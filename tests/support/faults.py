@@ -81,6 +81,9 @@ def garbage(body: bytes | str = b'{"methodResponses": [[') -> Fault:
     return Fault(GARBAGE, body=raw, headers=(("content-type", "application/json"),))
 
 
+_pause = asyncio.sleep  # the wait before each slow chunk; a test may record it instead
+
+
 class _SlowStream(httpx.AsyncByteStream):
     """A body that sleeps before each chunk (and, for a stall, never really sends)."""
 
@@ -90,7 +93,7 @@ class _SlowStream(httpx.AsyncByteStream):
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         for piece in self._chunks:
-            await asyncio.sleep(self._delay)
+            await _pause(self._delay)
             yield piece
 
     async def aclose(self) -> None:

@@ -6,10 +6,11 @@ snapshots and assertions do not depend on where the tests run.
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import time
 import types
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from textual.app import ComposeResult
@@ -47,6 +48,20 @@ async def settle(pilot: Pilot[None]) -> None:
         if busy:
             await app.workers.wait_for_complete(busy)
     await pilot.pause()
+
+
+async def wait_until(
+    pilot: Pilot[None], condition: Callable[[], object], *, timeout: float = 10.0
+) -> None:
+    """Let the app run (messages, workers, real timers) until `condition` holds.
+
+    For what only real time brings about (a debounce timer, the sync loop): wait for
+    the effect itself, never for a fixed time; `timeout` only ends a test that would hang."""
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + timeout
+    while not condition():
+        assert loop.time() < give_up, "the condition never held"
+        await pilot.pause(0.01)
 
 
 def make_app(service: FakeService, **kwargs: object) -> TriageApp:

@@ -18,6 +18,7 @@ from textual._compositor import LayoutUpdate
 from tests.support.fake_service import FakeService
 from tests.ui.conftest import settle
 from triage.ui.app import TriageApp
+from triage.ui.screens.help import HelpScreen
 from triage.ui.screens.queue import QueueScreen
 from triage.ui.widgets.queue_table import QueueTable
 
@@ -64,10 +65,12 @@ async def test_queue_shows_hostile_text_literally(size: tuple[int, int]) -> None
         svg = app.export_screenshot()
         assert not FORBIDDEN & set(svg)
         # Clicking on the "[@click=app.quit]" subject does nothing but move the cursor.
+        assert table.cursor_row == 0
         await pilot.click(QueueTable, offset=(size[0] - 30, 3))
-        await pilot.press("j", "k")
         await settle(pilot)
-        assert app.is_running and isinstance(app.screen, QueueScreen)
+        assert table.cursor_row == 2  # the third row (the header is line 0)
+        assert app.return_code is None and isinstance(app.screen, QueueScreen)
+        assert (service.escalated, service.reassigned, service.acknowledged) == ([], [], [])
         assert_inert(app)
 
 
@@ -89,5 +92,5 @@ async def test_hostile_text_in_escalations_help_and_notifications() -> None:
         assert "text='[bold]'" in assert_inert(app)
         await pilot.press("question_mark")
         await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
         assert_inert(app)
-        assert app.is_running

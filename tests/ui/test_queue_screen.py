@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from typing import Any
 
@@ -17,6 +18,7 @@ from tests.ui.conftest import (
     ReplyStandIn,
     ThreadStandIn,
     settle,
+    wait_until,
 )
 from triage.ui.app import TriageApp
 from triage.ui.commands import TriageCommands
@@ -312,21 +314,23 @@ async def test_start_up_tells_about_kept_drafts_and_reports(service: FakeService
         assert "cache was corrupt [bold]x: moved aside" in texts
 
 
-async def test_sync_brings_new_rows_and_failures_do_not_crash(service: FakeService) -> None:
+async def test_a_sync_brings_new_rows_and_a_failed_one_keeps_the_queue(
+    service: FakeService,
+) -> None:
     app = RecordingApp(service)
     async with app.run_test(size=SIZE) as pilot:
         await start(pilot)
-        assert service.sync_calls >= 1
-        calls = service.sync_calls
+        before = ids(app)
+        newest = dataclasses.replace(service.conversations()[0], thread_id="t99",
+                                     deadline=service.now() - timedelta(hours=3))  # fmt: skip
+        service.add(newest)
         service.fail_next(ConnectionError("connection refused"))
         await pilot.press("s")
-        for _ in range(20):
-            await pilot.pause()
-            if service.sync_calls > calls:
-                break
-        await settle(pilot)
-        assert service.sync_calls > calls and app.is_running
-        assert any("Sync failed" in t for t, _ in app.notes)
+        await wait_until(pilot, lambda: any("Sync failed" in t for t, _ in app.notes))
+        assert ids(app) == before  # nothing new was read: the queue is the cached one
+        await pilot.press("s")
+        await wait_until(pilot, lambda: "t99" in ids(app))
+        assert ids(app) == ["t99", *before]  # the most overdue, first
 
 
 async def test_no_color_forces_the_mono_theme(

@@ -15,12 +15,11 @@ from textual.app import App
 from textual.pilot import Pilot
 
 from tests.support.fake_service import FakeService
+from triage.ui import themes
 from triage.ui.screens.dialogs.escalate import EscalateScreen
 from triage.ui.screens.dialogs.reassign import ReassignScreen
 from triage.ui.screens.reply import ReplyScreen
 from triage.ui.screens.thread import ThreadScreen
-
-themes = pytest.importorskip("triage.ui.themes")
 
 SIZES = [(80, 24), (120, 36)]
 THEMES = [themes.DEFAULT_THEME, themes.MONO_THEME]

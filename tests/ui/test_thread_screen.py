@@ -145,9 +145,14 @@ async def test_hostile_text_is_visible_and_inert() -> None:
             assert UNSAFE.search(t) is None, repr(t)
         screenshot = app.export_screenshot()
         assert "\x1b" not in screenshot and "\x9b" not in screenshot
+        # ctrl+r reads the thread again: a message that arrived since shows, inert too.
+        later = dataclasses.replace(msgs[1], id="m-later", body="and now \x1b[2J this")
+        svc._messages[tid] = (*svc._messages[tid], later)
         await pilot.press("ctrl+r")
         await settle(app, pilot)
-        assert app.is_running
+        assert svc.thread_reads == [tid, tid]
+        messages = texts(app, ".message")
+        assert len(messages) == 3 and "and now ␛[2J this" in messages[-1]
         assert isinstance(app.screen, ThreadScreen)
 
 
@@ -193,7 +198,7 @@ async def test_failed_action_is_reported_not_raised() -> None:
         await pilot.press("e", "2", "enter")
         await settle(app, pilot)
         assert app.done == ["Could not escalate: offline"]
-        assert app.is_running
+        assert svc.escalated == [] and isinstance(app.screen, ThreadScreen)
 
 
 async def test_reply_key_opens_the_compose_screen_and_back_pops() -> None:

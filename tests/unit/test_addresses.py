@@ -104,3 +104,25 @@ def test_a_look_alike_reply_does_not_answer_the_client(cfg: Config) -> None:
 def test_display_names_that_pose_as_staff_or_the_ceo(cfg: Config, name: str, flagged: bool) -> None:
     assert bool(routing.impersonation(name, "x@client.example", cfg)) is flagged
     assert routing.impersonation(name, "alice@kestrel-ads.example", cfg) == ""  # staff may
+
+
+def test_only_a_complete_angle_bracket_pair_is_unwrapped() -> None:
+    assert addresses.split("Ann <ann@client.example>") == ("ann", "client.example")
+    assert addresses.split("<ann@client.example") == ("<ann", "client.example")
+    # A display name may hold "<": the last bracketed part is the address.
+    assert addresses.split('"A <B>" <ann@client.example>') == ("ann", "client.example")
+
+
+def test_an_address_without_a_domain_compares_as_its_lowered_text() -> None:
+    assert addresses.normalize("  Not-An-Address ") == "not-an-address"
+    assert addresses.domain_of("not-an-address") == ""
+
+
+def test_no_domain_and_an_invalid_domain_are_in_no_list() -> None:
+    assert not addresses.in_domains("", ("",))
+    assert not addresses.in_domains(addresses.UNMATCHABLE, (addresses.UNMATCHABLE,))
+    assert addresses.in_domains("mail.agency.example", ("other.example", "agency.example"))
+
+
+def test_a_name_key_keeps_only_letters_and_digits_folded() -> None:
+    assert addresses.name_key("Alice  MARTÍN 2") == "alicemartin2"

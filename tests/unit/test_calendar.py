@@ -15,7 +15,8 @@ after the local day of arrival (Saturday -> Monday close).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -244,9 +245,99 @@ def test_local_time_is_the_regions_wall_clock() -> None:
     assert (local.hour, local.minute, local.tzname()) == (9, 0, "PDT")
 
 
-def test_naive_datetimes_are_refused() -> None:
+class _NoOffset(tzinfo):
+    """A tzinfo that does not know its offset: as unusable as no tzinfo at all."""
+
+    def utcoffset(self, dt: datetime | None) -> timedelta | None:
+        return None
+
+
+@pytest.mark.parametrize(
+    "entry", [calendar.local_time, calendar.is_open, calendar.clock_start, calendar.deadline]
+)
+@pytest.mark.parametrize(
+    "at",
+    [datetime(2026, 3, 2, 10), datetime(2026, 3, 2, 10, tzinfo=_NoOffset())],
+    ids=["naive", "no-offset"],
+)
+def test_every_entry_point_refuses_a_time_without_an_offset(
+    entry: Callable[[datetime, Region], object], at: datetime
+) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
-        calendar.deadline(datetime(2026, 3, 2, 10), US_EAST)
+        entry(at, US_EAST)
+
+
+def test_a_24x7_region_has_a_business_day_on_every_holiday_and_weekend() -> None:
+    assert calendar.is_business_day(date(2026, 11, 26), ALWAYS)  # thanksgiving
+    assert calendar.is_business_day(date(2026, 3, 7), ALWAYS)  # saturday
+    assert not calendar.is_business_day(date(2026, 11, 26), US_EAST)
+
+
+# Hours that open and close at the same minute: each business day is 24 hours long,
+# from its opening to the same time the next day (the close is not after the open).
+ROUND_THE_CLOCK = Region("rtc", "Weekdays round the clock", "America/New_York", "",
+                         (time(9), time(9)))  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("at", "expected"),
+    [
+        ("Mon 03-02 08:59 EST", False),  # sunday's shift: none
+        ("Mon 03-02 09:00 EST", True),
+        ("Tue 03-03 03:00 EST", True),  # monday's shift, overnight
+        ("Sat 03-07 08:59 EST", True),  # friday's shift ends saturday 09:00
+        ("Sat 03-07 09:00 EST", False),
+    ],
+)
+def test_hours_that_open_and_close_at_the_same_minute_last_a_whole_day(
+    at: str, expected: bool
+) -> None:
+    assert calendar.is_open(_at(at, ROUND_THE_CLOCK), ROUND_THE_CLOCK) is expected
+
+
+def test_an_hour_left_of_a_round_the_clock_friday_runs_on_monday() -> None:
+    arrival = _at("Sat 03-07 08:30 EST", ROUND_THE_CLOCK)
+    assert calendar.deadline(arrival, ROUND_THE_CLOCK) == _at(
+        "Mon 03-09 09:30 EDT", ROUND_THE_CLOCK
+    )
+
+
+# Open 02:00-03:00 every day: on Sun 03-08 that hour does not exist (02:00 EST is
+# 03:00 EDT), so that day has no business time at all.
+SKIPPED = Region("skipped", "Skipped hour", "America/New_York", "", (time(2), time(3)),
+                 days=frozenset(range(7)))  # fmt: skip
+
+
+def test_a_day_whose_business_hour_is_skipped_by_dst_is_closed() -> None:
+    arrival = _at("Sun 03-08 00:30 EST", SKIPPED)
+    assert calendar.clock_start(arrival, SKIPPED) == _at("Mon 03-09 02:00 EDT", SKIPPED)
+    assert calendar.deadline(arrival, SKIPPED) == _at("Mon 03-09 03:00 EDT", SKIPPED)
+    assert not calendar.is_open(_at("Sun 03-08 03:00 EDT", SKIPPED), SKIPPED)
+
+
+MONDAYS = Region("mondays", "Mondays only", "America/New_York", "", days=frozenset({0}))
+
+
+@pytest.mark.parametrize(
+    ("arrival", "guard", "raises"),
+    [
+        ("Tue 03-03 12:00 EST", 6, True),  # tuesday..sunday: six closed days in a row
+        ("Tue 03-03 12:00 EST", 7, False),
+        ("Wed 03-04 12:00 EST", 7, False),  # counted from tuesday, the day before
+        ("Thu 03-05 12:00 EST", 6, False),  # wednesday..sunday: five
+    ],
+)
+def test_the_guard_counts_closed_days_in_a_row_from_the_day_before_arrival(
+    monkeypatch: pytest.MonkeyPatch, arrival: str, guard: int, raises: bool
+) -> None:
+    """A run of closed days as long as the guard is an error; a shorter one is walked."""
+    monkeypatch.setattr(calendar, "MAX_CLOSED_DAYS", guard)
+    at = _at(arrival, MONDAYS)
+    if raises:
+        with pytest.raises(ValueError, match="no business day"):
+            calendar.clock_start(at, MONDAYS)
+    else:
+        assert calendar.clock_start(at, MONDAYS) == _at("Mon 03-09 09:00 EDT", MONDAYS)
 
 
 def test_a_region_that_never_opens_raises_instead_of_looping() -> None:

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tests.support.builders import agency_config
 from triage.config import Config, load_config
 from triage.domain import calendar
-from triage.domain.conversation import derive
+from triage.domain.conversation import derive, reowned, reply_references
 from triage.domain.model import (
     ACKNOWLEDGED,
     ESCALATED,
+    Conversation,
     Mark,
     MessageInfo,
     Note,
     ThreadData,
+    ThreadRef,
+    Tier,
     owner_mark,
 )
 from triage.text.isotime import parse_iso
@@ -141,3 +147,108 @@ def test_acknowledged_only_until_the_client_writes_again(cfg: Config) -> None:
     assert derive(thread(acked), cfg, {}).acknowledged  # type: ignore[union-attr]
     again = thread(acked, mail("2026-11-24T16:00:00Z", f"a@{d}"))
     assert not derive(again, cfg, {}).acknowledged  # type: ignore[union-attr]
+
+
+# ---- every field, on a small config whose every answer differs ----
+
+AGENCY = agency_config()
+
+
+def at(text: str) -> datetime:
+    return parse_iso(f"2026-11-24T{text}:00Z")
+
+
+def msg(n: int, when: str, sender: str, **kw: Any) -> MessageInfo:
+    base: dict[str, Any] = dict(id=f"e{n}", thread_id="T", sender=sender, sender_name="",
+                                to=("team@agency.example",), cc=(), subject="Re: Invoice",
+                                received_at=at(when), message_id=f"m{n}@x",
+                                in_watched=not sender.endswith("agency.example"))  # fmt: skip
+    base.update(kw)
+    return MessageInfo(**base)
+
+
+def test_a_derived_conversation_carries_every_fact_of_its_thread() -> None:
+    note = Note("escalate", "bob", at("16:05"), reason="angry")
+    t = ThreadData("T", (
+        msg(3, "16:00", "dana@acme.example", references=("m1@x", "m2@x"),
+            marks=frozenset({ESCALATED})),
+        msg(1, "15:00", "dana@acme.example", sender_name="Dana Diaz", subject="Invoice"),
+        msg(2, "15:20", "carol@agency.example"),
+    ), (note,), ("n1",))  # fmt: skip
+    us_east = AGENCY.regions["us-east"]
+    expected = Conversation(
+        thread_id="T", subject="Invoice", client_email="dana@acme.example", client_name="Acme",
+        client_key="acme.example", region="us-east", region_guessed=False, owner="carol",
+        tier=Tier.STANDARD, waiting=True, first_arrival=at("15:00"),
+        last_message_at=at("16:00"), message_count=3, waiting_since=at("16:00"),
+        clock_start=calendar.clock_start(at("16:00"), us_east),
+        deadline=calendar.deadline(at("16:00"), us_east), escalated=True,
+        escalation_reason="angry", escalated_by="bob", escalated_at=at("16:05"),
+        ceo_contacted=False, acknowledged=False, owner_mark="", notes=(note,),
+        ref=ThreadRef("T", "Invoice", ("e1", "e2", "e3"), ("n1",), "dana@acme.example",
+                      ("m1@x", "m2@x", "m3@x"), ("m2@x",)),
+        impersonation="",
+    )  # fmt: skip
+    assert derive(t, AGENCY, {}) == expected
+
+
+def test_an_unknown_client_is_named_by_its_first_message_display_name() -> None:
+    t = ThreadData("T", (msg(1, "15:00", "x@shop.example", sender_name="Dana Diaz"),
+                         msg(2, "15:10", "y@shop.example", sender_name="Other")))  # fmt: skip
+    conv = derive(t, AGENCY, {})
+    assert conv is not None and conv.client_name == "Dana Diaz" and conv.region_guessed
+
+
+def test_the_subject_is_the_first_client_message_s_else_the_thread_s() -> None:
+    t = ThreadData("T", (msg(1, "15:00", "carol@agency.example", subject="Proposal"),
+                         msg(2, "15:10", "dana@acme.example", subject="")))  # fmt: skip
+    conv = derive(t, AGENCY, {})
+    assert conv is not None and conv.subject == "Proposal" and conv.thread.subject == "Proposal"
+
+
+def test_the_latest_client_message_that_poses_as_staff_says_why() -> None:
+    t = ThreadData("T", (msg(1, "15:00", "x@shop.example", sender_name="Alice Martin"),
+                         msg(2, "15:10", "x@shop.example", sender_name="The CEO")))  # fmt: skip
+    conv = derive(t, AGENCY, {})
+    assert conv is not None and "says CEO" in conv.impersonation
+
+
+def test_the_latest_three_staff_message_ids_are_kept_to_confirm_a_reply() -> None:
+    staff = [msg(n, f"15:0{n}", "carol@agency.example") for n in range(1, 5)]
+    t = ThreadData("T", (*staff, msg(5, "15:30", "dana@acme.example"),
+                         msg(6, "15:40", "carol@agency.example", message_id="")))  # fmt: skip
+    conv = derive(t, AGENCY, {})
+    assert conv is not None and conv.thread.staff_message_ids == ("m2@x", "m3@x", "m4@x")
+
+
+@pytest.mark.parametrize(
+    ("references", "message_id", "expected"),
+    [
+        ((), "m@x", ("m@x",)),
+        (("a", "b"), "", ("a", "b")),
+        (("a", "b", "c", "d"), "m@x", ("a", "b", "c", "d", "m@x")),  # five: all kept
+        (("a", "b", "c", "d", "e"), "m@x", ("a", "c", "d", "e", "m@x")),  # the root + 4
+        (("a", "b", "c", "d", "e", "f"), "", ("a", "c", "d", "e", "f")),
+    ],
+)
+def test_a_reply_cites_the_root_and_the_latest_few_references(
+    references: tuple[str, ...], message_id: str, expected: tuple[str, ...]
+) -> None:
+    assert reply_references(references, message_id) == expected
+
+
+def test_reowned_follows_the_account_owner_unless_the_conversation_has_its_own_mark() -> None:
+    conv = derive(ThreadData("T", (msg(1, "15:00", "dana@acme.example"),)), AGENCY, {})
+    assert conv is not None and conv.owner == "carol"
+    assert reowned(conv, AGENCY, {}) is conv  # nothing changed: the same value
+    moved = reowned(conv, AGENCY, {"acme.example": "bob"})
+    assert moved.owner == "bob" and dataclasses.replace(moved, owner="carol") == conv
+    marked = dataclasses.replace(conv, owner="zed", owner_mark="zed")
+    assert reowned(marked, AGENCY, {"acme.example": "bob"}) is marked
+
+
+def test_without_an_escalation_note_there_is_no_reason_author_or_time() -> None:
+    t = ThreadData("T", (msg(1, "15:00", "dana@acme.example", marks=frozenset({ESCALATED})),))
+    conv = derive(t, AGENCY, {})
+    assert conv is not None and conv.escalated
+    assert (conv.escalation_reason, conv.escalated_by, conv.escalated_at) == ("", "", None)

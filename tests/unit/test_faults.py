@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 
 import httpx
 import pytest
@@ -97,17 +96,23 @@ async def test_stall_forward_lets_the_server_process_it() -> None:
     assert server.calls == transport.forwarded == 1
 
 
-async def test_drip_delivers_the_real_answer_in_small_slow_chunks() -> None:
+async def test_drip_delivers_the_real_answer_in_small_chunks_each_after_a_pause(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pauses: list[float] = []
+
+    async def pause(seconds: float) -> None:
+        pauses.append(seconds)
+        await asyncio.sleep(0)
+
+    monkeypatch.setattr(faults, "_pause", pause)
     client, _, server = client_with(faults.drip(8, 0.002))
-    async with client:
-        started = time.perf_counter()
-        async with client.stream("GET", "/") as response:
-            chunks = [c async for c in response.aiter_raw()]
-        elapsed = time.perf_counter() - started
+    async with client, client.stream("GET", "/") as response:
+        chunks = [c async for c in response.aiter_raw()]
     body = b"".join(chunks)
     assert json.loads(body)["n"] == 1 == server.calls
     assert len(chunks) == -(-len(body) // 8) and all(len(c) <= 8 for c in chunks)
-    assert elapsed >= 0.002 * len(chunks)
+    assert pauses == [0.002] * len(chunks)  # one pause before every chunk
 
 
 async def test_garbage_is_a_200_that_is_not_json() -> None:

@@ -7,12 +7,14 @@ classification cannot hide itself.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from triage.text import sanitize as sanitize_module
 from triage.text.sanitize import is_inert, restore, sanitize, sanitize_line
 
 _BAD_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
@@ -155,3 +157,32 @@ def _check(text: str) -> None:
     assert restore(restore(twice)) == text
     cut = sanitize_line(text, 8)
     assert len(cut) <= 8 and dangerous(cut, keep="") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "max_len", "expected"),
+    [
+        ("abcdef", 1, "…"),
+        ("\u202eabc", 5, "…"),  # a placeholder at the very start, cut: nothing of it shown
+        ("ab\u202edef", 10, "ab…"),  # its closing "⟩" would be the first character cut
+        ("a\u202eb\u202ecd", 15, "a⟨U+202E⟩b…"),  # the second one straddles the cut
+        ("a\u202ebcccc\u202e", 14, "a⟨U+202E⟩bccc…"),  # the first is whole: kept
+    ],
+)
+def test_a_cut_never_splits_a_placeholder(text: str, max_len: int, expected: str) -> None:
+    out = sanitize_line(text, max_len)
+    assert out == expected and len(out) <= max_len
+
+
+def test_a_length_below_one_is_refused_with_the_length() -> None:
+    with pytest.raises(ValueError, match="max_len must be at least 1, got 0"):
+        sanitize_line("abc", 0)
+
+
+def test_the_character_classes_match_exactly_the_code_points_they_list() -> None:
+    codes = [0x2D, 0x41, 0x42, 0x43, 0x45, 0x5C, 0x5D, 0x5E, 0x60]  # "-", A-C, E, "\\", "]", "^"
+    body = sanitize_module._regex_class(codes)
+    pattern = re.compile(f"[{body}]")
+    assert [c for c in range(0x20, 0x80) if pattern.fullmatch(chr(c))] == codes
+    # Runs are written as ranges, so the class of every unsafe character stays small.
+    assert body == r"\-A-CE\\-\^`"

@@ -8,7 +8,7 @@ import pytest
 
 from tests.support.oracle import counts, escalations, waiting
 from triage.domain import urgency
-from triage.domain.model import Conversation, SlaState, Tier
+from triage.domain.model import AUTO, Conversation, SlaState, Tier
 from triage.domain.urgency import Filter, state_of
 
 NOW = datetime(2026, 11, 24, 15, tzinfo=UTC)
@@ -40,9 +40,17 @@ def test_most_overdue_first_then_tier_then_arrival() -> None:
 
 
 def test_order_does_not_depend_on_now() -> None:
-    """Sorting by the absolute deadline means a tick never re-sorts."""
+    """The queue sorts by the absolute deadline: at every `now` that is the order of time
+    left, while the states change with `now`, so a tick recolours rows but never re-sorts."""
     convs = [conv(str(i), m) for i, m in enumerate([30, -5, 12, 400])]
-    assert waiting(convs) == waiting(list(reversed(convs)))
+    order = [c.thread_id for c in waiting(convs)]
+    assert order == ["1", "2", "0", "3"]
+    states = set()
+    for now in (NOW - timedelta(days=1), NOW, NOW + timedelta(minutes=20), NOW + timedelta(days=1)):
+        by_time_left = sorted(convs, key=lambda c: c.seconds_left(now))  # type: ignore[arg-type,return-value]
+        assert [c.thread_id for c in by_time_left] == order
+        states.add(tuple(state_of(c, now, AT_RISK) for c in waiting(convs)))
+    assert len(states) == 4  # each `now` colours the same order differently
 
 
 def test_states_at_the_boundaries() -> None:
@@ -101,3 +109,48 @@ RISK = timedelta(minutes=15)
 )
 def test_state(now: datetime, at_risk: timedelta, expected: SlaState) -> None:
     assert urgency.state(DUE, now, at_risk) is expected
+
+
+GRACE = timedelta(minutes=10)
+
+
+def test_each_escalation_says_why_by_whom_and_since_when() -> None:
+    since = NOW - timedelta(minutes=40)
+    manual = conv("m", 60, escalated=True, escalation_reason="client unhappy",
+                  escalated_by="bob", escalated_at=since)  # fmt: skip
+    assert urgency.escalation_of(manual, NOW, GRACE) == urgency.Escalation(
+        "client unhappy", "bob", since
+    )
+    ceo = conv("c", 60, ceo_contacted=True, waiting_since=since)
+    assert urgency.escalation_of(ceo, NOW, GRACE) == urgency.Escalation(
+        urgency.CEO_CONTACTED, AUTO, since
+    )
+    late = conv("b", -30)
+    assert urgency.escalation_of(late, NOW, GRACE) == urgency.Escalation(
+        urgency.BREACHED, AUTO, late.deadline
+    )
+    assert urgency.escalation_of(late, NOW, GRACE).automatic  # type: ignore[union-attr]
+    assert not urgency.escalation_of(manual, NOW, GRACE).automatic  # type: ignore[union-attr]
+
+
+def test_a_breach_escalates_exactly_when_the_grace_is_over() -> None:
+    assert urgency.escalation_of(conv("b", -10), NOW, GRACE) is not None
+    assert urgency.escalation_of(conv("b", -9.99), NOW, GRACE) is None
+
+
+def test_the_pane_shows_an_automatic_escalation_as_escalated_by_the_rule() -> None:
+    late = conv("b", -30)
+    esc = urgency.Escalation(urgency.BREACHED, AUTO, late.deadline)
+    shown = urgency.as_escalated(late, esc)
+    assert (shown.escalated, shown.escalation_reason, shown.escalated_by, shown.escalated_at) == (
+        True, urgency.BREACHED, AUTO, late.deadline
+    )  # fmt: skip
+    manual = conv("m", 60, escalated=True, escalation_reason="x", escalated_by="bob")
+    assert urgency.as_escalated(manual, esc) is manual  # its own reason stands
+
+
+def test_the_filter_description_names_every_part() -> None:
+    f = Filter(text="late", owner="alice", region="ca-on")
+    assert f.describe() == "owner=alice region=ca-on text='late'"
+    assert Filter(region="ca-on").describe() == "region=ca-on"
+    assert Filter(region="us-east").matches(conv("a", 5))

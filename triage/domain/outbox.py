@@ -162,6 +162,10 @@ class QueuedAction:
     by: str = ""
     updated_at: datetime | None = field(default=None)
 
+    def _expect(self, status: OutboxStatus, step: str) -> None:
+        if self.status is not status:
+            raise TransitionError(f"a {self.status} action cannot become {step}")
+
     def _moved(self, to: OutboxStatus, error: str, at: datetime, attempts: int) -> QueuedAction:
         if to not in ACTION_TRANSITIONS.get(self.status, frozenset()):
             raise TransitionError(f"a {self.status} action cannot become {to}")
@@ -169,14 +173,17 @@ class QueuedAction:
 
     def waiting(self, error: str, at: datetime) -> QueuedAction:
         """The provider could not be reached: still queued, no refusal counted."""
+        self._expect(_S.QUEUED, "waiting")
         return self._moved(_S.QUEUED, error, at, self.attempts)
 
     def refused(self, error: str, at: datetime, *, final: bool = False) -> QueuedAction:
         """One more refusal: still queued, or FAILED at MAX_ATTEMPTS (or when `final`)."""
+        self._expect(_S.QUEUED, "refused")
         attempts = self.attempts + 1
         to = _S.FAILED if final or attempts >= MAX_ATTEMPTS else _S.QUEUED
         return self._moved(to, error, at, attempts)
 
     def retried(self, at: datetime) -> QueuedAction:
         """The user asks for a failed action to be tried again: queued, refusals reset."""
+        self._expect(_S.FAILED, "retried")
         return self._moved(_S.QUEUED, "", at, 0)
