@@ -20,15 +20,19 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def tmux_session(tmp_path: Path) -> Iterator[Callable[..., str]]:
+def _require_tmux() -> None:
     if shutil.which("tmux") is None:
         if os.environ.get("TRIAGE_REQUIRE_TMUX") == "1":
             pytest.fail("tmux is required (TRIAGE_REQUIRE_TMUX=1) but not installed")
         pytest.skip("tmux not installed")
+
+
+def _start(tmp_path: Path, **extra: str) -> tuple[str, Callable[..., str]]:
+    """`triage --demo` in a new 100x30 tmux session; its name and a screen reader."""
     name = f"triage-e2e-{uuid.uuid4().hex[:8]}"
     env = {"HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "config"),
-           "XDG_CACHE_HOME": str(tmp_path / "cache"), "TERM": "xterm-256color"}  # fmt: skip
+           "XDG_CACHE_HOME": str(tmp_path / "cache"), "TERM": "xterm-256color",
+           **extra}  # fmt: skip
     exports = " ".join(f"{k}={v}" for k, v in env.items())
     command = f"cd {ROOT} && env {exports} {sys.executable} -m triage.cli --demo"
     subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "100", "-y", "30", command],
@@ -41,10 +45,21 @@ def tmux_session(tmp_path: Path) -> Iterator[Callable[..., str]]:
                              capture_output=True, text=True, timeout=30)  # fmt: skip
         return out.stdout
 
+    return name, screen
+
+
+def _kill(name: str) -> None:
+    subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True, timeout=30)
+
+
+@pytest.fixture
+def tmux_session(tmp_path: Path) -> Iterator[Callable[..., str]]:
+    _require_tmux()
+    name, screen = _start(tmp_path)
     try:
         yield screen
     finally:
-        subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True, timeout=30)
+        _kill(name)
 
 
 def wait_for(screen: Callable[..., str], text: str, timeout: float = 30.0) -> str:
@@ -106,3 +121,21 @@ def test_a_person_finds_reads_escalates_and_leaves(tmux_session: Callable[..., s
 
     screen("q")
     wait_gone(screen, "REASON")
+
+
+def test_closing_the_terminal_removes_the_demos_temporary_cache(tmp_path: Path) -> None:
+    """Closing the window sends SIGHUP: triage ends as on `q`, its demo cache gone."""
+    _require_tmux()
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    name, screen = _start(tmp_path, TMPDIR=str(scratch))
+    try:
+        wait_for(screen, "● live")
+        [demo_dir] = scratch.glob("triage-demo-*")
+        assert (demo_dir / "cache.json").exists()
+    finally:
+        _kill(name)  # tmux hangs up on the pane's process, as a closed terminal does
+    deadline = time.monotonic() + 30
+    while demo_dir.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not demo_dir.exists(), f"left behind: {sorted(p.name for p in demo_dir.iterdir())}"

@@ -3,11 +3,12 @@ the tick alone, and the same sync failure is told once, not on every poll."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from typing import Any
 
 from tests.support.fake_service import FakeService
-from tests.ui.conftest import settle
+from tests.ui.conftest import settle, wait_until
 from triage.ui.app import TriageApp
 from triage.ui.messages import SyncFailed
 from triage.ui.screens.escalations import EscalationsScreen
@@ -60,3 +61,23 @@ async def test_the_same_sync_failure_is_told_once() -> None:
         app.post_message(SyncFailed("authentication failed: check provider.token_file"))
         await settle(pilot)
         assert len([n for n in app.notes if n.startswith("Sync failed")]) == 2
+
+
+async def test_a_sync_the_user_asked_for_says_what_it_found() -> None:
+    service = FakeService()
+    app = RecordingApp(service)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        await wait_until(pilot, lambda: any(n.startswith("Synced") for n in app.notes))
+        assert "Synced: up to date" in app.notes
+        first = service.conversations()[0]
+        service.add(dataclasses.replace(first, thread_id="T-new", subject="Just in"))
+        await pilot.press("s")
+        await wait_until(pilot, lambda: "Synced: 1 new" in app.notes)
+        service.fail_next(OSError("cannot reach mail.example: refused"))
+        await pilot.press("s")
+        await wait_until(pilot, lambda: any(n.startswith("Sync failed") for n in app.notes))
+        service.fail_next(OSError("cannot reach mail.example: refused"))
+        await pilot.press("s")  # the same failure again: told again, since it was asked for
+        await wait_until(pilot, lambda: len([n for n in app.notes if "Sync failed" in n]) == 2)

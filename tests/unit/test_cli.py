@@ -149,3 +149,172 @@ def test_reply_reads_standard_input_for_a_dash() -> None:
 def test_now_outside_the_calendar_is_a_usage_error(now: str) -> None:
     r = run("queue", "--demo", "--now", now)
     assert r.returncode == 2 and "outside the years" in r.stderr and "Traceback" not in r.stderr
+
+
+# ---- the options keep their word, in either position ----
+
+
+def queue_json(capsys: pytest.CaptureFixture[str], *argv: str) -> list[dict[str, object]]:
+    assert main([*argv]) == 0
+    rows: list[dict[str, object]] = json.loads(capsys.readouterr().out)
+    return rows
+
+
+def test_common_options_work_before_or_after_the_subcommand(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    after = queue_json(capsys, "queue", "--demo", "--as", "bob", "--json", "--now", NOW)
+    before = queue_json(capsys, "--demo", "--as", "bob", "queue", "--json", "--now", NOW)
+    assert before == after and len(after) >= 10
+
+
+def test_check_config_takes_config_and_demo_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(EXAMPLE.read_text().replace("[agency]", "[agencee]"))
+    for argv in (["check-config", "--config", str(bad)], ["--config", str(bad), "check-config"]):
+        assert main(argv) == 2
+        assert f"{bad}: agencee" in capsys.readouterr().err
+    assert main(["check-config", "--demo"]) == 0
+    assert "demo.toml OK" in capsys.readouterr().out
+    assert main(["--demo", "check-config", "--as", "zed"]) == 2
+    assert "--as: manager 'zed' is not defined" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["--theme", "triage-mono", "queue", "--demo"], "--theme is an option of the console"),
+        (["--view", "escalations", "sync", "--demo"], "--view is an option of the console"),
+        (["queue", "--demo", "--config", "x.toml"], "--demo and --config both"),
+        (["check-config", "a.toml", "--config", "b.toml"], "give the file once"),
+    ],
+)
+def test_an_option_that_would_be_ignored_is_refused(
+    argv: list[str], says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    assert says in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("who", ["zed", "Alice", ""])
+def test_as_must_name_a_manager_of_the_demo_or_ceo(
+    who: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["queue", "--demo", "--as", who]) == 2
+    assert "--as" in capsys.readouterr().err
+    assert main(["queue", "--demo", "--as", "ceo", "--now", NOW]) == 0
+
+
+def test_as_must_name_a_manager_of_the_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(EXAMPLE.read_text().replace('kind = "jmap"', 'kind = "demo"', 1))
+    assert main(["escalate", "T1", "--reason", "x", "--config", str(cfg), "--as", "zed"]) == 2
+    err = capsys.readouterr().err
+    assert f"{cfg}: --as: manager 'zed' is not defined" in err
+
+
+# ---- output for scripts ----
+
+
+def test_the_plain_queue_shows_the_thread_ids_the_other_commands_take(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    ids = [r["thread_id"] for r in queue_json(capsys, "queue", "--demo", "--json", "--now", NOW)]
+    assert main(["queue", "--demo", "--now", NOW]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[0] == "ID"
+    assert [line.split()[0] for line in lines[1:]] == ids
+
+
+def test_a_reader_that_stops_early_ends_the_queue_quietly() -> None:
+    """`triage queue --demo | head`: the pipe closes before triage writes."""
+    p = subprocess.Popen([sys.executable, "-m", "triage.cli", "queue", "--demo"], cwd=ROOT,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    assert p.stdout is not None and p.stderr is not None
+    p.stdout.close()  # the reader is gone at once, as `head -0` would be
+    err = p.stderr.read().decode()
+    assert p.wait(timeout=120) == 141
+    assert "Traceback" not in err and "BrokenPipe" not in err and err == ""
+
+
+# ---- check-config finds what a run would find ----
+
+
+def config_with(tmp_path: Path, keys: str) -> Path:
+    cfg = tmp_path / "config.toml"
+    text = EXAMPLE.read_text()
+    cfg.write_text(text.replace('[keys]\nreply = "r"', f"[keys]\n{keys}"))
+    return cfg
+
+
+@pytest.mark.parametrize(
+    ("keys", "says"),
+    [
+        ('reply = "e"', "keys.reply: 'e' is also the key of 'escalate' in the queue"),
+        ('reply = "q"', "keys.reply: 'q' is also the key of 'back' in a conversation"),
+        ('reply = "bogus"', "keys.reply: 'bogus' is not a key name"),
+        ('reply = "ctrl+shft+r"', "keys.reply: 'shft' in 'ctrl+shft+r' is not a modifier"),
+        ('reply = "r,"', "keys.reply: expected a key or a comma-separated list"),
+    ],
+)
+def test_a_key_remap_must_name_a_real_key_no_other_action_holds(
+    keys: str, says: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["check-config", str(config_with(tmp_path, keys))]) == 2
+    assert says in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "keys", ['reply = "R"', 'reply = "f2,ctrl+y"', 'help = "f1,question_mark"']
+)
+def test_a_key_remap_that_works_passes(
+    keys: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["check-config", str(config_with(tmp_path, keys))]) == 0
+
+
+def test_the_console_refuses_to_start_on_a_key_mistake(tmp_path: Path) -> None:
+    cfg = config_with(tmp_path, 'reply = "e"').read_text().replace('"jmap"', '"demo"', 1)
+    (tmp_path / "demo.toml").write_text(cfg)
+    r = run("--config", str(tmp_path / "demo.toml"))
+    assert r.returncode == 2 and "keys.reply: 'e' is also the key of 'escalate'" in r.stderr
+
+
+def test_check_config_warns_about_the_examples_missing_token_file(tmp_path: Path) -> None:
+    r = run("check-config", str(EXAMPLE), env={"HOME": str(tmp_path)})
+    assert r.returncode == 0 and "OK" in r.stdout and "(1 warning)" in r.stdout
+    token = tmp_path / ".config/triage/token"
+    assert f"warning: {EXAMPLE.name}" not in r.stderr  # the file is named as given
+    assert f"provider.token_file: no such file '{token}'" in r.stderr
+    token.parent.mkdir(parents=True)
+    token.write_text("secret")
+    token.chmod(0o600)
+    r = run("check-config", str(EXAMPLE), env={"HOME": str(tmp_path)})
+    assert r.returncode == 0 and r.stderr == "" and "warning" not in r.stdout
+
+
+# ---- a config-file demo runs the team's own setup ----
+
+
+def test_a_config_with_kind_demo_runs_the_demo_on_the_configs_own_setup(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = tmp_path / "config.toml"
+    cache = tmp_path / "team-cache" / "cache.json"
+    text = EXAMPLE.read_text().replace('kind = "jmap"', 'kind = "demo"', 1)
+    cfg.write_text(text.replace('path = "~/.cache/triage/cache.json"', f'path = "{cache}"', 1))
+    assert main(["check-config", str(cfg)]) == 0
+    capsys.readouterr()
+    rows = queue_json(capsys, "queue", "--config", str(cfg), "--sync", "--json", "--now", NOW)
+    from triage.config import load_config
+
+    config = load_config(cfg, env={"HOME": str(tmp_path)})
+    named = {c.name for c in config.clients.values()}
+    assert len(rows) >= 10 and {r["client"] for r in rows} & named
+    assert {r["owner"] for r in rows} <= {*config.managers, ""}
+    assert {r["region"] for r in rows} <= set(config.regions)
+    assert cache.exists()  # the config's own cache path, kept

@@ -416,44 +416,88 @@ def test_empty_token_file_is_refused(tmp_path: Path) -> None:
 # ---- check-config and summary ----
 
 
-def test_check_config_ok_prints_one_line_summary(tmp_path: Path) -> None:
-    code, text = C.check_config(write(tmp_path, BASE), ENV)
-    assert code == 0
-    assert text == (
+def with_token(tmp_path: Path, mode: int = 0o600) -> Path:
+    token = tmp_path / "token"
+    token.write_text(SECRET, encoding="utf-8")
+    token.chmod(mode)
+    return token
+
+
+def test_check_config_ok_gives_the_loaded_config_and_a_one_line_summary(tmp_path: Path) -> None:
+    with_token(tmp_path)
+    check = C.check_config(write(tmp_path, BASE), ENV)
+    assert (check.code, check.problems, check.warnings) == (0, [], [])
+    assert check.config is not None
+    assert C.summary(check.config) == (
         f"{tmp_path / 'config.toml'} OK: 2 regions, 2 managers, 2 clients, "
         "provider jmap (https://jmap.example/session), user alice"
     )
 
 
 def test_check_config_lists_every_problem(tmp_path: Path) -> None:
+    with_token(tmp_path)
     text = edit('"US-NY"', '"US-ZZ"', edit('tier = "premium"', 'tier = "gold"'))
-    code, out = C.check_config(write(tmp_path, text), ENV)
-    assert code == 2
-    assert "regions.us-east.holidays" in out and 'clients."acme.com".tier' in out
-    assert len(out.splitlines()) == 2
+    check = C.check_config(write(tmp_path, text), ENV)
+    assert check.code == 2 and check.config is None
+    keys = [p.key for p in check.problems]
+    assert keys == ["regions.us-east.holidays", 'clients."acme.com".tier']
 
 
 def test_check_config_missing_file(tmp_path: Path) -> None:
-    code, out = C.check_config(tmp_path / "absent.toml", ENV)
-    assert code == 2 and "file not found" in out
+    check = C.check_config(tmp_path / "absent.toml", ENV)
+    assert check.code == 2 and "file not found" in str(check.problems[0])
 
 
 def test_check_config_refuses_open_token_file(tmp_path: Path) -> None:
     path = write(tmp_path, BASE)
-    (tmp_path / "token").write_text(SECRET, encoding="utf-8")
-    (tmp_path / "token").chmod(0o644)
-    code, out = C.check_config(path, ENV)
-    assert code == 2
-    assert "provider.token_file" in out and "Permissions 0644" in out and SECRET not in out
+    with_token(tmp_path, 0o644)
+    check = C.check_config(path, ENV)
+    [problem] = check.problems
+    assert problem.key == "provider.token_file" and "Permissions 0644" in problem.message
+    assert SECRET not in str(problem)
     (tmp_path / "token").chmod(0o600)
-    assert C.check_config(path, ENV)[0] == 0
+    assert C.check_config(path, ENV).code == 0
 
 
-def test_check_key_actions_flags_unknown_actions(tmp_path: Path) -> None:
-    cfg = C.load_config(write(tmp_path, BASE + '[keys]\nrepyl = "r"\nescalate = "e"\n'), env=ENV)
-    found = C.check_key_actions(cfg, ["reply", "escalate", "reassign"])
-    assert [p.key for p in found] == ["keys.repyl"]
-    assert "did you mean 'reply'" in found[0].message
+def test_a_missing_token_file_is_a_problem_the_examples_own_path_a_warning(
+    tmp_path: Path,
+) -> None:
+    missing = C.check_config(write(tmp_path, BASE), ENV)
+    assert [p.key for p in missing.problems] == ["provider.token_file"]
+    assert "no such file" in missing.problems[0].message and missing.warnings == []
+    example = edit('token_file = "token"', 'token_file = "~/.config/triage/token"')
+    home = {"HOME": str(tmp_path / "home")}
+    check = C.check_config(write(tmp_path, example), home)
+    assert check.code == 0 and [w.key for w in check.warnings] == ["provider.token_file"]
+    assert str(tmp_path / "home/.config/triage/token") in check.warnings[0].message
+
+
+def test_a_token_in_the_environment_needs_no_token_file(tmp_path: Path) -> None:
+    text = edit('token_file = "token"', 'token_env = "TRIAGE_TOKEN"')
+    path = write(tmp_path, text)
+    assert C.check_config(path, {**ENV, "TRIAGE_TOKEN": SECRET}).code == 0
+    unset = C.check_config(path, ENV)
+    assert unset.code == 2 and "TRIAGE_TOKEN is not set" in unset.problems[0].message
+    both = write(tmp_path, text + "", name="both.toml")
+    both.write_text(
+        both.read_text().replace(
+            'token_env = "TRIAGE_TOKEN"', 'token_env = "TRIAGE_TOKEN"\ntoken_file = "token"'
+        )
+    )
+    assert C.check_config(both, {**ENV, "TRIAGE_TOKEN": SECRET}).code == 0  # env wins
+
+
+def test_acknowledgers_default_to_the_ceo_and_must_be_known(tmp_path: Path) -> None:
+    with_token(tmp_path)
+    cfg = C.load_config(write(tmp_path, BASE), env=ENV)
+    assert cfg.agency.acknowledgers == ("ceo",) and cfg.agency.may_acknowledge("ceo")
+    assert not cfg.agency.may_acknowledge("alice")
+    text = BASE.replace("[agency]\n", '[agency]\nacknowledgers = ["ceo", "alice", "zed"]\n')
+    with pytest.raises(C.ConfigError, match=r"agency\.acknowledgers: manager 'zed'"):
+        C.load_config(write(tmp_path, text), env=ENV)
+    empty = BASE.replace("[agency]\n", "[agency]\nacknowledgers = []\n")
+    with pytest.raises(C.ConfigError, match="list who may acknowledge"):
+        C.load_config(write(tmp_path, empty), env=ENV)
 
 
 def test_days_by_full_name_and_ranges_that_wrap() -> None:

@@ -7,15 +7,15 @@ layers use. The settings themselves are frozen values in `triage.domain.settings
 from triage.config.loader import (
     SECTIONS,
     THEMES,
+    ConfigCheck,
     ConfigError,
     check_config,
-    check_key_actions,
     default_cache_path,
     default_config_path,
     load_config,
     summary,
 )
-from triage.config.reader import Problem
+from triage.config.reader import Problem, hint
 from triage.config.secrets import SecretError, check_secret_file, read_secret
 from triage.config.values import parse_duration
 from triage.domain.settings import AgencyConfig, Config, ProviderConfig, RoutingConfig
@@ -25,16 +25,17 @@ __all__ = [
     "THEMES",
     "AgencyConfig",
     "Config",
+    "ConfigCheck",
     "ConfigError",
     "Problem",
     "ProviderConfig",
     "RoutingConfig",
     "SecretError",
     "check_config",
-    "check_key_actions",
     "check_secret_file",
     "default_cache_path",
     "default_config_path",
+    "hint",
     "load_config",
     "parse_duration",
     "read_secret",

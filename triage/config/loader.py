@@ -13,7 +13,8 @@ import os
 import pwd
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -185,7 +186,17 @@ def _agency(r: Reader, tbl: dict[str, Any]) -> AgencyConfig:
                        integer=True)  # fmt: skip
     grace = r.number(tbl, "escalate_after_minutes", p, 0, minimum=0, maximum=MONTH_MINUTES,
                      integer=True)  # fmt: skip
-    return AgencyConfig(domains, ceo, int(at_risk), int(grace))
+    who = r.strings(tbl, "acknowledgers", p) if "acknowledgers" in tbl else (CEO_ID,)
+    return AgencyConfig(domains, ceo, int(at_risk), int(grace), who)
+
+
+def _acknowledgers(r: Reader, agency: AgencyConfig, manager_ids: set[str]) -> None:
+    if not agency.acknowledgers:
+        r.problem("agency.acknowledgers", "list who may acknowledge escalations, such as ['ceo']")
+    for who in agency.acknowledgers:
+        if who != CEO_ID and who not in manager_ids:
+            r.problem("agency.acknowledgers",
+                      undefined("manager", who, manager_ids) + "; 'ceo' is valid too")  # fmt: skip
 
 
 def _routing(r: Reader, tbl: dict[str, Any], region_ids: set[str]) -> RoutingConfig:
@@ -215,17 +226,6 @@ def _user(r: Reader, tbl: dict[str, Any], override: str | None, manager_ids: set
     if user and user != CEO_ID and user not in manager_ids:
         r.problem(key, undefined("manager", user, manager_ids) + "; 'ceo' is valid too")
     return user
-
-
-def check_key_actions(cfg: Config, actions: Iterable[str]) -> list[Problem]:
-    """Problems for [keys] entries naming no known action (the UI owns the action ids)."""
-    actions = sorted(actions)
-    file = str(cfg.path) if cfg.path else "config"
-    return [
-        Problem(file, join_key("keys", a), f"unknown action {a!r} ({hint(a, actions, 'known')})")
-        for a in cfg.keys
-        if a not in actions
-    ]
 
 
 # ---- loading ----
@@ -262,6 +262,7 @@ def _build(
     clients = build_clients(r, s["clients"], known)
     routing = _routing(r, s["routing"], region_ids)
     user = _user(r, s["user"], override, set(managers))
+    _acknowledgers(r, agency, set(managers))
     r.known(s["cache"], SECTIONS["cache"], "cache")
     cache = r.string(s["cache"], "path", "cache", "")
     shared = r.boolean(s["cache"], "shared", "cache", False)
@@ -334,16 +335,54 @@ def summary(cfg: Config) -> str:
     )
 
 
-def check_config(path: Path, env: Mapping[str, str]) -> tuple[int, str]:
-    """(exit code, text) for `triage check-config`: 0 and a summary, or 2 and every problem."""
+EXAMPLE_TOKEN_FILE = "~/.config/triage/token"  # config.example.toml's token_file
+
+
+@dataclass(frozen=True)
+class ConfigCheck:
+    """What `triage check-config` found: the config (None when it cannot be loaded),
+    the problems that stop triage, and warnings about what will fail later."""
+
+    config: Config | None
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+    @property
+    def code(self) -> int:
+        return 2 if self.problems else 0
+
+
+def check_config(
+    path: Path, env: Mapping[str, str], *, user_override: str | None = None
+) -> ConfigCheck:
+    """Everything a config file needs before triage can use it, the secret included."""
     try:
-        cfg = load_config(path, env=env)
+        cfg = load_config(path, user_override=user_override, env=env)
     except ConfigError as exc:
-        return 2, str(exc)
-    token = cfg.provider.token_file
-    if cfg.provider.kind == "jmap" and token is not None and token.exists():
-        try:
-            check_secret_file(token)
-        except SecretError as exc:
-            return 2, str(Problem(str(path), "provider.token_file", str(exc)))
-    return 0, summary(cfg)
+        return ConfigCheck(None, exc.problems)
+    check = ConfigCheck(cfg)
+    problem = _secret_problem(cfg.provider, env)
+    if problem:
+        example = expand_path(EXAMPLE_TOKEN_FILE, path.parent, env)
+        missing = cfg.provider.token_file is not None and not cfg.provider.token_file.exists()
+        found = check.warnings if missing and cfg.provider.token_file == example else check.problems
+        found.append(Problem(str(path), "provider.token_file", problem))
+    return check
+
+
+def _secret_problem(provider: ProviderConfig, env: Mapping[str, str]) -> str:
+    """Why the provider's secret cannot be read ("" when it can, or none is needed)."""
+    if provider.kind != "jmap" or (provider.token_env and env.get(provider.token_env)):
+        return ""
+    token = provider.token_file
+    via_env = f", or set {provider.token_env}" if provider.token_env else ""
+    if token is None:
+        return f"the environment variable {provider.token_env} is not set (and no token_file)"
+    if not token.exists():
+        return (f"no such file '{token}': put the provider's token there "
+                f"(chmod 600) before `triage sync`{via_env}")  # fmt: skip
+    try:
+        check_secret_file(token)
+    except SecretError as exc:
+        return str(exc).removeprefix("provider.token_file: ")
+    return ""

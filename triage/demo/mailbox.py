@@ -24,6 +24,7 @@ import httpx
 
 from triage.clock import Clock, FrozenClock
 from triage.config import Config, load_config
+from triage.demo.cast import Cast
 from triage.demo.server import JmapServer
 from triage.demo.store import Login, utc_text
 from triage.domain import calendar as sla
@@ -32,9 +33,6 @@ from triage.domain.model import Region
 from triage.providers.jmap import Credentials, JmapProvider, connect_provider
 
 DEMO_CONFIG = Path(__file__).resolve().parent / "demo.toml"
-TEAM = "team@agency.example"
-CEO = "ceo@agency.example"
-NOTES_MAILBOX = "Triage Notes"
 LIVE_BACKLOG = 30  # after a long clock jump only the newest arrivals are delivered
 MINUTE = timedelta(minutes=1)
 
@@ -204,13 +202,15 @@ class DemoMailbox:
     ) -> None:
         self.clock = clock
         self.seed = seed
-        self.config = config or load_config(DEMO_CONFIG, env={})
-        self.server = JmapServer(clock, account_id=TEAM)
-        self.server.add_identity(TEAM, "Agency team")
+        bundled = load_config(DEMO_CONFIG, env={})
+        self.config = config or bundled
+        self.cast = Cast.of(self.config, bundled)
+        self.server = JmapServer(clock, account_id=self.cast.team)
+        self.server.add_identity(self.cast.team, "Agency team")
         for manager in self.config.managers.values():
             self.server.add_identity(manager.email, manager.name)
-        self.server.add_identity(CEO, "CEO")
-        self.notes_mailbox = self.server.add_mailbox(NOTES_MAILBOX)
+        self.server.add_identity(self.cast.ceo, "CEO")
+        self.notes_mailbox = self.server.add_mailbox(self.config.provider.notes_mailbox)
         self.threads: dict[str, str] = {}  # scene key -> thread id
         self.delivered_live = 0
         self._started = clock.now()
@@ -271,7 +271,11 @@ class DemoMailbox:
         return times
 
     def _play(self, scene: Scene, now: datetime) -> str:
-        """Deliver a scene's messages (client mail to Inbox, staff replies to Sent)."""
+        """Deliver a scene's messages (client mail to Inbox, staff replies to Sent),
+        played by the config's own clients and managers (see `triage.demo.cast`)."""
+        scene = replace(scene, sender=self.cast.sender(scene.sender),
+                        keywords=tuple(self.cast.keyword(k) for k in scene.keywords),
+                        note=tuple((k, self._noted(k, v)) for k, v in scene.note))  # fmt: skip
         region = region_for(self.config, _split(scene.sender)[1])
         mids: list[str] = []
         ids: list[str] = []
@@ -283,25 +287,30 @@ class DemoMailbox:
             self.server.set_keywords(ids, add=scene.keywords)
         return self.server.emails[ids[0]].thread_id
 
+    def _noted(self, key: str, value: str) -> str:
+        return self.cast.manager(value) if key in ("by", "to") else value
+
     def _line(self, scene: Scene, i: int, at: datetime, mids: list[str]) -> str:
         name, address = _split(scene.sender)
         who, _, text = scene.script[i].partition(":")
         last = i == len(scene.script) - 1
-        domain = address.rpartition("@")[2] if who == "c" else "agency.example"
+        domain = address.rpartition("@")[2] if who == "c" else self.cast.staff_domain
         mid = f"{scene.key}.{i}.{self.seed}@{domain}"
         subject = scene.subject if i == 0 else f"Re: {scene.subject}"
         parent, refs = (mids[-1] if mids else None), (list(mids) or None)
         mids.append(mid)
         if who != "c":
-            manager = self.config.managers[who]
+            manager = self.config.managers[self.cast.manager(who)]
             return self.server.deliver(
-                manager.name, manager.email, [address], subject, text.strip(), at, cc=[TEAM],
+                manager.name, manager.email, [address], subject, text.strip(), at,
+                cc=[self.cast.team],
                 keywords=("$seen",), mailbox="sent", message_id=mid, in_reply_to=parent,
                 references=refs,
             )  # fmt: skip
-        to, cc = [TEAM], list[str]()
+        team, ceo = self.cast.team, self.cast.ceo
+        to, cc = [team], list[str]()
         if last and scene.ceo:  # an American client going over the team's head
-            to, cc = ([CEO], [TEAM]) if scene.ceo == "to" else ([TEAM], [CEO])
+            to, cc = ([ceo], [team]) if scene.ceo == "to" else ([team], [ceo])
         body = text.strip()
         return self.server.deliver(
             name, address, to, subject, "" if scene.html else body, at, cc=cc,
@@ -314,9 +323,10 @@ class DemoMailbox:
         at = min(self.server.emails[self.server.by_message_id[mids[-1]]].received_at + 5 * MINUTE,
                  now - MINUTE)  # fmt: skip
         body = {**dict(scene.note), "at": utc_text(at)}
+        team = self.cast.team
         return self.server.deliver(
-            "triage", TEAM, [TEAM], f"Re: {scene.subject}", json.dumps(body), at,
-            in_reply_to=mids[-1], references=mids, mailbox=NOTES_MAILBOX,
+            "triage", team, [team], f"Re: {scene.subject}", json.dumps(body), at,
+            in_reply_to=mids[-1], references=mids, mailbox=self.config.provider.notes_mailbox,
             keywords=("triage-note", "$seen"),
         )  # fmt: skip
 
@@ -351,10 +361,11 @@ class DemoMailbox:
             last = self.server.thread_emails(rng.choice(followup))
             parent = [e for e in last if "triage-note" not in e.keywords][-1]
             subject = "Re: " + parent.subject.removeprefix("Re: ")
-            self.server.deliver(name, address, [TEAM], subject, body, at,
+            self.server.deliver(name, address, [self.cast.team], subject, body, at,
                                 in_reply_to=parent.message_id[0])  # fmt: skip
         else:
-            self.server.deliver(name, address, [TEAM], rng.choice(LIVE_SUBJECTS), body, at)
+            self.server.deliver(name, address, [self.cast.team], rng.choice(LIVE_SUBJECTS), body,
+                                at)  # fmt: skip
         self.delivered_live += 1
 
     def _client_of(self, thread_id: str) -> str:
@@ -388,7 +399,7 @@ class DemoMailbox:
             name, sender = (manager.name, manager.email) if staff else ("Client", address)
             mid = f"b{i}.{j}.{self.seed}@{sender.rpartition('@')[2]}"
             self.server.deliver(
-                name, sender, [address if staff else TEAM], f"Request {i}",
+                name, sender, [address if staff else self.cast.team], f"Request {i}",
                 f"Message {j} of conversation {i}.", min(at, now), message_id=mid,
                 in_reply_to=parent, mailbox="sent" if staff else "inbox",
             )  # fmt: skip

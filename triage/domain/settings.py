@@ -37,6 +37,10 @@ class AgencyConfig:
     ceo: str = ""
     at_risk_minutes: int = 15
     escalate_after_minutes: int = 0  # grace after a breach before auto-escalation
+    acknowledgers: tuple[str, ...] = (CEO_ID,)  # who may acknowledge an escalation
+
+    def may_acknowledge(self, user: str) -> bool:
+        return user in self.acknowledgers
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,15 @@ class SyncResult:
     def changed(self) -> bool:
         return bool(self.added or self.updated or self.removed)
 
+    def summary(self) -> str:
+        """What changed, in words: "2 new, 1 updated" or "up to date"."""
+        parts = [f"{len(ids)} {word}" for ids, word in
+                 ((self.added, "new"), (self.updated, "updated"), (self.removed, "removed"))
+                 if ids]  # fmt: skip
+        if self.flushed:
+            parts.append(f"{self.flushed} queued sent")
+        return ", ".join(parts) or "up to date"
+
 
 @dataclass
 class Connection:

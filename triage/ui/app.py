@@ -61,6 +61,8 @@ class TriageApp(App[None]):
         self._key_in_hand = False  # a key was handed over and is not handled yet
         self._key_backlog: list[events.Key] = []
         self.sync_rounds = 0
+        self._rounds_started = 0
+        self._sync_asked = 0  # `s` was pressed: say how this round (number) ended
         self._last_sync_error = ""
         if keymap:
             self.set_keymap(keymap)
@@ -164,6 +166,8 @@ class TriageApp(App[None]):
             tick(self.service.now())
 
     def sync_now(self) -> None:
+        """A sync the user asked for (`s`): its outcome is said when it ends."""
+        self._sync_asked = self._rounds_started + 1  # the next round to start answers
         self._sync_now.set()
         self.notify("Syncing…", timeout=2, markup=False)
 
@@ -171,12 +175,14 @@ class TriageApp(App[None]):
     async def sync_loop(self) -> None:
         """Sync, then again: the next round is scheduled when one ends."""
         while True:
+            self._rounds_started += 1
+            started = self._rounds_started
             try:
                 result = await self.service.sync()
             except Exception as exc:
-                self.post_message(SyncFailed(str(exc)))
+                self.post_message(SyncFailed(str(exc), started))
             else:
-                self.post_message(ConversationsSynced(result))
+                self.post_message(ConversationsSynced(result, started))
             self.sync_rounds += 1
             await self._wait_for_next_round()
 
@@ -197,6 +203,8 @@ class TriageApp(App[None]):
     def _synced(self, event: ConversationsSynced) -> None:
         self._last_sync_error = ""
         r = event.result
+        if self._answers_user(event.started):
+            self.notify(f"Synced: {r.summary()}", timeout=4, markup=False)
         if r.full or r.flushed:
             self.reload_screens()
         elif r.changed:
@@ -206,12 +214,20 @@ class TriageApp(App[None]):
 
     @on(SyncFailed)
     def _sync_failed(self, event: SyncFailed) -> None:
-        # Once per distinct problem: the status bar keeps saying "offline since ...".
-        if event.error != self._last_sync_error:
+        # Once per distinct problem (the status bar keeps saying "offline since ..."),
+        # and whenever the user asked for this sync.
+        if self._answers_user(event.started) or event.error != self._last_sync_error:
             self._last_sync_error = event.error
             text = f"Sync failed, working from the cache: {inert(event.error, 300)}"
             self.notify(text, severity="warning", timeout=8, markup=False)
         self.tick()
+
+    def _answers_user(self, started: int) -> bool:
+        """This round is the one that started after the user pressed `s`."""
+        if self._sync_asked and started >= self._sync_asked:
+            self._sync_asked = 0
+            return True
+        return False
 
     def reload_screens(self, changed: frozenset[str] | None = None) -> None:
         """Tell every screen that conversations changed (`None`: maybe all of them)."""

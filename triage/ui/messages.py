@@ -15,9 +15,11 @@ from triage.service.api import Draft, SyncResult
 
 @dataclass
 class ConversationsSynced(Message):
-    """A sync round finished; the service's conversations may have changed."""
+    """A sync round finished; the service's conversations may have changed.
+    `started` is the round's number in the app's count (0: not the app's loop)."""
 
     result: SyncResult
+    started: int = 0
 
 
 @dataclass
@@ -25,6 +27,7 @@ class SyncFailed(Message):
     """A sync round failed; the console keeps working from the cache."""
 
     error: str
+    started: int = 0
 
 
 @dataclass

@@ -1,0 +1,160 @@
+"""The `triage` command: the console, and subcommands for scripts and cron.
+
+`triage` starts the console; `check-config`, `sync`, `queue`, `escalate`,
+`reassign` and `reply` use the same Service as the console's keys. `--config`,
+`--as` and `--demo` work before or after the subcommand.
+Exit codes: 0 success, 1 the provider failed (offline, auth), 2 bad usage or config.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from triage.cli.checks import check_file, report
+from triage.cli.commands import queue_rows, read_body, run_command
+from triage.cli.console import run_console
+from triage.cli.demo import DemoService, demo_service
+from triage.cli.start import UsageError
+from triage.config import THEMES, ConfigError, SecretError, default_config_path
+from triage.engine.outbox import ActionError
+from triage.providers.base import ProviderError
+from triage.service.core import TriageService
+from triage.store.cache import CacheError
+
+__all__ = ["DemoService", "build_parser", "close_service", "demo_service", "main",
+           "queue_rows", "read_body"]  # fmt: skip
+
+CONSOLE_ONLY = ("theme", "view")  # options of the console, meaningless to a subcommand
+
+
+def _common(p: argparse.ArgumentParser, *, top: bool) -> None:
+    """The options every command takes. After a subcommand they default to "not
+    given" (SUPPRESS), so they never overwrite the same option given before it."""
+    unset: Any = argparse.SUPPRESS
+    p.add_argument(
+        "--config",
+        type=Path,
+        default=None if top else unset,
+        help="config file (default: XDG config dir)",
+    )
+    p.add_argument(
+        "--demo",
+        action="store_true",
+        default=False if top else unset,
+        help="use the embedded demo mailbox",
+    )
+    p.add_argument("--as", dest="user", metavar="ID", default=None if top else unset,
+                   help="act as this manager (or ceo)")  # fmt: skip
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="triage", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    _common(p, top=True)
+    p.add_argument("--theme", choices=THEMES, help="colour theme (NO_COLOR=1 picks triage-mono)")
+    p.add_argument("--view", choices=["queue", "escalations"], help="the first screen")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        c = sub.add_parser(name, help=help, description=help)
+        _common(c, top=False)
+        return c
+
+    c = command("check-config", "validate a config file (or the demo's, with --demo)")
+    c.add_argument("path", nargs="?", type=Path, help="the config file (as --config)")
+    command("sync", "one sync round; print what changed")
+    q = command("queue", "print the queue (works offline)")
+    q.add_argument("--json", action="store_true", help="a JSON array (times in ISO 8601 UTC)")
+    q.add_argument("--now", help="evaluate time left at this ISO 8601 instant")
+    q.add_argument("--sync", action="store_true", help="sync once before printing")
+    e = command("escalate", "escalate a conversation")
+    e.add_argument("thread_id")
+    e.add_argument("--reason", required=True)
+    r = command("reassign", "give a conversation to another AM")
+    r.add_argument("thread_id")
+    r.add_argument("--to", required=True, metavar="MANAGER")
+    r.add_argument("--reason", required=True)
+    r.add_argument("--account", action="store_true", help="also for the client's future mail")
+    y = command("reply", "send a reply from a file")
+    y.add_argument("thread_id")
+    y.add_argument("--body-file", required=True, metavar="FILE",
+                   help="the reply's text (UTF-8); - reads standard input")  # fmt: skip
+    return p
+
+
+def parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The arguments, with every combination that would be ignored refused instead."""
+    args = build_parser().parse_args(argv)
+    if args.command:
+        given = [f"--{o}" for o in CONSOLE_ONLY if getattr(args, o) is not None]
+        if given:
+            raise UsageError(f"{given[0]} is an option of the console (`triage {given[0]} ...`);"
+                             f" `triage {args.command}` has no screen to show")  # fmt: skip
+    if args.user is not None and not args.user.strip():
+        raise UsageError("--as needs a manager id from the config (or ceo)")
+    if args.demo and args.config:
+        raise UsageError(
+            "--demo and --config both name the mailbox to use: give one of them "
+            '(a config with kind = "demo" runs the demo on your own setup)'
+        )
+    if args.command == "check-config" and args.path:
+        if args.demo or (args.config and args.config != args.path):
+            raise UsageError("check-config: give the file once, as PATH or as --config PATH")
+        args.config = args.path
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    env = dict(os.environ)
+    try:
+        args = parse(argv)
+        if args.command == "check-config":
+            code = check_config_command(args, env)
+        elif args.command is None:
+            code = run_console(args, env)
+        else:
+            code = asyncio.run(run_command(args, env))
+        sys.stdout.flush()  # here, where a closed pipe is caught, not at exit
+        return code
+    except (UsageError, ConfigError, SecretError, CacheError, ActionError) as e:
+        print(f"triage: {e}", file=sys.stderr)
+        return 2
+    except ProviderError as e:
+        print(f"triage: {e}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        return _reader_went_away()
+    except KeyboardInterrupt:
+        return 130
+
+
+def check_config_command(args: argparse.Namespace, env: dict[str, str]) -> int:
+    if args.demo:
+        from triage.demo.mailbox import DEMO_CONFIG
+
+        path, env = DEMO_CONFIG, {}
+    else:
+        path = args.config or default_config_path(env)
+    code, out, err = report(check_file(path, env, args.user))
+    sys.stdout.write(out)
+    sys.stderr.write(err)
+    return code
+
+
+def _reader_went_away() -> int:
+    """`triage queue | head`: the reader closed the pipe. Stop quietly, as `yes | head`
+    does; point stdout at /dev/null so the interpreter's last flush cannot fail too."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 141  # 128 + SIGPIPE, what a shell reports for a command that met a closed pipe
+
+
+async def close_service(service: TriageService) -> None:
+    await service.close()

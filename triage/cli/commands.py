@@ -1,0 +1,172 @@
+"""The subcommands for scripts and cron: sync, queue, escalate, reassign, reply.
+
+They use the same Service as the console's keys. `queue` prints the console's
+order (a table with thread ids, or JSON); the others print one line about what
+was done and exit 0, or 1 when the provider failed (the work stays queued).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from triage.cli.demo import DemoService
+from triage.cli.start import UsageError, open_service
+from triage.clock import FrozenClock, SystemClock
+from triage.domain.model import Conversation
+from triage.domain.urgency import state_of
+from triage.providers.base import ProviderError
+from triage.service.api import SyncResult
+from triage.service.core import TriageService
+from triage.text.isotime import iso
+from triage.text.sanitize import sanitize_line
+from triage.text.timefmt import format_left
+
+
+async def run_command(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    now = _parse_now(getattr(args, "now", None))
+    service = open_service(args, env, FrozenClock(now) if now else SystemClock())
+    try:
+        if args.command != "queue" or args.sync or isinstance(service, DemoService):
+            result = await service.sync()
+            if args.command == "sync":
+                print(_describe(result))
+        if args.command == "queue":
+            print_queue(service, now or service.now(), as_json=args.json)
+        elif args.command == "escalate":
+            await service.escalate(args.thread_id, args.reason)
+            print(f"escalated {args.thread_id}")
+        elif args.command == "reassign":
+            await service.reassign(args.thread_id, args.to, args.reason, args.account)
+            print(f"reassigned {args.thread_id} to {args.to}")
+        elif args.command == "reply":
+            code = await _reply(service, args.thread_id, args.body_file)
+            await _settle(service)
+            return code
+        if args.command in ("escalate", "reassign"):
+            await _settle(service)
+        return 0
+    finally:
+        await service.close()
+
+
+def _describe(result: SyncResult) -> str:
+    """Every count, always: scripts read this line."""
+    kind = "full sync" if result.full else "incremental sync"
+    parts = f"{len(result.added)} new, {len(result.updated)} updated, {len(result.removed)} removed"
+    flushed = f", {result.flushed} queued actions sent" if result.flushed else ""
+    return f"{kind}: {parts}{flushed}"
+
+
+async def _settle(service: TriageService) -> None:
+    """Sync once more so the cache holds the provider's view of what we just did."""
+    with contextlib.suppress(ProviderError):
+        await service.sync()
+
+
+MAX_BODY_BYTES = 1_000_000  # a reply, not an attachment
+
+
+def read_body(source: str) -> str:
+    """A reply's text from a file, or standard input for "-": at most MAX_BODY_BYTES, UTF-8."""
+    name = "standard input" if source == "-" else source
+    try:
+        if source == "-":
+            data = sys.stdin.buffer.read(MAX_BODY_BYTES + 1)
+        else:
+            with open(source, "rb") as f:  # reads at most what is allowed, never all of it
+                data = f.read(MAX_BODY_BYTES + 1)
+    except OSError as e:
+        raise UsageError(f"cannot read {name}: {e.strerror}") from None
+    if len(data) > MAX_BODY_BYTES:
+        raise UsageError(f"{name} is larger than {MAX_BODY_BYTES:,} bytes: too long for a reply")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise UsageError(
+            f"{name} is not UTF-8 text (byte {e.start} cannot be read); "
+            "save it as UTF-8, e.g. iconv -f latin1 -t utf-8"
+        ) from None
+
+
+async def _reply(service: TriageService, thread_id: str, body_file: str) -> int:
+    body = read_body(body_file)
+    draft = service.save_draft(thread_id, body)
+    sent = await service.send_reply(draft.id)
+    if sent.status == "sent":
+        print(f"reply sent to {thread_id} (Message-ID <{sent.message_id}>)")
+        return 0
+    print(f"reply {sent.status}: {sent.error}; kept in the outbox, sent on the next sync")
+    return 1
+
+
+def _parse_now(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        at = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"--now: not an ISO 8601 instant: {text!r}") from None
+    if at.tzinfo is None:
+        raise UsageError("--now needs a time zone, e.g. 2026-11-26T15:00:00Z")
+    if not 1970 <= at.year <= 9000:  # the calendar counts days either side of it
+        raise UsageError(f"--now: {text!r} is outside the years 1970 to 9000")
+    return at.astimezone(UTC)
+
+
+# -- the queue ----------------------------------------------------------------------
+
+
+def queue_rows(service: TriageService, now: datetime) -> list[dict[str, Any]]:
+    """The queue as the console sorts it, as JSON-ready objects."""
+    at_risk = timedelta(minutes=service.config.agency.at_risk_minutes)
+    escalated = {c.thread_id: c for c in service.escalations(now)}
+    return [_row(c, escalated.get(c.thread_id), now, at_risk) for c in service.queue_view()]
+
+
+def _row(
+    c: Conversation, esc: Conversation | None, now: datetime, at_risk: timedelta
+) -> dict[str, Any]:
+    left = c.seconds_left(now)
+    return {
+        "thread_id": c.thread_id,
+        "subject": c.subject,
+        "client": c.client_name,
+        "client_email": c.client_email,
+        "region": c.region,
+        "region_guessed": c.region_guessed,
+        "owner": c.owner,
+        "tier": c.tier.value,
+        "waiting_since": iso(c.clock_start or c.first_arrival) if c.waiting else None,
+        "deadline": iso(c.deadline) if c.deadline else None,
+        "seconds_left": round(left) if left is not None else None,
+        "state": state_of(c, now, at_risk).value,
+        "escalated": esc is not None,
+        "escalation_reason": esc.escalation_reason if esc else "",
+        "ceo_contacted": c.ceo_contacted,
+    }
+
+
+def print_queue(service: TriageService, now: datetime, *, as_json: bool) -> None:
+    rows = queue_rows(service, now)
+    if as_json:
+        print(json.dumps(rows, indent=2))  # ensure_ascii: control characters are escaped
+        return
+    cfg = service.config
+    ids = [sanitize_line(r["thread_id"], 40) for r in rows]
+    w = max([len("ID"), *(len(i) for i in ids)])
+    print(f"{'ID':{w}} {'STATE':9} {'LEFT':>8}  {'CLIENT':22} {'REGION':14} {'OWNER':8} SUBJECT")
+    for tid, r in zip(ids, rows, strict=True):
+        region = cfg.regions.get(r["region"])
+        label = (region.label if region else r["region"]) + ("?" if r["region_guessed"] else "")
+        left = format_left(r["seconds_left"]) if r["seconds_left"] is not None else ""
+        mark = " ESC" if r["escalated"] else ""
+        print(
+            f"{tid:{w}} {r['state']:9} {left:>8}  {sanitize_line(r['client'], 22):22} "
+            f"{sanitize_line(label, 14):14} {r['owner']:8} {sanitize_line(r['subject'], 60)}{mark}"
+        )
