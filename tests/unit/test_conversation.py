@@ -12,12 +12,20 @@ import pytest
 from tests.support.builders import agency_config
 from triage.config import Config, load_config
 from triage.domain import calendar
-from triage.domain.conversation import derive, reowned, reply_references
+from triage.domain.conversation import (
+    ReplyTarget,
+    derive,
+    reowned,
+    reply_references,
+    reply_subject,
+    reply_target,
+)
 from triage.domain.model import (
     ACKNOWLEDGED,
     ESCALATED,
     Conversation,
     Mark,
+    Message,
     MessageInfo,
     Note,
     ThreadData,
@@ -252,3 +260,106 @@ def test_without_an_escalation_note_there_is_no_reason_author_or_time() -> None:
     conv = derive(t, AGENCY, {})
     assert conv is not None and conv.escalated
     assert (conv.escalation_reason, conv.escalated_by, conv.escalated_at) == ("", "", None)
+
+
+# ---- unreadable mail: said on the conversation, and never a nameless row ----
+
+
+@pytest.mark.parametrize(
+    ("sender", "named"), [("dana@acme.example", "dana@acme.example"), ("", "an unknown sender")]
+)
+def test_the_newest_unreadable_message_is_the_conversation_s_problem(
+    sender: str, named: str
+) -> None:
+    t = ThreadData("T", (msg(1, "15:00", "x@shop.example", problem="the body is not UTF-8"),
+                         msg(2, "15:10", sender, problem="it could not be fetched"),
+                         msg(3, "15:20", "x@shop.example")))  # fmt: skip
+    conv = derive(t, AGENCY, {})
+    assert conv is not None and conv.problem == f"a message from {named}: it could not be fetched"
+
+
+@pytest.mark.parametrize(
+    ("sender", "named"), [("dana@acme.example", "dana@acme.example"), ("", "an unknown sender")]
+)
+def test_a_thread_without_a_subject_is_named_by_its_oldest_unreadable_message(
+    sender: str, named: str
+) -> None:
+    messages = (
+        msg(1, "15:00", "x@shop.example", subject=""),
+        msg(2, "15:10", sender, subject="", problem="it could not be fetched"),
+        msg(3, "15:20", "y@shop.example", subject="", problem="too big"),
+    )
+    t = ThreadData("T", messages)
+    conv = derive(t, AGENCY, {})
+    assert conv is not None and conv.subject == f"(unreadable message from {named})"
+    assert conv.thread.subject == conv.subject
+
+
+def test_a_readable_thread_without_a_subject_keeps_an_empty_one() -> None:
+    t = ThreadData("T", (msg(1, "15:00", "x@shop.example", subject=""),))
+    conv = derive(t, AGENCY, {})
+    assert conv is not None and (conv.subject, conv.problem) == ("", "")
+
+
+# ---- the reply: to whom, under which subject, citing what ----
+
+
+def letter(n: int, when: str, sender: str, **kw: Any) -> Message:
+    """A message as the provider hands it over at send time."""
+    base: dict[str, Any] = dict(subject="Re: Invoice", message_id=f"m{n}@x")
+    base.update(kw)
+    return Message(f"e{n}", "T", sender, "", at(when), **base)
+
+
+@pytest.mark.parametrize(
+    ("subject", "expected"),
+    [
+        ("Invoice", "Re: Invoice"),
+        ("  Invoice \n", "Re: Invoice"),
+        ("Re: Invoice", "Re: Invoice"),
+        ("RE: Invoice", "RE: Invoice"),
+        ("re:Invoice", "re:Invoice"),
+        ("Regarding the invoice", "Re: Regarding the invoice"),
+    ],
+)
+def test_a_reply_subject_says_re_once(subject: str, expected: str) -> None:
+    assert reply_subject(subject) == expected
+
+
+def test_a_reply_answers_the_thread_s_latest_client_message_whatever_order_it_came_in() -> None:
+    page = (
+        letter(3, "15:20", "erin@acme.example", references=("m1@x", "m2@x")),
+        letter(4, "15:30", "carol@agency.example"),  # staff: never the one answered
+        letter(1, "15:00", "dana@acme.example", subject="Invoice"),
+        letter(2, "15:10", "x@shop.example"),
+    )
+    assert reply_target(page, AGENCY, "Invoice") == ReplyTarget(
+        "erin@acme.example", "Re: Invoice", ("m1@x", "m2@x", "m3@x")
+    )
+
+
+@pytest.mark.parametrize(
+    ("subject", "expected"), [("Invoice", "Re: Invoice"), ("", "Re: Invoice for March")]
+)
+def test_a_reply_keeps_the_conversation_s_subject_else_takes_the_message_s(
+    subject: str, expected: str
+) -> None:
+    page = (letter(1, "15:00", "dana@acme.example", subject="Invoice for March"),)
+    target = reply_target(page, AGENCY, subject)
+    assert target is not None and target.subject == expected
+
+
+NO_ONE_TO_ANSWER = {
+    "no message": (),
+    "staff only": (letter(1, "15:00", "carol@agency.example"),
+                   letter(2, "15:10", "alice@agency.ca")),
+    # the latest client message says no sender: no guessing from the ones before it
+    "the latest client message has no sender": (letter(1, "15:00", "dana@acme.example"),
+                                                letter(2, "15:10", "erin@acme.example"),
+                                                letter(3, "15:20", "")),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("page", NO_ONE_TO_ANSWER.values(), ids=NO_ONE_TO_ANSWER.keys())
+def test_no_reply_target_without_a_client_to_answer(page: tuple[Message, ...]) -> None:
+    assert reply_target(page, AGENCY, "Invoice") is None
