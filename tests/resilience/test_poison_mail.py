@@ -97,3 +97,32 @@ async def test_a_server_that_repeats_the_same_page_is_reported_not_followed(rig:
         await service.sync()
     assert sum(b'"Email/query"' in s.body for s in rig.transport.seen[mark:]) == 2
     assert [c.thread_id for c in service.queue_view()] == before
+
+
+async def test_a_reply_never_goes_to_an_earlier_client_when_the_latest_has_no_sender(
+    rig: Rig,
+) -> None:
+    """The newest client message lost its From: nobody to answer, wherever the message
+    that does name a client sits (here a full page of staff mail further back)."""
+    from triage.engine.outbox import TARGET_PAGE, ActionError
+
+    server, now = rig.demo.server, rig.clock.now()
+    start = now - timedelta(hours=3)
+    first = server.deliver("Dana", "dana@acme.example", [TEAM], "Proofs", "page 1?", start,
+                           message_id="p.0@acme.example")  # fmt: skip
+    parent = "p.0@acme.example"
+    for i in range(1, TARGET_PAGE + 1):
+        mid = f"p.{i}@agency.example"
+        server.deliver("Alice", "alice@agency.example", ["dana@acme.example"], "Re: Proofs",
+                       f"note {i}", start + timedelta(minutes=i), message_id=mid,
+                       in_reply_to=parent, mailbox="sent")  # fmt: skip
+        parent = mid
+    server.deliver("", "", [TEAM], "Re: Proofs", "who am I?", now - timedelta(minutes=5),
+                   message_id="p.x@unknown.example", in_reply_to=parent)  # fmt: skip
+    tid = server.emails[first].thread_id
+    service = rig.open()
+    await service.sync()
+    draft = service.save_draft(tid, "Hello")
+    with pytest.raises(ActionError, match="no client message to answer"):
+        await service.send_reply(draft.id)
+    assert not [e for e in server.emails.values() if "Hello" in e.text]  # nothing sent

@@ -14,6 +14,7 @@ from collections.abc import Awaitable
 from datetime import datetime, timedelta
 
 from triage.clock import Clock
+from triage.domain import routing
 from triage.domain.conversation import ReplyTarget, reply_target
 from triage.domain.model import CEO_ID, Conversation
 from triage.domain.outbox import Draft, OutboxStatus, QueuedAction, new_message_id
@@ -196,15 +197,18 @@ class Outbox:
         )
 
     async def _target(self, thread_id: str) -> ReplyTarget | None:
-        """Whom to answer, from the thread's newest messages back to its latest client one."""
+        """Whom to answer, from the thread's newest messages back to its latest client one.
+
+        Only a page with no client message at all sends the search further back: when
+        the latest client message has no readable sender, there is no one to answer
+        (never an earlier client instead, wherever the page boundary falls)."""
         ids = await self.provider.thread_message_ids(thread_id)
         subject = self._conversation(thread_id).subject
         end = len(ids)
         while end > 0:
             page = await self.provider.messages(ids[max(0, end - TARGET_PAGE) : end])
-            target = reply_target(page, self.cfg, subject)
-            if target is not None:
-                return target
+            if any(not routing.is_staff(m.sender, self.cfg) for m in page):
+                return reply_target(page, self.cfg, subject)
             end -= TARGET_PAGE
         return None
 
