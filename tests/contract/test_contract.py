@@ -156,7 +156,7 @@ async def test_staff_reply_stops_the_clock_and_is_sent_once(
 
 
 async def test_shared_state_written_by_one_console_is_seen_by_another(
-    backend: Backend, alice: TriageService, bob: TriageService
+    backend: Backend, alice: TriageService, bob: TriageService, tmp_path: Path
 ) -> None:
     backend.deliver("Wile Coyote", "wile@acme.test", "Budget overrun", "Explain.",
                     at=ago(backend, 30))  # fmt: skip
@@ -174,7 +174,12 @@ async def test_shared_state_written_by_one_console_is_seen_by_another(
     assert [c.thread_id for c in bob.escalations()] == [tid]
 
     await alice.reassign(tid, "bob", "workload", account=False)
-    await alice.acknowledge(tid)
+    ceo = backend.service(tmp_path, "ceo")  # acknowledging is the CEO's
+    try:
+        await ceo.sync()
+        await ceo.acknowledge(tid)
+    finally:
+        await ceo.close()
     await bob.sync()
     [seen] = list(bob.queue_view())
     assert seen.owner == "bob" and seen.acknowledged and seen.waiting
@@ -183,6 +188,7 @@ async def test_shared_state_written_by_one_console_is_seen_by_another(
     assert [m.sender for m in view.messages] == ["wile@acme.test"]
     assert any("escalated: client threatens to leave" in h for h in view.history)
     assert any("reassigned to Bob Okafor: workload" in h for h in view.history)
+    assert any("CEO acknowledged the escalation" in h for h in view.history)
 
 
 async def test_account_reassignment_routes_the_clients_new_conversations(

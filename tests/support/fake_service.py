@@ -22,6 +22,7 @@ from triage.clock import FrozenClock
 from triage.config import AgencyConfig, Config, ProviderConfig, RoutingConfig
 from triage.domain.model import CEO_ID, Client, Conversation, Manager, Message, Note, Region, Tier
 from triage.domain.ordering import QueueView
+from triage.engine.outbox import ActionError
 from triage.service.api import (
     Draft,
     ManagerChoice,
@@ -297,6 +298,8 @@ class FakeService:
 
     async def reassign(self, thread_id: str, to: str, reason: str, account: bool) -> bool:
         self._maybe_fail()
+        if to == self._convs[thread_id].owner and not account:  # as the engine refuses it
+            raise ActionError(f"the conversation is already {self.config.manager_name(to)}'s")
         self.reassigned.append((thread_id, to, reason, account))
         note = Note("reassigned", self.user, self.now(), reason, to, account)
         self._update(thread_id, owner=to, notes=(*self._convs[thread_id].notes, note))
@@ -304,11 +307,25 @@ class FakeService:
 
     async def acknowledge(self, thread_id: str) -> bool:
         self._maybe_fail()
+        self._require_acknowledger()
         self.acknowledged.append(thread_id)
-        note = Note("acknowledged", self.user, self.now())
+        note = Note("ack", self.user, self.now())
         notes = (*self._convs[thread_id].notes, note)
         self._update(thread_id, acknowledged=True, notes=notes)
         return True
+
+    async def unacknowledge(self, thread_id: str) -> bool:
+        self._maybe_fail()
+        self._require_acknowledger()
+        self.acknowledged.remove(thread_id)
+        note = Note("unack", self.user, self.now())
+        notes = (*self._convs[thread_id].notes, note)
+        self._update(thread_id, acknowledged=False, notes=notes)
+        return True
+
+    def _require_acknowledger(self) -> None:
+        if not self.config.agency.may_acknowledge(self.user):  # as the engine refuses it
+            raise ActionError(f"acknowledging escalations is for ceo, not {self.user}")
 
     async def close(self) -> None:
         self.closed = True

@@ -8,6 +8,7 @@ escalation functions conversation by conversation.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
@@ -36,6 +37,14 @@ def escalations(
         if esc is not None:
             out.append(as_escalated(c, esc))
     return sorted(out, key=order_key)
+
+
+def acknowledged(
+    conversations: Iterable[Conversation], now: datetime, grace: timedelta
+) -> list[Conversation]:
+    """Acknowledged conversations that would be escalations without the acknowledgement."""
+    unacked = (dataclasses.replace(c, acknowledged=False) for c in conversations if c.acknowledged)
+    return escalations(unacked, now, grace)
 
 
 def counts(

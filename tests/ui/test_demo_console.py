@@ -26,6 +26,7 @@ from triage.cli import close_service, demo_service, queue_rows
 from triage.clock import FrozenClock
 from triage.demo.mailbox import DemoMailbox
 from triage.demo.store import StoredEmail
+from triage.engine.outbox import ActionError
 from triage.providers.jmap.marks import KW_ACK, KW_ESCALATED, KW_NOTE, KW_OWNER_PREFIX
 from triage.service.core import TriageService
 from triage.ui.app import TriageApp
@@ -322,7 +323,32 @@ async def test_reassign_writes_the_owner_and_greys_the_unqualified(
         assert "Alice" in row_text(app, thread_id) and "Bob" not in row_text(app, thread_id)
 
 
-async def test_acknowledge_in_the_pane(service: TriageService) -> None:
+async def test_a_manager_is_told_acknowledging_is_the_ceos(service: TriageService) -> None:
+    thread_id = thread_of(service, "escalated")
+    app = TriageApp(service)  # the demo's user: alice
+    async with app.run_test(size=SIZE) as pilot:
+        await synced(pilot)
+        await pilot.press("v")
+        await settle(pilot)
+        await go_to(pilot, thread_id)
+        await pilot.press("y")
+        await settle(pilot)
+        told = [n.message for n in app._notifications]
+        assert any("Only CEO can acknowledge" in t and "you are Alice" in t for t in told)
+        assert not has_keyword(service, thread_id, KW_ACK) and thread_id in ids(app)
+    with pytest.raises(ActionError, match="acknowledging escalations is for ceo"):
+        await service.acknowledge(thread_id)  # the engine refuses it too (the CLI, a script)
+
+
+async def test_the_ceo_acknowledges_lists_the_acknowledged_and_takes_one_back() -> None:
+    service = demo_service(FrozenClock(T), user="ceo", live=False)
+    try:
+        await acknowledge_list_and_undo(service)
+    finally:
+        await close_service(service)
+
+
+async def acknowledge_list_and_undo(service: TriageService) -> None:
     thread_id = thread_of(service, "escalated")  # escalated by hand in the seeded day
     app = TriageApp(service)
     async with app.run_test(size=SIZE) as pilot:
@@ -336,8 +362,19 @@ async def test_acknowledge_in_the_pane(service: TriageService) -> None:
         await pilot.press("y")
         await settle(pilot)
         assert has_keyword(service, thread_id, KW_ACK)
-        assert [n["by"] for n in notes(service, thread_id) if n["action"] == "ack"] == ["alice"]
+        assert [n["by"] for n in notes(service, thread_id) if n["action"] == "ack"] == ["ceo"]
         assert ids(app) == [t for t in before if t != thread_id]
+        await pilot.press("t")  # the acknowledged ones, still waiting for a reply
+        await settle(pilot)
+        assert ids(app) == [thread_id] and "acknowledged" in status(app)
+        assert "client unhappy" in row_text(app, thread_id)  # why it was escalated
+        await pilot.press("u")
+        await settle(pilot)
+        assert not has_keyword(service, thread_id, KW_ACK) and ids(app) == []
+        assert [n["action"] for n in notes(service, thread_id)][-2:] == ["ack", "unack"]
+        await pilot.press("t")
+        await settle(pilot)
+        assert ids(app) == before  # an open escalation again, where it was
         # Still a waiting conversation: acknowledging is not answering.
         await pilot.press("v")
         await settle(pilot)

@@ -75,7 +75,7 @@ async def test_queue_shows_hostile_text_literally(size: tuple[int, int]) -> None
 
 
 async def test_hostile_text_in_escalations_help_and_notifications() -> None:
-    service = FakeService.hostile()
+    service = FakeService.hostile(user="ceo")
     app = TriageApp(service)
     async with app.run_test(size=(100, 30), notifications=True) as pilot:
         await settle(pilot)

@@ -210,7 +210,8 @@ async def test_failed_action_is_reported_not_raised(service: FakeService) -> Non
         assert ("Could not escalate: provider said no", "error") in app.notes
 
 
-async def test_escalation_pane_lists_and_acknowledges(service: FakeService) -> None:
+async def test_escalation_pane_lists_and_acknowledges() -> None:
+    service = FakeService(user="ceo")
     app = RecordingApp(service)
     async with app.run_test(size=SIZE) as pilot:
         await start(pilot)
@@ -228,7 +229,11 @@ async def test_escalation_pane_lists_and_acknowledges(service: FakeService) -> N
         await settle(pilot)
         assert service.acknowledged == ["t02"]
         assert ids(app) == ["t01", "t10"]
-        await pilot.press("v")
+        await pilot.press("t")  # the acknowledged ones: t12 from before, and t02
+        await settle(pilot)
+        acknowledged = oracle.acknowledged(service.conversations(), service.now(), timedelta(0))
+        assert ids(app) == [c.thread_id for c in acknowledged] and set(ids(app)) == {"t02", "t12"}
+        await pilot.press("t", "v")
         await pilot.pause()
         assert isinstance(app.screen, QueueScreen)
 

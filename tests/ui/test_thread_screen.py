@@ -169,7 +169,10 @@ async def test_escalation_history_and_escalate_key() -> None:
         await pilot.press("3", "enter")
         await settle(app, pilot)
         assert svc.escalated == [("t01", "client unhappy")]
-        assert app.done == ["Escalated: client unhappy"]
+        # t01 was escalated before: both reasons are kept, and the toast says so.
+        assert app.done == [
+            "Escalated again: client unhappy (before: breached; both are in the history)"
+        ]
         history = plain(app.screen.query_one("#history", Static))
         assert "History" in history and "escalated by alice: client unhappy" in history
 

@@ -74,6 +74,8 @@ def check(view: QueueView, truth: dict[str, Conversation], seen: set[str]) -> No
     assert list(view) == expected and view.conversations() == expected
     assert view.counts(NOW, AT_RISK, GRACE) == oracle.counts(truth.values(), NOW, AT_RISK, GRACE)
     assert view.escalations(NOW, GRACE) == oracle.escalations(truth.values(), NOW, GRACE)
+    acknowledged = oracle.acknowledged(truth.values(), NOW, GRACE)
+    assert [replace(c, acknowledged=False) for c in view.acknowledged(NOW, GRACE)] == acknowledged
     assert {c.thread_id for c in view.flagged} == {c.thread_id for c in expected if is_flagged(c)}
     for i, c in enumerate(expected):
         assert view.index_of(c.thread_id) == i

@@ -137,6 +137,7 @@ class NoteAction(StrEnum):
     ESCALATE = "escalate"
     REASSIGN = "reassign"
     ACK = "ack"
+    UNACK = "unack"  # an acknowledgement taken back
 
 
 @dataclass(frozen=True)

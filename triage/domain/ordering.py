@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import overload
 
@@ -135,6 +136,18 @@ class QueueView(Sequence[Conversation]):
         out = []
         for c in [*overdue, *(c for c in self.flagged if c.thread_id not in ids)]:
             esc = escalation_of(c, now, grace)
+            if esc is not None:
+                out.append(as_escalated(c, esc))
+        return sorted(out, key=entry)
+
+    def acknowledged(self, now: datetime, grace: timedelta) -> list[Conversation]:
+        """The escalations the CEO has acknowledged and the client is still waiting on,
+        each with the reason it was escalated for, most urgent first."""
+        out = []
+        for c in self.flagged:
+            if not c.acknowledged:
+                continue
+            esc = escalation_of(replace(c, acknowledged=False), now, grace)
             if esc is not None:
                 out.append(as_escalated(c, esc))
         return sorted(out, key=entry)

@@ -1,4 +1,5 @@
-"""Escalate, reassign, acknowledge: the shared-state operations behind the keys and the CLI.
+"""Escalate, reassign, acknowledge (and take it back): the shared-state operations
+behind the keys and the CLI.
 
 Each checks what it is asked, becomes a `QueuedAction` (the marks to set on the
 thread and the note that records who, when and why), is written to the outbox
@@ -52,6 +53,8 @@ class Actions:
         manager = self.cfg.managers.get(to)
         if manager is None:
             raise ActionError(f"unknown manager {to!r}")
+        if to == self._shown(thread_id).owner and not account:
+            raise ActionError(f"the conversation is already {manager.name}'s")
         if conv.region not in manager.regions:
             region = self.cfg.regions.get(conv.region)
             raise ActionError(f"{manager.name} is not qualified for "
@@ -67,10 +70,33 @@ class Actions:
                                  owner_mark=to)  # fmt: skip
 
     async def acknowledge(self, thread_id: str) -> bool:
-        self._conversation(thread_id)
+        """The CEO (or an acknowledger named in the config) has seen the escalation."""
+        conv = self._shown(thread_id)
+        self._require_acknowledger()
+        if conv.acknowledged:
+            raise ActionError("this escalation is already acknowledged")
         note = self._note(NoteAction.ACK)
         return await self._queue(thread_id, NoteAction.ACK, ((ACKNOWLEDGED, True),), note,
                                  acknowledged=True)  # fmt: skip
+
+    async def unacknowledge(self, thread_id: str) -> bool:
+        """Take an acknowledgement back: the escalation is open again in the pane."""
+        conv = self._shown(thread_id)
+        self._require_acknowledger()
+        if not conv.acknowledged:
+            raise ActionError("this conversation has no acknowledgement to take back")
+        note = self._note(NoteAction.UNACK)
+        return await self._queue(thread_id, NoteAction.UNACK, ((ACKNOWLEDGED, False),), note,
+                                 acknowledged=False)  # fmt: skip
+
+    def _require_acknowledger(self) -> None:
+        agency = self.cfg.agency
+        if not agency.may_acknowledge(self.user):
+            who = ", ".join(agency.acknowledgers)
+            raise ActionError(
+                f"acknowledging escalations is for {who} "
+                f"([agency] acknowledgers in the config), not {self.user}"
+            )
 
     def _note(self, action: str, **fields: str | bool) -> Note:
         return Note(action, self.user, self.clock.now(), **fields)  # type: ignore[arg-type]
@@ -86,6 +112,10 @@ class Actions:
         self.live.patch(thread_id, **shown)
         self.cache.audit(self.user, action, thread_id, note.reason or note.to)
         return await self.outbox.perform(item)
+
+    def _shown(self, thread_id: str) -> Conversation:
+        """The conversation with this console's actions not yet synced back applied."""
+        return self.live.get(thread_id) or self._conversation(thread_id)
 
     def _conversation(self, thread_id: str) -> Conversation:
         conv = self.live.truth(thread_id)

@@ -143,6 +143,8 @@ class TriageService:
                 out.append(f"{when} {who} reassigned to {to}{scope}: {n.reason}")
             elif n.action == NoteAction.ACK:
                 out.append(f"{when} {who} acknowledged the escalation")
+            elif n.action == NoteAction.UNACK:
+                out.append(f"{when} {who} took back the acknowledgement")
         return out
 
     # -- drafts and actions ------------------------------------------------------------
@@ -167,6 +169,9 @@ class TriageService:
 
     async def acknowledge(self, thread_id: str) -> bool:
         return await self.actions.acknowledge(thread_id)
+
+    async def unacknowledge(self, thread_id: str) -> bool:
+        return await self.actions.unacknowledge(thread_id)
 
     def managers_for(self, thread_id: str) -> list[ManagerChoice]:
         conv = self.live.get(thread_id)

@@ -76,10 +76,15 @@ class ConversationScreen(Screen[None]):
         if thread_id is None:
             return
 
+        before = self.service.conversation(thread_id)
+        previous = before.escalation_reason if before and before.escalated else ""
+
         def escalate(reason: str | None) -> None:
             if reason:
+                again = f" (before: {safe_plain(previous)}; both are in the history)"
                 self.triage.perform(
-                    f"Escalated: {safe_plain(reason)}",
+                    f"Escalated{' again' if previous else ''}: {safe_plain(reason)}"
+                    + (again if previous else ""),
                     "Could not escalate",
                     lambda: self.service.escalate(thread_id, reason),
                 )

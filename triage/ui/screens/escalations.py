@@ -2,7 +2,10 @@
 
 Reuses the queue table with the escalation column set: reason, who escalated,
 owner, how late, the client's local time, and "CEO" when the client wrote to the
-CEO directly. `y` records the CEO's acknowledgement in the provider.
+CEO directly. `y` records the acknowledgement in the provider; `t` switches to the
+acknowledged escalations still waiting for a reply, where `u` takes one back.
+Acknowledging is for the CEO and the acknowledgers the config names: anyone else
+is told so instead.
 """
 
 from __future__ import annotations
@@ -22,10 +25,10 @@ from triage.ui.text import safe_plain
 
 
 class EscalationsScreen(TableScreen):
-    """Escalated, unacknowledged conversations, most overdue first."""
+    """Escalated, unacknowledged conversations (or the acknowledged), most overdue first."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        *bindings("open", "acknowledge"),
+        *bindings("open", "acknowledge", "acknowledged", "unacknowledge"),
         binding("escalations", title="Queue"),
         *bindings("sync", "help"),
         binding("quit", footer=True),
@@ -34,10 +37,13 @@ class EscalationsScreen(TableScreen):
     def __init__(self, service: Service) -> None:
         super().__init__(service, "escalations")
         self._overdue = 0
+        self.showing_acknowledged = False
 
     def rows_for(self, waiting: QueueView, now: datetime) -> Sequence[Conversation]:
         # By hand, by writing to the CEO, or by breaching past the grace: each with its reason.
         self._overdue = waiting.due_by(now - self._grace())
+        if self.showing_acknowledged:
+            return waiting.acknowledged(now, self._grace())
         return waiting.escalations(now, self._grace())
 
     def _grace(self) -> timedelta:
@@ -52,18 +58,61 @@ class EscalationsScreen(TableScreen):
             super().tick(now)
 
     def empty_text(self) -> str:
+        if self.showing_acknowledged:
+            return "No acknowledged escalation is waiting for a reply.  t: open escalations"
         return "No open escalation."
 
-    def action_acknowledge(self) -> None:
+    def status_label(self) -> str:
+        return "acknowledged (t: open ones)" if self.showing_acknowledged else "all"
+
+    def _allowed(self, doing: str) -> bool:
+        agency, user = self.service.config.agency, self.service.user
+        if agency.may_acknowledge(user):
+            return True
+        names = ", ".join(self.service.config.manager_name(a) for a in agency.acknowledgers)
+        self.notify(f"Only {names} can {doing} escalations (the config's [agency] "
+                    f"acknowledgers); you are {self.service.config.manager_name(user)}.",
+                    severity="warning", markup=False)  # fmt: skip
+        return False
+
+    def _chosen(self) -> tuple[str, Conversation] | None:
         thread_id = self.current_thread()
         conv = self.service.conversation(thread_id) if thread_id else None
-        if thread_id is None or conv is None:
+        return (thread_id, conv) if thread_id and conv else None
+
+    def action_acknowledge(self) -> None:
+        if self.showing_acknowledged:
+            self.notify("Already acknowledged: u takes it back.", markup=False)
             return
+        chosen = self._chosen()
+        if chosen is None or not self._allowed("acknowledge"):
+            return
+        thread_id, conv = chosen
         self.triage.perform(
-            f"Acknowledged: {safe_plain(conv.client_name or conv.client_email)}",
+            f"Acknowledged: {safe_plain(conv.client_name or conv.client_email)}  (t lists them)",
             "Could not acknowledge",
             lambda: self.service.acknowledge(thread_id),
         )
+
+    def action_unacknowledge(self) -> None:
+        if not self.showing_acknowledged:
+            self.notify("t lists the acknowledged escalations; u there takes one back.",
+                        markup=False)  # fmt: skip
+            return
+        chosen = self._chosen()
+        if chosen is None or not self._allowed("take back acknowledged"):
+            return
+        thread_id, conv = chosen
+        self.triage.perform(
+            f"Acknowledgement taken back: {safe_plain(conv.client_name or conv.client_email)}"
+            " is an open escalation again",
+            "Could not take the acknowledgement back",
+            lambda: self.service.unacknowledge(thread_id),
+        )
+
+    def action_acknowledged(self) -> None:
+        self.showing_acknowledged = not self.showing_acknowledged
+        self.reload()
 
     def action_escalations(self) -> None:
         # Back to the queue below (the CEO may have started here: then open it).

@@ -83,7 +83,11 @@ class TableScreen(ConversationScreen):
 
     def _show_status(self, now: datetime) -> None:
         bar = self.query_one(StatusBar)
-        bar.show(self.service.status(), self.counts(now), self.filter.describe(), now)
+        bar.show(self.service.status(), self.counts(now), self.status_label(), now)
+
+    def status_label(self) -> str:
+        """What the rows are narrowed to, for the status bar."""
+        return self.filter.describe()
 
     def current_thread(self) -> str | None:
         thread_id = self.table.highlighted

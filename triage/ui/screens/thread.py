@@ -22,7 +22,8 @@ from textual.binding import BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Footer, Static
 
-from triage.domain.model import Conversation, Message, Region, SlaState
+from triage.domain import history
+from triage.domain.model import Conversation, Message, NoteAction, Region, SlaState
 from triage.domain.routing import is_staff
 from triage.domain.urgency import escalation_of, state_of
 from triage.service.api import Service, ThreadView
@@ -243,7 +244,7 @@ class ThreadScreen(ConversationScreen):
         """The conversation's escalation as the pane sees it: manual or automatic, why,
         by whom, since when; or that it was acknowledged."""
         if conv.acknowledged:
-            return Text("Escalation acknowledged by the CEO", style="bold")
+            return self._acknowledged_text(conv)
         agency = self.service.config.agency
         esc = escalation_of(conv, now, timedelta(minutes=agency.escalate_after_minutes))
         if esc is None:
@@ -260,21 +261,31 @@ class ThreadScreen(ConversationScreen):
             text.append(f" · since {when_text(esc.since, zone, self._user_zone, date=False)}")
         return text
 
+    def _acknowledged_text(self, conv: Conversation) -> Text:
+        ack = history.last(conv.notes, NoteAction.ACK)
+        text = Text("Escalation acknowledged", style="bold")
+        if ack is not None:
+            name = safe(self.service.config.manager_name(ack.by), max_len=30)
+            text.append_text(Text.assemble(" by ", name))
+            zone = self._client_zone(conv)
+            text.append(f" · {when_text(ack.at, zone, self._user_zone, date=False)}")
+        return text
+
     def _history_text(self, view: ThreadView) -> Text:
-        conv, history = view.conversation, view.history
+        conv, lines = view.conversation, view.history
         text = self._escalation_text(conv, self._now)
         self._escalation_shown = text.plain
         if conv.ceo_contacted and "CEO" not in text.plain:
             text.append(("\n" if text else "") + "The client wrote to the CEO", style="bold")
-        if not history:
+        if not lines:
             if not text:
                 text.append("No escalations or reassignments", style="dim")
             return text
-        shown = history[-_HISTORY_SHOWN:]
+        shown = lines[-_HISTORY_SHOWN:]
         text.append("\n" if text else "")
         text.append("History", style="bold")
-        if len(history) > len(shown):
-            text.append(f" ({len(history) - len(shown)} earlier not shown)", style="dim")
+        if len(lines) > len(shown):
+            text.append(f" ({len(lines) - len(shown)} earlier not shown)", style="dim")
         for line in shown:
             text.append("\n• ")
             text.append_text(safe(line, max_len=150))

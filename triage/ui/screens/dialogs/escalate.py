@@ -83,6 +83,8 @@ class EscalateScreen(ModalScreen[str | None]):
     EscalateScreen #title { text-style: bold reverse; }
     EscalateScreen #chosen { text-style: bold; margin-top: 1; }
     EscalateScreen #hint { color: $text-muted; }
+    EscalateScreen #already { margin-top: 1; }
+    EscalateScreen #already.-hidden { display: none; }
     """
 
     def __init__(self, service: Service, thread_id: str) -> None:
@@ -95,6 +97,8 @@ class EscalateScreen(ModalScreen[str | None]):
         with Vertical(id="dialog"):
             yield Static(Text(" Escalate to the CEO "), id="title")
             yield Static(about_text(self.service, self.thread_id, 70), id="about")
+            already = self._already_text()
+            yield Static(already, id="already", classes="" if already else "-hidden")
             yield Static(self._quick_text(), id="quick")
             yield ReasonInput(placeholder="or type a reason", id="reason-text", max_length=200)
             yield Static(id="chosen")
@@ -103,6 +107,20 @@ class EscalateScreen(ModalScreen[str | None]):
     def on_mount(self) -> None:
         self.query_one(ReasonInput).focus()
         self._show_choice()
+
+    def _already_text(self) -> Text:
+        """An escalation already on record: the new reason is added, the old one kept."""
+        conv = self.service.conversation(self.thread_id)
+        if conv is None or not conv.escalated:
+            return Text()
+        by = self.service.config.manager_name(conv.escalated_by) if conv.escalated_by else ""
+        return Text.assemble(
+            ("Already escalated", "bold"),
+            *((" by ", safe(by, max_len=24)) if by else ()),
+            ": ",
+            safe(conv.escalation_reason or "no reason given", max_len=40),
+            (" — a new reason is added to the history", "dim"),
+        )
 
     def _quick_text(self) -> Text:
         """The quick reasons, the chosen one marked in words and glyph (reads without colour)."""

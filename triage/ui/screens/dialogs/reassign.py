@@ -185,6 +185,11 @@ class ReassignScreen(ModalScreen[ReassignChoice | None]):
         option = managers.get_option_at_index(index)
         return None if option.disabled else option.id
 
+    def _owner_highlighted(self) -> bool:
+        managers = self.query_one("#managers", OptionList)
+        index = managers.highlighted
+        return index is not None and managers.get_option_at_index(index).id == self.owner
+
     def reason(self) -> str:
         """The quick pick and the typed words, joined: 'workload: on leave in May'."""
         index = self.query_one("#quick", RadioSet).pressed_index
@@ -229,7 +234,11 @@ class ReassignScreen(ModalScreen[ReassignChoice | None]):
     def action_confirm(self) -> None:
         who = self.manager_id()
         reason = self.reason()
-        if who is None:
+        if self._owner_highlighted():
+            name = self.service.config.manager_name(self.owner)
+            self.notify(f"{name} already owns this conversation: pick another manager (↑↓)",
+                        severity="warning", markup=False)  # fmt: skip
+        elif who is None:
             self.notify("Pick a manager (↑↓)", severity="warning", markup=False)
         elif not reason:
             self.notify("Give a reason (1-3 or type one)", severity="warning", markup=False)
