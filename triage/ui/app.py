@@ -9,13 +9,16 @@ turn those into notifications and screen reloads. Errors never crash the app.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import ClassVar
 
+from rich.segment import Segment
 from textual import events, on, work
 from textual._path import CSSPathType
 from textual.app import App
 from textual.binding import BindingType
+from textual.color import Color
+from textual.filter import LineFilter, Monochrome, NoColor
 from textual.message import Message
 from textual.message_pump import MessagePump
 
@@ -27,6 +30,17 @@ from triage.ui.text import inert, safe_plain
 from triage.ui.themes import DEFAULT_THEME, MONO_THEME, SEMANTIC_DEFAULTS, THEMES, stylesheet_paths
 
 TICK_SECONDS = 1.0
+
+
+class WithoutColour(LineFilter):
+    """Every colour removed from the segments; bold, reverse, underline and dim kept."""
+
+    def apply(self, segments: list[Segment], background: Color) -> list[Segment]:
+        return [Segment(text, style.without_color if style else None, control)
+                for text, style, control in segments]  # fmt: skip
+
+
+NO_COLOUR = WithoutColour()
 
 
 class TriageApp(App[None]):
@@ -66,6 +80,14 @@ class TriageApp(App[None]):
         self._last_sync_error = ""
         if keymap:
             self.set_keymap(keymap)
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        """Under NO_COLOR no colour code at all reaches the terminal: Textual's own
+        filter turns colours grey (256-colour codes still), ours removes them."""
+        filters = super().get_line_filters()
+        if not self.no_color:
+            return filters
+        return [*(f for f in filters if not isinstance(f, (Monochrome, NoColor))), NO_COLOUR]
 
     def _known(self, theme: str) -> str:
         return theme if self.get_theme(theme) is not None else DEFAULT_THEME
