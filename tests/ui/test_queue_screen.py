@@ -261,6 +261,11 @@ async def test_help_lists_the_keys(service: FakeService) -> None:
         for what in ("Reply", "Escalate", "Reassign", "Filter", "Mine", "Region", "Quit"):
             assert what in keys
         assert keys["Reply"] == "r" and keys["Filter"] == "/" and "j" in keys["Down"]
+        # Every marker a row can carry is explained.
+        markers = dict(app.screen.markers)
+        for marker in ("✖ LATE", "▲ RISK", "ESC", "CEO", "SPOOF", "queued", "unsent"):
+            assert marker in markers and marker in app.screen.text
+        assert "guessed" in markers["17:02?"] and "Wed 17:00" in markers["LEFT"]
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, QueueScreen)

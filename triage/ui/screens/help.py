@@ -20,6 +20,21 @@ from triage.ui.keys import bindings
 
 HelpEntry = tuple[str, str, str]  # keys, what, tooltip
 
+# What the queue's and the pane's cells say (the same words are in the README).
+TABLE_MARKERS: tuple[tuple[str, str], ...] = (
+    ("✖ LATE", "the reply deadline has passed"),
+    ("▲ RISK", "less than the at-risk minutes are left ([agency] at_risk_minutes)"),
+    ("LEFT", "-1:05 overdue by h:mm · 14m09s inside the at-risk window · "
+             "Wed 17:00 due then, the client's local day and time"),
+    ("ESC", "escalated: by hand, the client wrote to the CEO, or breached past the grace"),
+    ("CEO", "the client wrote to or copied the CEO"),
+    ("SPOOF", "the sender poses as staff or the CEO (a look-alike address or name)"),
+    ("17:02?", "a ? after the local time: the region is guessed from the address"),
+    ("queued", "your reply waits for the provider (offline): it goes with the next sync"),
+    ("unsent", "the provider refused your reply: r to send it again, ctrl+d to discard"),
+    ("WAITING", "how long the client has waited, from the clock start"),
+)  # fmt: skip
+
 
 def help_entries(screen: Screen[Any]) -> list[HelpEntry]:
     """(keys, description, tooltip) for every described binding active on `screen`."""
@@ -54,21 +69,33 @@ class HelpScreen(ModalScreen[None]):
         max-height: 100%;
         padding: 0 1;
     }
-    HelpScreen #help-keys {
+    HelpScreen #help-keys, HelpScreen #help-markers {
         width: 100%;
         height: auto;
     }
+    HelpScreen #help-markers { margin-top: 1; }
     """
     BINDINGS: ClassVar[list[BindingType]] = bindings("help_close")
 
-    def __init__(self, entries: list[HelpEntry], title: str = "Keys") -> None:
+    def __init__(
+        self,
+        entries: list[HelpEntry],
+        title: str = "Keys",
+        markers: tuple[tuple[str, str], ...] = (),
+    ) -> None:
         super().__init__()
         self.entries = entries
         self.title_text = title
+        self.markers = markers
 
     @classmethod
     def for_screen(cls, screen: Screen[Any]) -> HelpScreen:
-        return cls(help_entries(screen), f"Keys: {type(screen).__name__.removesuffix('Screen')}")
+        """The keys of `screen`, and what its markers mean when it shows a table."""
+        from triage.ui.screens.table import TableScreen
+
+        markers = TABLE_MARKERS if isinstance(screen, TableScreen) else ()
+        name = type(screen).__name__.removesuffix("Screen")
+        return cls(help_entries(screen), f"Keys: {name}", markers)
 
     def compose(self) -> ComposeResult:
         table = Table.grid(padding=(0, 2))
@@ -82,10 +109,22 @@ class HelpScreen(ModalScreen[None]):
             box.border_title = self.title_text
             box.border_subtitle = "esc closes"
             yield Static(table, id="help-keys")
+            if self.markers:
+                yield Static(self._markers_table(), id="help-markers")
+
+    def _markers_table(self) -> Table:
+        table = Table.grid(padding=(0, 2))
+        table.title = Text("What the table says", style="bold")
+        table.add_column(style="bold", no_wrap=True)
+        table.add_column()
+        for marker, meaning in self.markers:
+            table.add_row(Text(marker), Text(meaning))
+        return table
 
     @property
     def text(self) -> str:
-        return "\n".join(f"{k}  {w}  {t}" for k, w, t in self.entries)
+        keys = [f"{k}  {w}  {t}" for k, w, t in self.entries]
+        return "\n".join([*keys, *(f"{m}  {what}" for m, what in self.markers)])
 
     def action_close(self) -> None:
         self.dismiss(None)
