@@ -523,3 +523,76 @@ def test_deeply_nested_toml_is_a_config_error_not_a_crash(tmp_path: Path) -> Non
     text = BASE + "\n[deep]\nx = " + "[" * 100_000 + "]" * 100_000 + "\n"
     with pytest.raises(C.ConfigError, match=r"nested too deeply|not valid TOML"):
         C.load_config(write(tmp_path, text), env=ENV)
+
+
+# ---- the provider kinds ----
+
+GRAPH = '[provider]\nkind = "graph"\nmailbox = "clients@agency.example"\nclient_id = "abc"\n'
+GMAIL = '[provider]\nkind = "gmail"\nuser = "clients@agency.example"\nclient_id = "abc"\n'
+
+
+def with_provider(section: str) -> str:
+    rest = BASE.partition("[user]")[2]
+    return section + "\n[user]" + rest
+
+
+def test_a_graph_provider_gets_its_defaults_and_a_login_token_path(tmp_path: Path) -> None:
+    cfg = C.load_config(write(tmp_path, with_provider(GRAPH)), env=ENV)
+    p = cfg.provider
+    assert (p.kind, p.auth, p.folder, p.tenant) == ("graph", "oauth", "inbox", "organizations")
+    assert (p.api_url, p.login_url) == (
+        "https://graph.microsoft.com/v1.0", "https://login.microsoftonline.com"
+    )  # fmt: skip
+    assert p.token_file == Path("/home/tester/.config/triage/graph-token.json")
+    check = C.check_config(write(tmp_path, with_provider(GRAPH)), ENV)
+    assert check.code == 0 and "run `triage login`" in check.warnings[0].message
+
+
+def test_a_gmail_provider_gets_its_defaults(tmp_path: Path) -> None:
+    p = C.load_config(write(tmp_path, with_provider(GMAIL)), env=ENV).provider
+    assert (p.kind, p.auth, p.label) == ("gmail", "oauth", "INBOX")
+    assert p.user == "clients@agency.example"
+    assert (p.api_url, p.token_url) == (
+        "https://gmail.googleapis.com", "https://oauth2.googleapis.com/token"
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "says"),
+    [
+        (GRAPH + 'session_url = "https://x"\n', "provider.session_url", "only for kind = 'jmap'"),
+        (GRAPH + 'label = "INBOX"\n', "provider.label", "only for kind = 'gmail'"),
+        (GRAPH + 'foldr = "inbox"\n', "provider.foldr", "did you mean 'folder'"),
+        (GRAPH.replace('client_id = "abc"\n', ""), "provider.client_id", "missing"),
+        (GRAPH.replace('mailbox = "clients@agency.example"\n', ""), "provider.mailbox", "missing"),
+        (GRAPH + 'auth = "basic"\n', "provider.auth", "'oauth', 'bearer'"),
+        (GRAPH + 'api_url = "graph.local"\n', "provider.api_url", "http(s) URL"),
+        (GMAIL + 'auth = "service_account"\n', "provider.key_file", "missing"),
+        (GMAIL.replace("clients@agency.example", "me") + 'auth = "service_account"\n'
+         'key_file = "sa.json"\n', "provider.user", "impersonates"),
+        (GMAIL + 'auth = "bearer"\n', "provider.token_file", "missing"),
+        (GMAIL + 'folder = "x"\n', "provider.folder", "only for kind = 'graph'"),
+    ],
+)  # fmt: skip
+def test_each_provider_kind_checks_its_own_keys(
+    tmp_path: Path, section: str, key: str, says: str
+) -> None:
+    with pytest.raises(C.ConfigError) as e:
+        C.load_config(write(tmp_path, with_provider(section)), env=ENV)
+    assert [p.key for p in e.value.problems] == [key] and says in e.value.problems[0].message
+
+
+def test_a_demo_config_keeps_every_kinds_keys(tmp_path: Path) -> None:
+    demo = GRAPH.replace('"graph"', '"demo"') + 'session_url = "https://x"\nlabel = "INBOX"\n'
+    assert C.load_config(write(tmp_path, with_provider(demo)), env=ENV).provider.kind == "demo"
+
+
+def test_a_service_accounts_key_file_is_checked_like_a_token(tmp_path: Path) -> None:
+    key = tmp_path / "sa.json"
+    key.write_text("{}")
+    key.chmod(0o644)
+    section = GMAIL + 'auth = "service_account"\nkey_file = "sa.json"\n'
+    check = C.check_config(write(tmp_path, with_provider(section)), ENV)
+    assert [p.key for p in check.problems] == ["provider.key_file"]
+    key.chmod(0o600)
+    assert C.check_config(write(tmp_path, with_provider(section)), ENV).code == 0

@@ -21,9 +21,10 @@ from triage.cli.commands import queue_rows, read_body, run_command
 from triage.cli.console import run_console
 from triage.cli.demo import DemoService, demo_service
 from triage.cli.start import UsageError
-from triage.config import THEMES, ConfigError, SecretError, default_config_path
+from triage.clock import SystemClock
+from triage.config import THEMES, ConfigError, SecretError, default_config_path, load_config
 from triage.engine.outbox import ActionError
-from triage.providers.base import ProviderError
+from triage.providers.base import ProviderError, login
 from triage.service.core import TriageService
 from triage.store.cache import CacheError
 
@@ -66,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
         _common(c, top=False)
         return c
 
+    command("login", "sign in to the provider (Microsoft 365, Google) and keep the token")
     c = command("check-config", "validate a config file (or the demo's, with --demo)")
     c.add_argument("path", nargs="?", type=Path, help="the config file (as --config)")
     command("sync", "one sync round; print what changed")
@@ -116,6 +118,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parse(argv)
         if args.command == "check-config":
             code = check_config_command(args, env)
+        elif args.command == "login":
+            code = asyncio.run(login_command(args, env))
         elif args.command is None:
             code = run_console(args, env)
         else:
@@ -145,6 +149,20 @@ def check_config_command(args: argparse.Namespace, env: dict[str, str]) -> int:
     sys.stdout.write(out)
     sys.stderr.write(err)
     return code
+
+
+async def login_command(args: argparse.Namespace, env: dict[str, str]) -> int:
+    if args.demo:
+        raise UsageError("the demo needs no sign-in: `triage --demo` starts it")
+    path = args.config or default_config_path(env)
+    cfg = load_config(path, user_override=args.user, env=env)
+    if cfg.provider.auth != "oauth":
+        raise UsageError(
+            f"{path}: provider.auth is {cfg.provider.auth!r}: there is nothing to sign in to, the "
+            'secret is read from token_file or token_env (auth = "oauth" uses triage login)'
+        )
+    await login(cfg.provider, env=env, clock=SystemClock(), say=print)
+    return 0
 
 
 def _reader_went_away() -> int:

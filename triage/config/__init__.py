@@ -10,11 +10,10 @@ from triage.config.loader import (
     ConfigCheck,
     ConfigError,
     check_config,
-    default_cache_path,
-    default_config_path,
     load_config,
     summary,
 )
+from triage.config.paths import default_cache_path, default_config_path
 from triage.config.reader import Problem, hint
 from triage.config.secrets import SecretError, check_secret_file, read_secret
 from triage.config.values import parse_duration

@@ -10,19 +10,22 @@ values are `triage.config.values`; the secret is `triage.config.secrets`.
 from __future__ import annotations
 
 import os
-import pwd
-import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from triage.config.paths import (
+    default_cache_path,
+    expand_path,
+    path_value,
+)
+from triage.config.provider import build_provider
 from triage.config.reader import (
     HOST,
     Problem,
     Reader,
-    choice,
     hint,
     is_address,
     join_key,
@@ -59,113 +62,11 @@ SECTIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-_VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
-
-
-def expand_path(text: str, base_dir: Path, env: Mapping[str, str]) -> Path:
-    """What a user means by a path: `~` and `~user`, `$VAR` and `${VAR}` expanded,
-    relative paths anchored at `base_dir` (the config file's directory).
-
-    Raises ValueError for what cannot be expanded (an unset variable, an unknown
-    user), so no directory named "$HOME" is ever created."""
-
-    def var(m: re.Match[str]) -> str:
-        name = m.group(1) or m.group(2)
-        if not env.get(name):
-            raise ValueError(f"${name} is not set in the environment (in {text!r})")
-        return env[name]
-
-    text = _VAR.sub(var, text)
-    if "$" in text:
-        raise ValueError(f"cannot expand {text!r}: write $NAME or ${{NAME}}, or a plain path")
-    if text.startswith("~"):
-        user, sep, rest = text[1:].partition("/")
-        home = env.get("HOME") or str(Path.home()) if not user else _home_of(user)
-        text = home + sep + rest if sep or not user else home
-    path = Path(text)
-    return path if path.is_absolute() else base_dir / path
-
-
-def _path(r: Reader, key: str, text: str, base: Path, env: Mapping[str, str]) -> Path | None:
-    return r.parsed(key, lambda value: expand_path(value, base, env), text)
-
-
-def _home_of(user: str) -> str:
-    try:
-        return pwd.getpwnam(user).pw_dir
-    except KeyError:
-        raise ValueError(f"~{user}: there is no user {user!r} on this machine") from None
-
-
-def _xdg(env: Mapping[str, str], var: str, fallback: str) -> Path:
-    # The XDG spec says an empty or relative value must be ignored.
-    value = env.get(var, "")
-    if value and Path(value).is_absolute():
-        return Path(value)
-    return Path(env.get("HOME") or str(Path.home())) / fallback
-
-
-def default_config_path(env: Mapping[str, str]) -> Path:
-    """TRIAGE_CONFIG, else $XDG_CONFIG_HOME/triage/config.toml, else ~/.config/triage/..."""
-    if env.get("TRIAGE_CONFIG"):
-        return Path(env["TRIAGE_CONFIG"])
-    return _xdg(env, "XDG_CONFIG_HOME", ".config") / "triage" / "config.toml"
-
-
-def default_cache_path(env: Mapping[str, str]) -> Path:
-    return _xdg(env, "XDG_CACHE_HOME", ".cache") / "triage" / "cache.json"
-
-
 DAY_SECONDS = 86_400
 MONTH_MINUTES = 30 * 24 * 60
 
 
 # ---- the sections ----
-
-
-def _provider(r: Reader, tbl: dict[str, Any], base: Path, env: Mapping[str, str]) -> ProviderConfig:
-    p = "provider"
-    r.known(tbl, SECTIONS[p], p)
-    kind = r.string(tbl, "kind", p, None)
-    auth = r.string(tbl, "auth", p, "bearer")
-    choice(r, "provider.kind", kind, ("jmap", "demo"))
-    choice(r, "provider.auth", auth, ("bearer", "basic"))
-    url = r.string(tbl, "session_url", p, "")
-    username = r.string(tbl, "username", p, "")
-    token_file = r.string(tbl, "token_file", p, "")
-    token_env = r.string(tbl, "token_env", p, "")
-    if kind == "jmap":
-        if not re.fullmatch(r"https?://[^/\s]+(/\S*)?", url):
-            r.problem(
-                "provider.session_url",
-                "needs an http(s) URL such as 'https://api.fastmail.com/jmap/session'",
-            )
-        if auth == "basic" and not username:
-            r.problem("provider.username", "missing: required when auth = 'basic'")
-        if not token_file and not token_env:
-            r.problem(
-                "provider.token_file",
-                "missing: set token_file (a file only you can "
-                "read) or token_env (an environment variable name)",
-            )
-    if token_env and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", token_env):
-        r.problem("provider.token_env", f"{token_env!r} is not an environment variable name")
-    mailbox = r.string(tbl, "mailbox", p, "inbox")
-    if not mailbox.strip():
-        r.problem("provider.mailbox", "must name a mailbox role or name, such as 'inbox'")
-    return ProviderConfig(
-        kind=kind,
-        session_url=url,
-        auth=auth,
-        username=username,
-        token_file=_path(r, "provider.token_file", token_file, base, env) if token_file else None,
-        token_env=token_env,
-        mailbox=mailbox,
-        account=r.string(tbl, "account", p, ""),
-        poll_seconds=r.number(tbl, "poll_seconds", p, 30.0, minimum=1, maximum=DAY_SECONDS),
-        timeout_seconds=r.number(tbl, "timeout_seconds", p, 30.0, minimum=1, maximum=3600),
-        notes_mailbox=r.string(tbl, "notes_mailbox", p, "Triage Notes"),
-    )
 
 
 def _agency(r: Reader, tbl: dict[str, Any]) -> AgencyConfig:
@@ -246,7 +147,7 @@ def _build(
 ) -> Config:
     s = _sections(r, data, override)
     base = path.parent
-    provider = _provider(r, s["provider"], base, env)
+    provider = build_provider(r, s["provider"], base, env)
     agency = _agency(r, s["agency"])
     region_ids = set(s["regions"])
     regions = {
@@ -280,7 +181,7 @@ def _build(
         managers=valid_managers,
         clients=clients,
         routing=routing,
-        cache_path=(_path(r, "cache.path", cache, base, env) if cache else None)
+        cache_path=(path_value(r, "cache.path", cache, base, env) if cache else None)
         or default_cache_path(env),
         theme=theme,
         keys=keys,
@@ -361,28 +262,45 @@ def check_config(
     except ConfigError as exc:
         return ConfigCheck(None, exc.problems)
     check = ConfigCheck(cfg)
-    problem = _secret_problem(cfg.provider, env)
+    p = cfg.provider
+    problem = _secret_problem(p, env)
     if problem:
         example = expand_path(EXAMPLE_TOKEN_FILE, path.parent, env)
-        missing = cfg.provider.token_file is not None and not cfg.provider.token_file.exists()
-        found = check.warnings if missing and cfg.provider.token_file == example else check.problems
-        found.append(Problem(str(path), "provider.token_file", problem))
+        missing = p.token_file is not None and not p.token_file.exists()
+        not_yet = missing and (p.auth == "oauth" or p.token_file == example)
+        (check.warnings if not_yet else check.problems).append(
+            Problem(str(path), "provider.token_file", problem))  # fmt: skip
+    if p.auth == "service_account" and p.key_file is not None:
+        key_problem = _file_problem(p.key_file, "the service account's key file")
+        if key_problem:
+            check.problems.append(Problem(str(path), "provider.key_file", key_problem))
     return check
 
 
 def _secret_problem(provider: ProviderConfig, env: Mapping[str, str]) -> str:
     """Why the provider's secret cannot be read ("" when it can, or none is needed)."""
-    if provider.kind != "jmap" or (provider.token_env and env.get(provider.token_env)):
+    if provider.kind == "demo" or provider.auth == "service_account":
+        return ""
+    if provider.token_env and env.get(provider.token_env):
         return ""
     token = provider.token_file
-    via_env = f", or set {provider.token_env}" if provider.token_env else ""
     if token is None:
         return f"the environment variable {provider.token_env} is not set (and no token_file)"
+    if provider.auth == "oauth" and not token.exists():
+        return f"not signed in yet ('{token}' does not exist): run `triage login`"
+    via_env = f", or set {provider.token_env}" if provider.token_env else ""
     if not token.exists():
         return (f"no such file '{token}': put the provider's token there "
                 f"(chmod 600) before `triage sync`{via_env}")  # fmt: skip
+    return _file_problem(token, "the token file")
+
+
+def _file_problem(path: Path, what: str) -> str:
+    """Why a secret file is unusable: missing, or readable by others ("" when fine)."""
+    if not path.exists():
+        return f"no such file '{path}' ({what})"
     try:
-        check_secret_file(token)
+        check_secret_file(path)
     except SecretError as exc:
         return str(exc).removeprefix("provider.token_file: ")
     return ""

@@ -18,17 +18,27 @@ from triage.domain.model import CEO_ID, Client, Manager, Region
 class ProviderConfig:
     """`[provider]`: which mail provider, where, and how to sign in."""
 
-    kind: str = "demo"  # a registered provider kind ("jmap"), or "demo"
-    session_url: str = ""
-    auth: str = "bearer"  # "bearer" | "basic"
-    username: str = ""
-    token_file: Path | None = None
+    kind: str = "demo"  # a registered provider kind ("jmap", "graph", "gmail"), or "demo"
+    session_url: str = ""  # jmap
+    auth: str = "bearer"  # jmap: bearer | basic; graph: oauth | bearer; gmail: + service_account
+    username: str = ""  # jmap, basic auth
+    token_file: Path | None = None  # the secret; for oauth, where `triage login` keeps it
     token_env: str = ""
-    mailbox: str = "inbox"
-    account: str = ""  # "" = the session's primary mail account
+    mailbox: str = "inbox"  # jmap: a role or name; graph: the shared mailbox's address or "me"
+    account: str = ""  # jmap: "" = the session's primary mail account
     poll_seconds: float = 30.0
     timeout_seconds: float = 30.0  # overall deadline of one request
-    notes_mailbox: str = "Triage Notes"
+    notes_mailbox: str = "Triage Notes"  # a JMAP mailbox, a Graph folder, a Gmail label
+    folder: str = "inbox"  # graph: a well-known folder name or a display name
+    tenant: str = "organizations"  # graph
+    client_id: str = ""  # graph, gmail: the OAuth client (a public client)
+    api_url: str = ""  # graph, gmail
+    login_url: str = ""  # graph
+    token_url: str = ""  # gmail
+    user: str = "me"  # gmail: the mailbox to read
+    label: str = "INBOX"  # gmail: a system label id or a user label's name
+    client_secret_file: Path | None = None  # gmail oauth, when the client has a secret
+    key_file: Path | None = None  # gmail service_account
 
 
 @dataclass(frozen=True)

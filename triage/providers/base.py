@@ -14,7 +14,7 @@ Errors are typed so that the UI can say what happened and what to fix.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -127,6 +127,30 @@ class ProviderFactory(Protocol):
     def __call__(
         self, settings: ProviderConfig, *, env: Mapping[str, str], clock: Clock
     ) -> Provider: ...
+
+
+class LoginFlow(Protocol):
+    async def __call__(
+        self, settings: ProviderConfig, *, env: Mapping[str, str], clock: Clock,
+        say: Callable[[str], None],
+    ) -> None: ...  # fmt: skip
+
+
+async def login(
+    settings: ProviderConfig, *, env: Mapping[str, str], clock: Clock, say: Callable[[str], None]
+) -> None:
+    """`triage login`: the provider's sign-in (a kind with `auth = "oauth"` has one), which
+    tells the user what to do through `say` and stores the token it gets."""
+    module_name = KINDS.get(settings.kind)
+    flow: LoginFlow | None = (
+        getattr(importlib.import_module(module_name), "login", None) if module_name else None
+    )
+    if flow is None or settings.auth != "oauth":
+        raise ProviderError(
+            f"provider.kind {settings.kind!r} with auth = {settings.auth!r} has no sign-in: "
+            "its secret is read from token_file or token_env (see config.example.toml)"
+        )
+    await flow(settings, env=env, clock=clock, say=say)
 
 
 def open_provider(settings: ProviderConfig, *, env: Mapping[str, str], clock: Clock) -> Provider:
