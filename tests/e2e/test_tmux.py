@@ -91,6 +91,7 @@ def test_a_person_finds_reads_escalates_and_leaves(tmux_session: Callable[..., s
 
     screen("/")  # find the hostile demo message, wherever it sits in the queue
     screen("-l", "Invoice")
+    wait_for(screen, "filter: text='Invoice'")  # the filter is on (the row shows before it)
     found = wait_for(screen, "␛]52;")  # its escape sequence shows as a placeholder
     assert "Invoice ␛]52;" in found  # the sequence shows as visible, inert text
     screen("Escape")  # clears the filter

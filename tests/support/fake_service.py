@@ -20,9 +20,23 @@ from pathlib import Path
 
 from triage.clock import FrozenClock
 from triage.config import AgencyConfig, Config, ProviderConfig, RoutingConfig
-from triage.domain.model import CEO_ID, Client, Conversation, Manager, Message, Note, Region, Tier
+from triage.domain import views
+from triage.domain.conversation import as_done, as_reopened, as_snoozed, as_woken
+from triage.domain.model import (
+    CEO_ID,
+    Client,
+    Conversation,
+    Manager,
+    Message,
+    Note,
+    NoteAction,
+    Region,
+    Status,
+    Tier,
+)
 from triage.domain.ordering import QueueView
 from triage.engine.outbox import ActionError
+from triage.engine.workflow import SNOOZE_AT_RISK
 from triage.service.api import (
     Draft,
     ManagerChoice,
@@ -150,6 +164,8 @@ class FakeService:
         self.sent: list[str] = []
         self.acknowledged: list[str] = []
         self.thread_reads: list[str] = []
+        self.workflow: list[tuple[str, str, str]] = []  # (note action, thread id, reason)
+        self.replying_calls: list[tuple[str, bool]] = []
         self._populate(hostile=False)
 
     @classmethod
@@ -322,6 +338,63 @@ class FakeService:
         notes = (*self._convs[thread_id].notes, note)
         self._update(thread_id, acknowledged=False, notes=notes)
         return True
+
+    # ---- the workflow (the domain's own transitions; refusals as the engine words them) ----
+
+    def _record(self, thread_id: str, after: Conversation, note: Note) -> bool:
+        self._maybe_fail()
+        self.workflow.append((note.action, thread_id, note.reason))
+        self._convs[thread_id] = dataclasses.replace(after, notes=(*after.notes, note))
+        return True
+
+    async def done(self, thread_id: str, reason: str = "") -> bool:
+        conv = self._convs[thread_id]
+        if conv.status is Status.DONE:
+            raise ActionError("this conversation is already done")
+        note = Note(NoteAction.DONE, self.user, self.now(), reason or "no reply needed")
+        return self._record(thread_id, as_done(conv, note), note)
+
+    async def reopen(self, thread_id: str) -> bool:
+        conv = self._convs[thread_id]
+        if conv.status is not Status.DONE:
+            raise ActionError("this conversation is not done: there is nothing to reopen")
+        return self._record(thread_id, as_reopened(conv), Note(NoteAction.REOPEN, self.user,
+                                                               self.now()))  # fmt: skip
+
+    async def snooze(self, thread_id: str, until: datetime) -> bool:
+        after = as_snoozed(self._convs[thread_id], until, self.config)
+        if after.wake_at is not None and after.wake_at <= self.now():
+            raise ActionError(SNOOZE_AT_RISK)
+        return self._record(thread_id, after, Note(NoteAction.SNOOZE, self.user, self.now(),
+                                                   until=until))  # fmt: skip
+
+    async def wake(self, thread_id: str) -> bool:
+        conv = self._convs[thread_id]
+        if conv.status is not Status.SNOOZED:
+            raise ActionError("this conversation is not snoozed")
+        after = as_woken(conv, self.now(), self.config)
+        return self._record(thread_id, after, Note(NoteAction.WAKE, self.user, self.now()))
+
+    async def deescalate(self, thread_id: str, reason: str) -> bool:
+        if not self._convs[thread_id].escalated:
+            raise ActionError("this conversation is not escalated by hand")
+        after = dataclasses.replace(self._convs[thread_id], escalated=False,
+                                    escalation_reason="", acknowledged=False)  # fmt: skip
+        return self._record(thread_id, after, Note(NoteAction.DEESCALATE, self.user,
+                                                   self.now(), reason))  # fmt: skip
+
+    async def replying(self, thread_id: str, on: bool) -> bool:
+        self.replying_calls.append((thread_id, on))
+        return True
+
+    def view(self, name: str, now: datetime | None = None) -> list[Conversation]:
+        return views.in_view(self._convs.values(), name, now or self.now())
+
+    def search(self, text: str) -> list[Conversation]:
+        words = text.casefold().split()
+        bodies = {t for t, msgs in self._messages.items()
+                  if any(all(w in m.body.casefold() for w in words) for m in msgs)}  # fmt: skip
+        return views.search(self._convs.values(), text, bodies)
 
     def _require_acknowledger(self) -> None:
         if not self.config.agency.may_acknowledge(self.user):  # as the engine refuses it

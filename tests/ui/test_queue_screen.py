@@ -193,7 +193,10 @@ async def test_escalate_and_reassign_call_the_service(service: FakeService) -> N
         app.screen.dismiss(ReassignChoice("claire", "workload", True))
         await settle(pilot)
         assert service.reassigned == [("t03", "claire", "workload", True)]
-        assert ("Reassigned to Claire Roy for the whole account", "information") in app.notes
+        assert (
+            "Reassigned to Claire Roy for the whole account · u undoes it",
+            "information",
+        ) in app.notes
 
 
 @pytest.mark.usefixtures("stand_ins")

@@ -1,4 +1,4 @@
-"""SVG snapshots of the thread, reply, escalate and reassign screens.
+"""SVG snapshots of the thread, reply, escalate, reassign, done and snooze screens.
 
 Default and monochrome themes, at 80x24 and 120x36. Deterministic: the
 FakeService's frozen clock, the user's zone pinned (UTC, by the conftest and
@@ -16,8 +16,10 @@ from textual.pilot import Pilot
 
 from tests.support.fake_service import FakeService
 from triage.ui import themes
+from triage.ui.screens.dialogs.done import DoneScreen
 from triage.ui.screens.dialogs.escalate import EscalateScreen
 from triage.ui.screens.dialogs.reassign import ReassignScreen
+from triage.ui.screens.dialogs.snooze import SnoozeScreen
 from triage.ui.screens.reply import ReplyScreen
 from triage.ui.screens.thread import ThreadScreen
 
@@ -45,6 +47,10 @@ class SnapApp(App[None]):
             self.push_screen(EscalateScreen(svc, tid))
         elif self.which == "reassign":
             self.push_screen(ReassignScreen(svc, tid))
+        elif self.which == "done":
+            self.push_screen(DoneScreen(svc, "t06"))
+        elif self.which == "snooze":
+            self.push_screen(SnoozeScreen(svc, "t06"))
 
 
 async def settle(pilot: Pilot[None]) -> None:
@@ -54,12 +60,16 @@ async def settle(pilot: Pilot[None]) -> None:
     if isinstance(pilot.app.screen, ReplyScreen):
         await pilot.press(*"Hi, the page is back up.")
         pilot.app.screen.flush_draft()
+    elif isinstance(pilot.app.screen, SnoozeScreen):
+        await pilot.press(*"6h")  # past the at-risk point: the preview says it comes back sooner
+    elif isinstance(pilot.app.screen, DoneScreen):
+        await pilot.press("2")
     await pilot.pause()
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 @pytest.mark.parametrize("theme", THEMES)
-@pytest.mark.parametrize("which", ["thread", "reply", "escalate", "reassign"])
+@pytest.mark.parametrize("which", ["thread", "reply", "escalate", "reassign", "done", "snooze"])
 def test_snapshot(snap_compare: object, which: str, theme: str, size: tuple[int, int]) -> None:
     app = SnapApp(which, theme)
     assert snap_compare(app, terminal_size=size, run_before=settle)  # type: ignore[operator]

@@ -8,6 +8,7 @@ Regenerate with `pytest tests/ui/test_snapshots_queue.py --snapshot-update`.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -45,3 +46,25 @@ def test_snapshot_filtered_queue(snap_compare: Any) -> None:
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=ready)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("theme", THEMES)
+@pytest.mark.parametrize("view", ["snoozed", "done"])
+def test_snapshot_workflow_view(snap_compare: Any, view: str, theme: str,
+                                size: tuple[int, int]) -> None:  # fmt: skip
+    """The snoozed view (wake times) and the done view, with the status bar's snoozed count."""
+    service = FakeService()
+    app = TriageApp(service, theme=theme)
+
+    async def ready(pilot: Pilot[None]) -> None:
+        now = service.now()
+        await service.snooze("t06", now + timedelta(hours=1))
+        await service.snooze("t09", now + timedelta(days=1))
+        await service.done("t05", "out of office")
+        await service.done("t08", "thanks / no question")
+        await settle(pilot)
+        await pilot.press("2" if view == "snoozed" else "3")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=ready)

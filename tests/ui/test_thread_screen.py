@@ -188,7 +188,7 @@ async def test_reassign_key_calls_the_service() -> None:
         await pilot.press("2", "enter")  # Claire is the first one offered for US East
         await settle(app, pilot)
         assert svc.reassigned == [("t03", "claire", "workload", False)]
-        assert app.done == ["Reassigned to Claire Roy"]
+        assert app.done == ["Reassigned to Claire Roy · u undoes it"]
         assert "Claire Roy" in plain(app.screen.query_one("#who", Static))
 
 

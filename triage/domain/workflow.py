@@ -31,6 +31,10 @@ from triage.domain.model import (
 )
 from triage.domain.settings import Config
 
+# The reasons the "done" dialog offers by a digit (any other may be typed).
+QUICK_DONE_REASONS = ("thanks / no question", "out of office", "spam or phishing",
+                      "handled by phone")  # fmt: skip
+
 
 @dataclass(frozen=True)
 class Flow:

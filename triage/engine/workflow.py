@@ -27,8 +27,8 @@ from triage.engine.actions import Actions
 from triage.engine.outbox import ActionError
 
 REPLYING_LEASE = timedelta(minutes=10)  # a console that crashed stops "replying" after this
-QUICK_DONE_REASONS = ("thanks / no question", "out of office", "spam or phishing",
-                      "handled by phone")  # fmt: skip
+SNOOZE_AT_RISK = ("this conversation is at risk already, so a snooze would end at once: "
+                  "answer it, or mark it done if it needs no reply")  # fmt: skip
 
 
 class WorkflowActions:
@@ -64,10 +64,7 @@ class WorkflowActions:
             raise ActionError("a snooze ends in the future")
         after = as_snoozed(self.a.shown(thread_id), until, self.a.cfg)
         if after.wake_at is not None and after.wake_at <= now:
-            raise ActionError(
-                "this conversation is at risk already, so a snooze would end at once: "
-                "answer it, or mark it done if it needs no reply"
-            )
+            raise ActionError(SNOOZE_AT_RISK)
         note = self.a.note(NoteAction.SNOOZE, until=until)
         marks = ((SNOOZED, True), (DONE, False))
         return await self.a.record(thread_id, note, marks, after)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime, timedelta
 from typing import ClassVar
 
 from rich.segment import Segment
@@ -41,6 +42,11 @@ class WithoutColour(LineFilter):
 
 
 NO_COLOUR = WithoutColour()
+
+
+# What `u` runs: the words for the toast, and the inverse action.
+Undo = tuple[str, Callable[[], Awaitable[object]]]
+UNDO_WINDOW = timedelta(minutes=1)
 
 
 class TriageApp(App[None]):
@@ -78,6 +84,7 @@ class TriageApp(App[None]):
         self._rounds_started = 0
         self._sync_asked = 0  # `s` was pressed: say how this round (number) ended
         self._last_sync_error = ""
+        self._undo: tuple[datetime, Undo] | None = None  # until when, and how
         if keymap:
             self.set_keymap(keymap)
 
@@ -262,17 +269,38 @@ class TriageApp(App[None]):
 
     @work(group="actions", exit_on_error=False)
     async def perform(
-        self, done: str, failed: str, action: Callable[[], Awaitable[object]]
-    ) -> None:
+        self, done: str, failed: str, action: Callable[[], Awaitable[object]],
+        undo: Undo | None = None,
+    ) -> None:  # fmt: skip
         """Run one service action; report `done` (and whether it is only queued) or
-        `failed: why`; never raise."""
+        `failed: why`; never raise. `undo`, when given, is what `u` does for a minute."""
         try:
             recorded = await action()
         except Exception as exc:
             self.post_message(ActionFailed(f"{failed}: {safe_plain(str(exc))}"))
         else:
             queued = " (queued: written to the provider by the next sync)"
-            self.post_message(ActionDone(done + ("" if recorded is not False else queued)))
+            if undo is not None:
+                self._undo = (self.service.now() + UNDO_WINDOW, undo)
+            hint = self._undo_hint() if undo is not None else ""
+            self.post_message(ActionDone(done + ("" if recorded is not False else queued) + hint))
+
+    def _undo_hint(self) -> str:
+        """' · u undoes it', with the key as bound on this screen (none: no hint)."""
+        for active in self.screen.active_bindings.values():
+            if active.binding.id == "undo":
+                return f" · {self.get_key_display(active.binding)} undoes it"
+        return ""
+
+    def undo_last(self) -> None:
+        """Undo this console's last undoable action, if it is less than a minute old."""
+        last, self._undo = self._undo, None
+        if last is None or self.service.now() > last[0]:
+            self.notify("Nothing to undo: u takes back your last action within a minute",
+                        severity="warning", markup=False)  # fmt: skip
+            return
+        what, action = last[1]
+        self.perform(f"Undone: {what}", f"Could not undo {what}", action)
 
     @on(ActionDone)
     def _action_done(self, event: ActionDone) -> None:

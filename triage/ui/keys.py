@@ -34,6 +34,8 @@ class Action:
         return self.name or self.title
 
 
+VIEW_KEYS_HELP = "Jump to a list: 1 waiting · 2 snoozed · 3 done · 4 answered · 5 all"
+
 _ACTIONS = (
     # -- the queue and the escalation pane --
     Action("open", "enter", "Open", "Read the conversation under the cursor",
@@ -41,6 +43,23 @@ _ACTIONS = (
     Action("reply", "r", "Reply", "Write a reply to the client"),
     Action("escalate", "e", "Escalate", "Escalate to the CEO, with a reason"),
     Action("reassign", "a", "Reassign", "Give the conversation to another account manager"),
+    Action("done", "d", "Done", "No reply needed: out of the queue until the client writes "
+           "again (asks why)", name="Done: no reply needed"),
+    Action("snooze", "z", "Snooze", "Out of the queue until a time you choose (back sooner "
+           "if it becomes at risk)"),
+    Action("bring_back", "b", "Bring back", "Reopen a done conversation, or wake a snoozed one",
+           footer=False, name="Reopen / wake"),
+    Action("deescalate", "x", "Take back", "Take the escalation back, with a reason",
+           footer=False, name="Take back escalation"),
+    Action("undo", "u", "Undo", "Undo your last action (within a minute)", footer=False,
+           name="Undo last action"),
+    Action("next_view", "l", "View", "Next list: waiting, snoozed, done, answered, all",
+           name="Next view"),
+    *(Action(f"view_{v}", str(i), "Views", VIEW_KEYS_HELP, method=f"show_view('{v}')",
+             footer=False, name=f"View: {v}")
+      for i, v in enumerate(("waiting", "snoozed", "done", "answered", "all"), 1)),
+    Action("find", "f", "Find", "Search every conversation: subject, client, and the text "
+           "of messages read on this machine", footer=False, name="Find in all conversations"),
     Action("filter", "slash", "Filter", "Filter by client, subject or sender as you type"),
     Action("mine", "m", "Mine", "Show only my conversations (toggle)", name="Only mine"),
     Action("region", "g", "Region", "Cycle the region filter: all, then each region",
@@ -95,6 +114,8 @@ _ACTIONS = (
            footer=False, palette=False),
     Action("escalate_pick_3", "3", "Reason 3", "Pick the third quick reason", method="pick(2)",
            footer=False, palette=False),
+    *(Action(f"pick_{i}", str(i), f"Reason {i}", "Pick that quick reason",
+             method=f"pick({i - 1})", footer=False, palette=False) for i in range(1, 5)),
     Action("reason_next", "down", "Next reason", "Choose the next quick reason",
            method="step(1)", footer=False, palette=False),
     Action("reason_previous", "up", "Previous reason", "Choose the previous quick reason",

@@ -10,11 +10,14 @@ implementation, so the queue and the thread view do and say the same thing.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from textual.message_pump import MessagePump
 from textual.screen import Screen
 
+from triage.domain.conversation import as_snoozed
+from triage.domain.model import Status
 from triage.service.api import Draft, Service
 from triage.ui.text import safe_plain
 
@@ -82,11 +85,13 @@ class ConversationScreen(Screen[None]):
         def escalate(reason: str | None) -> None:
             if reason:
                 again = f" (before: {safe_plain(previous)}; both are in the history)"
+                undo = ("the escalation", lambda: self.service.deescalate(thread_id, "undone"))
                 self.triage.perform(
                     f"Escalated{' again' if previous else ''}: {safe_plain(reason)}"
                     + (again if previous else ""),
                     "Could not escalate",
                     lambda: self.service.escalate(thread_id, reason),
+                    None if previous else undo,  # a second reason: the first stays
                 )
 
         self.app.push_screen(EscalateScreen(self.service, thread_id), escalate)
@@ -98,9 +103,14 @@ class ConversationScreen(Screen[None]):
         if thread_id is None:
             return
 
+        before = self.service.conversation(thread_id)
+        previous = before.owner if before else ""
+
         def reassign(choice: ReassignChoice | None) -> None:
             if choice is None:
                 return
+            back = ("the reassignment", lambda: self.service.reassign(
+                thread_id, previous, "undone", choice.account))  # fmt: skip
             who = safe_plain(self.service.config.manager_name(choice.manager))
             scope = " for the whole account" if choice.account else ""
             self.triage.perform(
@@ -109,9 +119,90 @@ class ConversationScreen(Screen[None]):
                 lambda: self.service.reassign(
                     thread_id, choice.manager, choice.reason, choice.account
                 ),
+                back if previous else None,
             )
 
         self.app.push_screen(ReassignScreen(self.service, thread_id), reassign)
+
+    # ---- the workflow: done, snooze, bring back, take back, undo ----
+
+    def action_done(self) -> None:
+        from triage.ui.screens.dialogs.done import DoneScreen
+
+        thread_id = self.current_thread()
+        if thread_id is None:
+            return
+
+        def done(reason: str | None) -> None:
+            if reason:
+                self.triage.perform(
+                    f"Done: {safe_plain(reason)} (back when the client writes)",
+                    "Could not mark it done",
+                    lambda: self.service.done(thread_id, reason),
+                    ("the done mark", lambda: self.service.reopen(thread_id)),
+                )
+
+        self.app.push_screen(DoneScreen(self.service, thread_id), done)
+
+    def action_snooze(self) -> None:
+        from triage.ui.screens.dialogs.snooze import SnoozeScreen
+
+        thread_id = self.current_thread()
+        if thread_id is None:
+            return
+
+        def snooze(until: datetime | None) -> None:
+            conv = self.service.conversation(thread_id)
+            if until is not None and conv is not None:
+                wake = as_snoozed(conv, until, self.service.config).wake_at or until
+                sooner = f"; back {wake.astimezone():%a %H:%M}, at risk" if wake < until else ""
+                self.triage.perform(
+                    f"Snoozed until {until.astimezone():%a %H:%M} your time{sooner}",
+                    "Could not snooze",
+                    lambda: self.service.snooze(thread_id, until),
+                    ("the snooze", lambda: self.service.wake(thread_id)),
+                )
+
+        self.app.push_screen(SnoozeScreen(self.service, thread_id), snooze)
+
+    def action_bring_back(self) -> None:
+        """Done: reopen it; snoozed: wake it. Either way it is in the queue again."""
+        thread_id = self.current_thread()
+        conv = self.service.conversation(thread_id) if thread_id else None
+        if thread_id is None or conv is None:
+            return
+        if conv.status is Status.DONE:
+            self.triage.perform("Reopened: back in the queue", "Could not reopen",
+                                lambda: self.service.reopen(thread_id))  # fmt: skip
+        elif conv.status is Status.SNOOZED:
+            self.triage.perform("Woken: back in the queue", "Could not wake",
+                                lambda: self.service.wake(thread_id))  # fmt: skip
+        else:
+            self.notify("It is neither done nor snoozed: nothing to bring back",
+                        severity="warning", markup=False)  # fmt: skip
+
+    def action_deescalate(self) -> None:
+        from triage.ui.screens.dialogs.deescalate import DeescalateScreen
+
+        thread_id = self.current_thread()
+        conv = self.service.conversation(thread_id) if thread_id else None
+        if thread_id is None or conv is None:
+            return
+        if not conv.escalated:
+            self.notify("Not escalated by hand: an automatic escalation ends with a reply",
+                        severity="warning", markup=False)  # fmt: skip
+            return
+
+        def take_back(reason: str | None) -> None:
+            if reason:
+                self.triage.perform(f"Escalation taken back: {safe_plain(reason)}",
+                                    "Could not take the escalation back",
+                                    lambda: self.service.deescalate(thread_id, reason))  # fmt: skip
+
+        self.app.push_screen(DeescalateScreen(self.service, thread_id), take_back)
+
+    def action_undo(self) -> None:
+        self.triage.undo_last()
 
     def action_help(self) -> None:
         from triage.ui.screens.help import HelpScreen

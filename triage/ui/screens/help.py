@@ -46,13 +46,15 @@ def help_entries(screen: Screen[Any]) -> list[HelpEntry]:
         # scrolling and focus keys do not, and only add noise here.
         if not binding.description or not binding.id:
             continue
-        ident = (binding.id or binding.action, binding.description)
+        # One row per meaning: keys that share a title and a text (1-5 for the
+        # views) are listed together.
+        ident = (binding.description, binding.tooltip or binding.id or binding.action)
         display = screen.app.get_key_display(binding)
         keys = grouped.setdefault(ident, [])
         if display not in keys:
             keys.append(display)
         tips[ident] = binding.tooltip or active.tooltip or ""
-    return [(" ".join(keys), ident[1], tips[ident]) for ident, keys in grouped.items()]
+    return [(" ".join(keys), ident[0], tips[ident]) for ident, keys in grouped.items()]
 
 
 class HelpScreen(ModalScreen[None]):

@@ -1,7 +1,10 @@
 """The queue screen: every waiting conversation, most urgent first, with one-key actions.
 
-Owns the filter state; the table widget renders the rows. Reply, escalate and
-reassign are `ConversationScreen`'s, shared with the thread view.
+Owns the filter state and which list is shown: the waiting queue, or one of the
+views beside it (snoozed, done, answered, all; `l` cycles, 1-5 jump) or a search
+over every conversation (`f`). The table widget renders the rows. Reply,
+escalate, reassign, done and snooze are `ConversationScreen`'s, shared with the
+thread view.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from textual.widgets import Footer
 from triage.domain.model import Conversation
 from triage.domain.ordering import QueueView
 from triage.domain.urgency import Filter
+from triage.domain.views import VIEWS
 from triage.service.api import Service
 from triage.ui.keys import bindings
 from triage.ui.screens.table import TableScreen
@@ -25,17 +29,38 @@ from triage.ui.widgets.filter_bar import FilterBar
 from triage.ui.widgets.queue_table import QueueTable
 from triage.ui.widgets.status_bar import StatusBar
 
+FILTER_PROMPT = "filter: client, subject or sender (enter keeps, esc clears)"
+FIND_PROMPT = "find in every conversation: subject, client, message text (esc: queue)"
+EMPTY_VIEW = {
+    "waiting": "No conversation is waiting. Well done.",
+    "snoozed": "Nothing is snoozed.",
+    "done": "Nothing is marked done.",
+    "answered": "No answered conversation in the cache.",
+    "all": "No conversation in the cache yet.",
+}
+VIEW_HELP = {
+    "waiting": "the queue, most urgent first",
+    "snoozed": "soonest back first; b wakes one now",
+    "done": "the latest first; b reopens one",
+    "answered": "staff wrote last; the latest reply first",
+    "all": "the queue, then everything else by its last message",
+}
+
 
 class QueueScreen(TableScreen):
     """The account manager's start screen."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        *bindings("open", "reply", "escalate", "reassign", "filter", "mine", "region",
-                  "clear_filters", "escalations", "sync", "help", "quit"),
+        # The footer shows them in this order: at 80 columns it ends after help.
+        *bindings("open", "reply", "done", "snooze", "escalate", "reassign", "next_view",
+                  *(f"view_{v}" for v in VIEWS), "filter", "help", "escalations", "mine",
+                  "find", "region", "clear_filters", "bring_back", "deescalate", "undo",
+                  "sync", "quit"),
     ]  # fmt: skip
 
     def __init__(self, service: Service) -> None:
         super().__init__(service, "queue")
+        self.view_name = "waiting"  # one of VIEWS, or "search"
 
     def compose(self) -> ComposeResult:
         yield QueueTable(self.service.config, mode="queue")
@@ -44,15 +69,32 @@ class QueueScreen(TableScreen):
         yield Footer(compact=True)
 
     def rows_for(self, waiting: QueueView, now: datetime) -> Sequence[Conversation]:
+        if self.view_name == "search":
+            found = self.service.search(self.filter.text) if self.filter.text.strip() else []
+            scope = Filter("", self.filter.owner, self.filter.region)
+            return [c for c in found if scope.matches(c)]
+        if self.view_name != "waiting":
+            return [c for c in self.service.view(self.view_name, now) if self.filter.matches(c)]
         if self.filter == Filter():
             return waiting  # the service's sorted queue itself: no copy, no walk
         return [c for c in waiting if self.filter.matches(c)]
 
     def empty_text(self) -> str:
+        if self.view_name == "search":
+            if not self.filter.text.strip():
+                return "Type what to find: subject, client, or words of a message (esc: queue)"
+            return f"Nothing found for {self.filter.text!r} (esc: back to the queue)"
         if self.filter != Filter():
             # The table makes this text safe when it draws it (safe_cell): once is enough.
             return f"Nothing matches filter: {self.filter.describe()} (esc clears)"
-        return "No conversation is waiting. Well done."
+        return EMPTY_VIEW[self.view_name]
+
+    def status_label(self) -> str:
+        if self.view_name == "waiting":
+            return self.filter.describe()
+        if self.view_name == "search":
+            return f"find {self.filter.text!r}"
+        return f"{self.filter.describe()} · {self.view_name} view"
 
     def set_filter(self, new: Filter) -> None:
         if new != self.filter:
@@ -62,7 +104,9 @@ class QueueScreen(TableScreen):
     # ---- filters ----
 
     def action_filter(self) -> None:
-        self.query_one(FilterBar).open(self.filter.text)
+        bar = self.query_one(FilterBar)
+        bar.placeholder = FILTER_PROMPT
+        bar.open(self.filter.text)
 
     @on(FilterBar.FilterChanged)
     def _filter_typed(self, event: FilterBar.FilterChanged) -> None:
@@ -70,6 +114,9 @@ class QueueScreen(TableScreen):
 
     @on(FilterBar.Closed)
     def _filter_closed(self, event: FilterBar.Closed) -> None:
+        if not event.kept and self.view_name == "search":
+            self.view_name = "waiting"  # esc out of a search: back to the queue
+            self.reload()
         self.table.focus()
 
     def action_mine(self) -> None:
@@ -86,7 +133,28 @@ class QueueScreen(TableScreen):
         bar = self.query_one(FilterBar)
         bar.value = ""
         bar.close()
-        self.set_filter(Filter())
+        self.view_name = "waiting"
+        self.filter = Filter()
+        self.reload()
+
+    # ---- views and find ----
+
+    def action_show_view(self, name: str) -> None:
+        if name != self.view_name:
+            self.view_name = name
+            self.reload()
+        self.notify(f"{name.capitalize()}: {VIEW_HELP[name]}", timeout=3, markup=False)
+
+    def action_next_view(self) -> None:
+        current = VIEWS.index(self.view_name) if self.view_name in VIEWS else -1
+        self.action_show_view(VIEWS[(current + 1) % len(VIEWS)])
+
+    def action_find(self) -> None:
+        self.view_name = "search"
+        bar = self.query_one(FilterBar)
+        bar.placeholder = FIND_PROMPT
+        bar.open(self.filter.text)
+        self.reload()
 
     def action_escalations(self) -> None:
         from triage.ui.screens.escalations import EscalationsScreen

@@ -70,7 +70,12 @@ class TableScreen(ConversationScreen):
         return "No conversation is waiting."
 
     def tick(self, now: datetime) -> None:
-        """Once a second: countdowns and status only; no sync, no re-sort."""
+        """Once a second: countdowns and status only; no sync, no re-sort, unless a
+        snoozed conversation's wake time has come (then it joins the queue now)."""
+        wake = self._queue.next_wake
+        if wake is not None and now >= wake:
+            self.reload()
+            return
         self.table.tick(now)
         self._show_status(now)
 

@@ -23,9 +23,10 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Footer, Static
 
 from triage.domain import history
-from triage.domain.model import Conversation, Message, NoteAction, Region, SlaState
+from triage.domain.model import Conversation, Message, NoteAction, Region, SlaState, Status
 from triage.domain.routing import is_staff
 from triage.domain.urgency import escalation_of, state_of
+from triage.domain.workflow import status_at
 from triage.service.api import Service, ThreadView
 from triage.text.mailtext import address_display
 from triage.text.timefmt import format_left_precise
@@ -87,8 +88,10 @@ class ThreadScreen(ConversationScreen):
     """A conversation, oldest message first, with its deadline and history."""
 
     BINDINGS: ClassVar[list[BindingType]] = bindings(
-        "reply", "escalate", "reassign", "older", "reload", "help", "back"
-    )
+        # The footer shows them in this order: at 80 columns it ends after help.
+        "reply", "done", "snooze", "escalate", "reassign", "help", "back", "reload", "older",
+        "bring_back", "deescalate", "undo",
+    )  # fmt: skip
 
     DEFAULT_CSS = """
     ThreadScreen #thread-head { height: auto; max-height: 12; padding: 0 1; }
@@ -117,6 +120,7 @@ class ThreadScreen(ConversationScreen):
             yield Static(Text("Loading conversation…", style="bold"), id="subject")
             yield Static(id="who")
             yield Static(id="deadline")
+            yield Static(id="status")
             yield Static(id="why")
             yield Static(id="history")
         yield Static(id="thread-notice")
@@ -238,7 +242,49 @@ class ThreadScreen(ConversationScreen):
         why = why_text(conv, region, conv.waiting_since)
         self.query_one("#why", Static).update(Text(why, style="dim"))
         self.query_one("#history", Static).update(self._history_text(view))
+        status = self._status_text(conv, self._now)
+        box = self.query_one("#status", Static)
+        box.update(status)
+        box.display = bool(status)
         self.tick(self._now)
+
+    def _status_text(self, conv: Conversation, now: datetime) -> Text:
+        """Done, snoozed, a follow-up, or someone else writing a reply, in words."""
+        zone = self._client_zone(conv)
+        name = self.service.config.manager_name
+        status = status_at(conv, now)
+        text = Text()
+        if status is Status.DONE:
+            text.append("✓ DONE", style="bold reverse")
+            text.append_text(Text.assemble(": ", safe(conv.done_reason or "no reply needed",
+                                                      max_len=60)))  # fmt: skip
+            if conv.done_by:
+                text.append_text(Text.assemble(" by ", safe(name(conv.done_by), max_len=30)))
+            text.append(" · the client's next message brings it back · b reopens")
+        elif status is Status.SNOOZED and conv.wake_at is not None:
+            text = self._snoozed_text(conv, conv.wake_at, zone)
+        elif status is Status.FOLLOW_UP:
+            text.append("↻ FOLLOW-UP", style="bold")
+            text.append(": a reminder came due; its clock started then")
+        if (
+            conv.replying
+            and conv.replying != self.service.user
+            and (conv.replying_until is None or conv.replying_until > now)
+        ):
+            text.append("\n" if text else "")
+            text.append("✎ ", style="bold")
+            text.append_text(safe(name(conv.replying), max_len=30, style="bold"))
+            text.append(" is writing a reply now")
+        return text
+
+    def _snoozed_text(self, conv: Conversation, wake: datetime, zone: tzinfo | None) -> Text:
+        until = when_text(conv.snoozed_until or wake, zone, self._user_zone, date=False)
+        text = Text.assemble(("zz SNOOZED", "bold reverse"), f" until {until}")
+        if conv.snoozed_until and wake < conv.snoozed_until:
+            back = when_text(wake, zone, self._user_zone, date=False)
+            text.append(f" · back at {back} (at risk then)")
+        text.append(" · b wakes it")
+        return text
 
     def _escalation_text(self, conv: Conversation, now: datetime) -> Text:
         """The conversation's escalation as the pane sees it: manual or automatic, why,

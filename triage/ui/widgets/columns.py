@@ -21,10 +21,11 @@ import humanize
 from textual.strip import Strip
 
 from triage.domain import calendar
-from triage.domain.model import Conversation, SlaState
+from triage.domain.model import Conversation, SlaState, Status
 from triage.domain.ordering import QueueView
 from triage.domain.settings import Config
 from triage.domain.urgency import escalation_of, state_of
+from triage.domain.workflow import status_at
 from triage.text.timefmt import format_left, format_left_seconds
 from triage.ui.text import safe_cell
 
@@ -36,8 +37,11 @@ STATE_CLASS = {
     SlaState.OK: "queue-table--ok",
 }
 NEVER_DROP = 9
-# state, countdown, region + local time, waited, escalated now (the rule can be time's doing)
-ClockCells = tuple[SlaState, str, str, str, bool]
+# state, its text, countdown, region + local time, waited, escalated now (the rule can be
+# time's doing)
+ClockCells = tuple[SlaState, str, str, str, str, bool]
+# A row of a view beside the queue says its status where the queue says the deadline's.
+STATUS_TEXT = {Status.SNOOZED: "zz", Status.DONE: "done", Status.ANSWERED: "answd"}
 
 
 @dataclass(frozen=True)
@@ -217,16 +221,31 @@ class RowClock:
 
         WAITING counts from the clock start, as the deadline does."""
         now = self.now
+        if c.status is not Status.WAITING and (status := status_at(c, now)) in STATUS_TEXT:
+            return self._asleep(c, status)
         state = state_of(c, now, self.at_risk)
         since = c.clock_start or c.waiting_since or c.last_message_at
         waited = now - since
         return (
             state,
+            STATE_TEXT[state],
             self._countdown(c, state),
             self._region(c),
             humanize.naturaldelta(waited) if waited >= timedelta(0) else "not yet",
             escalation_of(c, now, self.grace) is not None,
         )
+
+    def _asleep(self, c: Conversation, status: Status) -> ClockCells:
+        """A snoozed, done or answered row: its status, and when it wakes if it sleeps."""
+        region = self.config.regions.get(c.region)
+        wake = ""
+        if status is Status.SNOOZED and c.wake_at is not None:
+            wake = due_at(c.wake_at, region.timezone if region else "UTC")
+        # WAITING is how long the client has waited: no one waits on a done or answered one.
+        waited = ""
+        if status is Status.SNOOZED and c.waiting and (since := c.clock_start or c.waiting_since):
+            waited = humanize.naturaldelta(self.now - since) if self.now >= since else "not yet"
+        return (SlaState.OK, STATUS_TEXT[status], wake, self._region(c), waited, False)
 
     def _countdown(self, c: Conversation, state: SlaState) -> str:
         left = c.seconds_left(self.now)

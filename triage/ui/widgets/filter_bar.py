@@ -53,7 +53,11 @@ class FilterBar(Input):
         self.focus()
 
     def close(self) -> None:
+        """Hide it and give up the focus at once: the next key of the burst that closed it
+        must reach the screen, not this box (the Closed message comes after it)."""
         self.remove_class("-shown")
+        if self.has_focus:
+            self.blur()
 
     @property
     def is_open(self) -> bool:

@@ -36,7 +36,6 @@ from triage.ui.widgets.columns import (
     ESCALATION_COLUMNS,
     QUEUE_COLUMNS,
     STATE_CLASS,
-    STATE_TEXT,
     ClockCells,
     Column,
     Markers,
@@ -360,11 +359,11 @@ class QueueTable(ScrollView, can_focus=True):
         cols: list[tuple[Column, int]],
         width: int,
     ) -> Strip:
-        state, left, region, waited, escalated = clock
+        state, state_text, left, region, waited, escalated = clock
         flags = static.get("flags", "").strip()
         if escalated and self.mode == "queue":  # the pane lists it: say so on the row too
             flags = f"ESC {flags}".strip()
-        moving = {"state": STATE_TEXT[state], "left": left, "region": region, "waiting": waited,
+        moving = {"state": state_text, "left": left, "region": region, "waiting": waited,
                   "flags": flags}  # fmt: skip
         styles = self._row_styles(state, selected)
         plain = styles[""]

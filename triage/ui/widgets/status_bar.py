@@ -42,7 +42,10 @@ def sync_text(status: SyncStatus) -> str:
 def counts_text(counts: Counts) -> tuple[str, str]:
     """The essential counts, and the total (dropped first when narrow)."""
     essential = f"✖ {counts.breached} late  ▲ {counts.at_risk} risk  ESC {counts.escalated}"
-    return essential, f"{counts.total} waiting"
+    total = f"{counts.total} waiting"
+    if counts.snoozed:
+        total += f", {counts.snoozed} snoozed"
+    return essential, total
 
 
 class StatusBar(Widget):

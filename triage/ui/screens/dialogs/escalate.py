@@ -1,68 +1,30 @@
 """The escalate dialog: why this conversation goes to the CEO.
 
-Owns only the question; the caller runs `Service.escalate` with the answer.
-Dismissed with the reason (a quick pick, or the typed text when there is
-some), or None on esc. The conversation it is about is named from email text,
-so it is shown through `triage.ui.text.safe`.
+The question and its quick reasons; the asking is `ReasonScreen`'s. When the
+conversation is escalated already, the dialog says by whom and why: the new
+reason is added to the history, the old one kept.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.text import Text
-from textual import events
-from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.containers import Vertical
-from textual.message import Message
-from textual.screen import ModalScreen
-from textual.widgets import Input, Static
 
-from triage.service.api import Service
 from triage.ui.keys import binding
-from triage.ui.screens.base import close_burst
+from triage.ui.screens.dialogs.reason import ReasonScreen
 from triage.ui.text import safe
 
 QUICK_REASONS = ("client wrote to the CEO", "breached", "client unhappy")
 
 
-def about_text(service: Service, thread_id: str, width: int = 60) -> Text:
-    """'<client> — <subject>', sanitized and cut to fit the dialog."""
-    conv = service.conversation(thread_id)
-    if conv is None:
-        return Text(f"conversation {thread_id}", style="dim")
-    return Text.assemble(
-        safe(conv.client_name or conv.client_email, max_len=width // 3, style="bold"),
-        " — ",
-        safe(conv.subject or "(no subject)", max_len=width - width // 3 - 3),
-    )
+class EscalateScreen(ReasonScreen):
+    """Pick or type the reason for an escalation."""
 
-
-class ReasonInput(Input):
-    """The free-text reason. A digit typed into it while it is empty picks a quick reason
-    instead of starting the text ("1-3 pick"); in the same queue as the keys around
-    it, so a burst such as "3" + enter resolves in the order it was typed."""
-
-    @dataclass
-    class Pick(Message):
-        """Quick reason `index` (0-based) was picked with its digit."""
-
-        index: int
-
-    async def _on_key(self, event: events.Key) -> None:
-        if not self.value and event.character in ("1", "2", "3"):
-            event.stop()
-            event.prevent_default()
-            self.post_message(self.Pick(int(event.character) - 1))
-            return
-        await super()._on_key(event)
-
-
-class EscalateScreen(ModalScreen[str | None]):
-    """Pick or type the reason for an escalation. Nothing is chosen until the user
-    chooses: enter with no reason does nothing but say so."""
+    HEADING = "Escalate to the CEO"
+    QUICK = QUICK_REASONS
+    VERB = "escalate"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         # Before the reason box has focus (the keys right after "e"), the screen picks.
@@ -73,42 +35,7 @@ class EscalateScreen(ModalScreen[str | None]):
         binding("cancel"),
     ]
 
-    DEFAULT_CSS = """
-    EscalateScreen { align: center middle; }
-    EscalateScreen #dialog {
-        width: 76; max-width: 100%; height: auto; max-height: 100%;
-        border: thick $primary; padding: 0 1; background: $surface;
-    }
-    EscalateScreen #dialog > Static { height: auto; }
-    EscalateScreen #title { text-style: bold reverse; }
-    EscalateScreen #chosen { text-style: bold; margin-top: 1; }
-    EscalateScreen #hint { color: $text-muted; }
-    EscalateScreen #already { margin-top: 1; }
-    EscalateScreen #already.-hidden { display: none; }
-    """
-
-    def __init__(self, service: Service, thread_id: str) -> None:
-        super().__init__()
-        self.service = service
-        self.thread_id = thread_id
-        self.picked: int | None = None  # the quick reason chosen, if any
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="dialog"):
-            yield Static(Text(" Escalate to the CEO "), id="title")
-            yield Static(about_text(self.service, self.thread_id, 70), id="about")
-            already = self._already_text()
-            yield Static(already, id="already", classes="" if already else "-hidden")
-            yield Static(self._quick_text(), id="quick")
-            yield ReasonInput(placeholder="or type a reason", id="reason-text", max_length=200)
-            yield Static(id="chosen")
-            yield Static(Text("1-3 or ↑↓ pick · or type · enter escalate · esc cancel"), id="hint")
-
-    def on_mount(self) -> None:
-        self.query_one(ReasonInput).focus()
-        self._show_choice()
-
-    def _already_text(self) -> Text:
+    def already_text(self) -> Text:
         """An escalation already on record: the new reason is added, the old one kept."""
         conv = self.service.conversation(self.thread_id)
         if conv is None or not conv.escalated:
@@ -121,57 +48,3 @@ class EscalateScreen(ModalScreen[str | None]):
             safe(conv.escalation_reason or "no reason given", max_len=40),
             (" — a new reason is added to the history", "dim"),
         )
-
-    def _quick_text(self) -> Text:
-        """The quick reasons, the chosen one marked in words and glyph (reads without colour)."""
-        lines = [f"{'(•)' if i == self.picked else '( )'} {i + 1}  {r}"
-                 for i, r in enumerate(QUICK_REASONS)]  # fmt: skip
-        return Text("\n".join(lines))
-
-    def reason(self) -> str:
-        """What enter would send: typed text wins over a quick pick."""
-        boxes = self.query(ReasonInput)  # none yet: keys can come before the dialog is drawn
-        typed = " ".join(boxes.first().value.split()) if boxes else ""
-        if typed:
-            return typed
-        return QUICK_REASONS[self.picked] if self.picked is not None else ""
-
-    def _show_choice(self) -> None:
-        if not self.query("#chosen"):
-            return
-        reason = self.reason()
-        line = Text.assemble("Reason: ", safe(reason)) if reason else Text("Reason: none yet")
-        self.query_one("#chosen", Static).update(line)
-        self.query_one("#quick", Static).update(self._quick_text())
-
-    def on_input_changed(self, _event: Input.Changed) -> None:
-        self._show_choice()
-
-    def on_reason_input_pick(self, event: ReasonInput.Pick) -> None:
-        self.action_pick(event.index)
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.action_confirm()
-
-    def action_pick(self, index: int) -> None:
-        self.picked = index
-        self._show_choice()
-
-    def action_step(self, by: int) -> None:
-        start = -1 if by > 0 else len(QUICK_REASONS)
-        current = self.picked if self.picked is not None else start
-        self.action_pick((current + by) % len(QUICK_REASONS))
-
-    def action_confirm(self) -> None:
-        reason = self.reason()
-        if not reason:
-            self.notify("No reason yet: pick one (1-3) or type one", severity="warning",
-                        markup=False)  # fmt: skip
-            return
-        close_burst(self)
-        self.dismiss(reason)
-
-    def action_cancel(self) -> None:
-        close_burst(self)
-        self.dismiss(None)

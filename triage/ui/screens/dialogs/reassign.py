@@ -26,7 +26,7 @@ from textual.widgets.option_list import Option
 from triage.service.api import ManagerChoice, Service
 from triage.ui.keys import binding
 from triage.ui.screens.base import close_burst
-from triage.ui.screens.dialogs.escalate import about_text
+from triage.ui.screens.dialogs.reason import about_text
 from triage.ui.text import safe
 
 QUICK_REASONS = ("client asked for someone else", "workload", "expertise")

@@ -1,0 +1,144 @@
+"""The snooze dialog: until when this conversation sleeps, in the client's time and yours.
+
+Owns only the question; the caller runs `Service.snooze` with the instant. The
+preview says, before anything is done, when the conversation will really come
+back: a waiting one never sleeps past the moment it becomes at risk (no deadline
+is hidden), and a snooze on an answered one is a reminder that returns as a
+follow-up with its own clock. Typed text is the user's, shown as plain text.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import ClassVar
+from zoneinfo import ZoneInfo
+
+from rich.text import Text
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+from triage.domain.conversation import as_snoozed
+from triage.domain.when import parse_when
+from triage.service.api import Service
+from triage.ui.keys import binding
+from triage.ui.screens.base import close_burst
+from triage.ui.screens.dialogs.reason import about_text
+from triage.ui.text import safe_plain
+
+PRESETS = ("1h", "3h", "tomorrow 9:00", "mon 9:00")
+
+
+class WhenInput(Input):
+    """The time typed. A digit typed while it is empty picks a preset instead."""
+
+    async def _on_key(self, event: events.Key) -> None:
+        if not self.value and event.character in ("1", "2", "3", "4"):
+            event.stop()
+            event.prevent_default()
+            self.value = PRESETS[int(event.character) - 1]
+            self.cursor_position = len(self.value)
+            return
+        await super()._on_key(event)
+
+
+class SnoozeScreen(ModalScreen[datetime | None]):
+    """Type when the conversation should come back; see what that means first."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        binding("confirm", title="Snooze"),
+        binding("cancel"),
+    ]
+
+    DEFAULT_CSS = """
+    SnoozeScreen { align: center middle; }
+    SnoozeScreen #dialog {
+        width: 76; max-width: 100%; height: auto; max-height: 100%;
+        border: thick $primary; padding: 0 1; background: $surface;
+    }
+    SnoozeScreen #dialog > Static { height: auto; }
+    SnoozeScreen #title { text-style: bold reverse; }
+    SnoozeScreen #preview { margin-top: 1; }
+    SnoozeScreen #hint { color: $text-muted; }
+    """
+
+    def __init__(self, service: Service, thread_id: str) -> None:
+        super().__init__()
+        self.service = service
+        self.thread_id = thread_id
+        conv = service.conversation(thread_id)
+        region = service.config.regions.get(conv.region) if conv else None
+        self.zone = ZoneInfo(region.timezone) if region else UTC
+        self.place = region.label if region else "UTC"
+
+    def compose(self) -> ComposeResult:
+        presets = "  ".join(f"{i} {p}" for i, p in enumerate(PRESETS, 1))
+        with Vertical(id="dialog"):
+            yield Static(Text(" Snooze until "), id="title")
+            yield Static(about_text(self.service, self.thread_id, 70), id="about")
+            yield Static(Text(presets), id="presets")
+            yield WhenInput(placeholder="2h, 17:30, tomorrow 9:00, mon 14:00 ...", id="when")
+            yield Static(id="preview")
+            yield Static(Text("1-4 pick · or type · enter snooze · esc cancel"), id="hint")
+
+    def on_mount(self) -> None:
+        self.query_one(WhenInput).focus()
+        self._show()
+
+    def until(self) -> datetime:
+        """The instant typed (UTC); ValueError saying why not."""
+        boxes = self.query(WhenInput)
+        return parse_when(boxes.first().value if boxes else "", self.service.now(), self.zone)
+
+    def preview(self) -> str:
+        """When it comes back, in the client's time and the user's, and why if earlier."""
+        try:
+            until = self.until()
+        except ValueError as e:
+            return f"Not yet: {e}"
+        line = f"Until {self._both(until)}"
+        conv = self.service.conversation(self.thread_id)
+        if conv is None:
+            return line
+        after = as_snoozed(conv, until, self.service.config)
+        if after.follow_up:
+            return line + "\nA reminder: it comes back then as a follow-up, on its own clock."
+        if after.wake_at is not None and after.wake_at < until:
+            if after.wake_at <= self.service.now():
+                return line + "\nIt is at risk already: a snooze would end at once."
+            return (line + f"\nIt comes back earlier, {self._both(after.wake_at)}, when it "
+                    "becomes at risk: a snooze never hides a deadline.")  # fmt: skip
+        return line
+
+    def _both(self, at: datetime) -> str:
+        client = at.astimezone(self.zone).strftime("%a %d %b %H:%M")
+        mine = at.astimezone().strftime("%a %H:%M")
+        return f"{client} {self.place} time ({mine} yours)"
+
+    def _show(self) -> None:
+        if self.query("#preview"):
+            lines = (safe_plain(line) for line in self.preview().splitlines())
+            self.query_one("#preview", Static).update(Text("\n".join(lines)))
+
+    def on_input_changed(self, _event: Input.Changed) -> None:
+        self._show()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_confirm()
+
+    def action_confirm(self) -> None:
+        try:
+            until = self.until()
+        except ValueError as e:
+            self.notify(safe_plain(str(e)), severity="warning", markup=False)
+            return
+        close_burst(self)
+        self.dismiss(until)
+
+    def action_cancel(self) -> None:
+        close_burst(self)
+        self.dismiss(None)
