@@ -75,6 +75,7 @@ class Identity:
         self.devices: dict[str, Json] = {}
         self.codes: dict[str, Json] = {}
         self.polls = 0
+        self.refreshes = 0  # refresh-token grants asked for (refused ones included)
 
     # -- the test's hands ------------------------------------------------------------
 
@@ -244,6 +245,7 @@ class Identity:
         return 200, self.issue(c["user"], c["scopes"])
 
     def _refresh_token(self, form: dict[str, str]) -> tuple[int, Json]:
+        self.refreshes += 1
         g = self.refresh.get(form.get("refresh_token", ""))
         if g is None or g.revoked or g.expires <= self.clock.now():
             return oauth_error(

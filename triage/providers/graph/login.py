@@ -13,6 +13,7 @@ missing consent, unregistered redirect URI).
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable, Mapping
 
 import httpx
@@ -61,8 +62,10 @@ def endpoints(settings: ProviderConfig) -> Endpoints:
 
 
 def explained(e: OAuthRefused) -> LoginError:
-    """The refusal with the fix its AADSTS code names."""
-    fixes = [FIXES[c] for c in e.codes if c in FIXES]
+    """The refusal with the fix its AADSTS code names (in `error_codes`, or in the text
+    when it came back through the browser)."""
+    codes = e.codes or tuple(int(c) for c in re.findall(r"AADSTS(\d+)", e.description))
+    fixes = [FIXES[c] for c in codes if c in FIXES]
     return LoginError(f"{e}: {fixes[0]}" if fixes else f"{e}: check provider.tenant and "
                       "provider.client_id")  # fmt: skip
 
