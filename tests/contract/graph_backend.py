@@ -13,6 +13,8 @@ the mailbox that sends), so the manager who replies (alice) has the mailbox's ad
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import json
 import uuid
 from collections.abc import Iterable, Sequence
@@ -24,6 +26,7 @@ from tests.support.graph_fake import CLIENT_ID, GraphFake
 from triage.clock import FrozenClock
 from triage.config import load_config
 from triage.providers import graph
+from triage.providers.graph.http import Sleep
 from triage.providers.oauth import Tokens, TokenStore
 from triage.service.core import TriageService
 
@@ -99,14 +102,17 @@ class GraphBackend:
         )  # fmt: skip
 
     def service(
-        self, tmp_path: Path, user: str = "alice", clock: FrozenClock | None = None
-    ) -> TriageService:
+        self, tmp_path: Path, user: str = "alice", clock: FrozenClock | None = None, *,
+        sleep: Sleep = asyncio.sleep, **provider: str,
+    ) -> TriageService:  # fmt: skip
+        """A console of `user`; `provider` changes keys of its [provider] section."""
         clock = clock or self.clock
         cfg = load_config(self.config_path(tmp_path, user), user_override=user)
-        tokens = graph.access_tokens(cfg.provider, {}, clock, transport=self.transport)
-        provider = graph.connect_provider(cfg.provider, tokens, clock=clock,
-                                          transport=self.transport)  # fmt: skip
-        return TriageService(cfg, clock, user=user, provider=provider)
+        settings = dataclasses.replace(cfg.provider, **provider)
+        tokens = graph.access_tokens(settings, {}, clock, transport=self.transport)
+        made = graph.connect_provider(settings, tokens, clock=clock, transport=self.transport,
+                                      sleep=sleep)  # fmt: skip
+        return TriageService(cfg, clock, user=user, provider=made)
 
     def break_state(self, service: TriageService) -> None:
         """As Exchange does when its delta token cache drops our tokens: 410 Gone."""

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -52,6 +52,7 @@ class Fault:
     drop: bool = False  # processed, then the connection drops before the answer
     times: int = 1
     in_batch: bool | None = None  # None: inside a batch or not
+    before: Callable[[], None] | None = None  # runs first (a colleague acting meanwhile)
 
 
 @dataclass
@@ -158,8 +159,12 @@ class GraphFake:
         drop: bool = False,
         times: int = 1,
         in_batch: bool | None = None,
+        before: Callable[[], None] | None = None,
     ) -> None:
-        self.faults.append(Fault(match, status, headers or {}, body, drop, times, in_batch))
+        """The next `times` requests whose "METHOD /path" contains `match` are answered
+        `status` (unprocessed), or processed and their answer lost (`drop`), or processed
+        after `before` ran."""
+        self.faults.append(Fault(match, status, headers or {}, body, drop, times, in_batch, before))
 
     def expire_tokens_after(self, requests: int) -> None:
         """The access tokens expire after this many more Graph requests (mid-sync)."""
@@ -231,6 +236,8 @@ class GraphFake:
             wanted = fault.in_batch is None or fault.in_batch == in_batch
             if wanted and fault.times > 0 and fault.match in f"{method} {path}":
                 fault.times -= 1
+                if fault.before is not None:
+                    fault.before()
                 return fault
         return None
 

@@ -20,8 +20,9 @@ from triage.providers.base import (
 
 SYNC_RESET = frozenset({"syncstatenotfound", "syncstateinvalid", "resyncrequired",
                         "errorinvalidsyncstatedata"})  # fmt: skip
-NO_MAILBOX = frozenset({"errornonexistentmailbox", "mailboxnotenabledforrestapi",
-                        "mailboxnotsupportedforrestapi", "resourcenotfound"})  # fmt: skip
+NO_MAILBOX = frozenset({"errornonexistentmailbox", "errorinvaliduser",
+                        "mailboxnotenabledforrestapi", "mailboxnotsupportedforrestapi",
+                        "resourcenotfound"})  # fmt: skip
 SEND_DENIED = frozenset({"errorsendasdenied", "errorsubmissionquotaexceeded"})
 
 
