@@ -190,3 +190,35 @@ def test_hostile_text_from_the_mailbox_prints_inert(
     assert "\x1b" not in shown.stdout and "\u202e" not in shown.stdout
     assert "\x07" not in shown.stdout
     assert "[@click=app.quit]" in shown.stdout  # shown as typed, never interpreted
+
+
+def test_the_workflow_from_the_shell_is_categories_on_the_shared_mailbox(
+    fake: GraphFake, tmp_path: Path, now: datetime
+) -> None:
+    """done, reopen, snooze and wake, each a separate run, each seen in the mailbox."""
+    setup_user(tmp_path, fake)
+    sign_in(fake, ALICE, tmp_path / ".config" / "triage" / "graph-token.json", fake.clock)
+    client_mail(fake, "Rocket fuel invoice", now - timedelta(minutes=20), "fuel@acme.test")
+    [msg] = fake.mailboxes[SHARED].messages.values()
+
+    def run(*args: str) -> str:
+        r = triage(tmp_path, *args)
+        assert r.returncode == 0, r.stderr
+        return r.stdout
+
+    def view(name: str) -> list[str]:
+        return [r["subject"] for r in json.loads(run("queue", "--json", "--view", name, "--sync"))]
+
+    [row] = json.loads(run("queue", "--json", "--sync"))
+    tid = row["thread_id"]
+    run("done", tid, "--reason", "handled by phone")
+    assert "triage:done" in msg.categories and view("done") == ["Rocket fuel invoice"]
+    run("reopen", tid)
+    assert "triage:done" not in msg.categories and view("waiting") == ["Rocket fuel invoice"]
+    assert run("snooze", tid, "--until", "2h").startswith(f"snoozed {tid} until ")
+    assert "triage:snoozed" in msg.categories and view("snoozed") == ["Rocket fuel invoice"]
+    run("wake", tid)
+    assert "triage:snoozed" not in msg.categories and view("snoozed") == []
+    actions = [json.loads(m.body)["action"] for m in fake.mailboxes[SHARED].messages.values()
+               if "triage-note" in m.categories]  # fmt: skip
+    assert actions == ["done", "reopen", "snooze", "wake"]
