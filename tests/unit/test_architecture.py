@@ -38,10 +38,36 @@ def test_importing_the_core_does_not_load_textual_or_a_provider() -> None:
     assert out.stdout.split()[0] == "False", out.stderr
     alone = subprocess.run(
         [sys.executable, "-c", "import sys, triage.service.core, triage.cli; "
-         "print('triage.providers.jmap' in sys.modules)"],
+         "print('triage.providers.jmap' in sys.modules, 'triage.providers.graph' in sys.modules)"],
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
-    assert alone.stdout.strip() == "False", alone.stderr
+    assert alone.stdout.strip() == "False False", alone.stderr
+
+
+OPEN_PROVIDER = """
+import sys
+from triage.clock import SystemClock
+from triage.domain.settings import ProviderConfig
+from triage.providers.base import open_provider
+settings = ProviderConfig(kind=sys.argv[1], auth="bearer", session_url="http://127.0.0.1:9/s",
+                          mailbox="clients@agency.example", api_url="http://127.0.0.1:9/v1.0",
+                          token_env="TOKEN")
+open_provider(settings, env={"TOKEN": "t"}, clock=SystemClock())
+print(*(m in sys.modules for m in ("triage.providers.jmap", "triage.providers.graph",
+                                   "triage.providers.oauth")))
+"""
+
+
+def test_a_provider_is_imported_only_when_the_config_names_its_kind() -> None:
+    """Start-up stays as it was for JMAP users: the Graph code (and OAuth) loads only
+    for kind = "graph"."""
+    loaded = {}
+    for kind in ("jmap", "graph"):
+        out = subprocess.run([sys.executable, "-c", OPEN_PROVIDER, kind], capture_output=True,
+                             text=True, timeout=60)  # fmt: skip
+        loaded[kind] = out.stdout.split()
+        assert out.returncode == 0, out.stderr
+    assert loaded == {"jmap": ["True", "False", "False"], "graph": ["False", "True", "True"]}
 
 
 def test_every_module_says_what_it_owns() -> None:
