@@ -79,7 +79,6 @@ class Backend(Protocol):
 CONFIG = """\
 [provider]
 {provider}
-mailbox = "inbox"
 timeout_seconds = 10
 notes_mailbox = "Triage Notes"
 

@@ -1,4 +1,4 @@
-"""Fixtures of the contract suite: one `backend` fixture, parametrized demo / cyrus.
+"""Fixtures of the contract suite: one `backend` fixture, parametrized demo / gmail / cyrus.
 
 The cyrus variant reuses the integration fixtures (`cyrus`, `cyrus_user`,
 `smtp_sink`), so it skips without Cyrus or root, and fails instead when
@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.contract.backends import Backend, CyrusBackend, DemoBackend
+from tests.contract.gmail_backend import GmailBackend
 from tests.integration.conftest import cyrus, cyrus_user, smtp_sink
 from triage.clock import FrozenClock, SystemClock
 
@@ -36,10 +37,12 @@ def real_minute() -> datetime:
     return SystemClock().now().replace(second=0, microsecond=0)
 
 
-@pytest.fixture(params=["demo", "cyrus"])
+@pytest.fixture(params=["demo", "gmail", "cyrus"])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
     if request.param == "demo":
         return DemoBackend(FrozenClock(DEMO_NOW), tmp_path / "server")
+    if request.param == "gmail":
+        return GmailBackend(FrozenClock(DEMO_NOW))
     server = request.getfixturevalue("cyrus")
     user = request.getfixturevalue("cyrus_user")
     sink = request.getfixturevalue("smtp_sink")
