@@ -103,6 +103,8 @@ class GmailFake:
     accounts: dict[str, gmail_auth.ServiceAccountKey] = field(default_factory=dict)
     oauth: gmail_auth.OAuthClients = field(default_factory=gmail_auth.OAuthClients)
     drop_send_answer: int = 0  # sends applied whose answer is then lost
+    expire_in: int | None = None  # tokens expire after this many more API requests
+    search_indexed: bool = True  # False: search has not caught up (rfc822msgid: finds nothing)
 
     def __post_init__(self) -> None:
         self.store = GmailStore(self.clock, self.address)
@@ -167,6 +169,11 @@ class GmailFake:
         user, _, rest = path[len(API) :].partition("/")
         route = route_of(request.method, rest)
         self.requests.append((route, str(request.url)))
+        if self.expire_in is not None:
+            self.expire_in -= 1
+            if self.expire_in < 0:
+                self.expire_tokens()
+                self.expire_in = None
         refused = self._refusal(request, user, route)
         if refused is not None:
             return refused
@@ -310,6 +317,8 @@ class GmailFake:
                 or wanted_id in {x.strip("<>") for x in str(m.parsed.get("Message-ID", "")).split()}
             )
         ]
+        if query and not self.search_indexed:
+            found = []
         found.sort(key=lambda m: -m.internal_ms)
         return self._page([{"id": m.id, "threadId": m.thread_id} for m in found], q, "messages")
 
@@ -370,7 +379,7 @@ class GmailFake:
                 size = int(self.headers.get("Content-Length") or 0)
                 req = httpx.Request(
                     self.command,
-                    f"http://127.0.0.1{self.path}",
+                    f"http://{self.headers.get('Host', '127.0.0.1')}{self.path}",
                     headers=dict(self.headers),
                     content=self.rfile.read(size),
                 )

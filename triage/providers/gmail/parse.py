@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import codecs
 import email.header
 import email.message
 import email.utils
@@ -26,6 +27,7 @@ from triage.text.mailtext import html_to_text
 MAX_BODY_BYTES = 1_000_000  # of text shown for one message
 MAX_PARTS = 500  # MIME parts read per message
 MAX_DEPTH = 32  # MIME nesting followed
+B64_CUT = (MAX_BODY_BYTES // 3 + 1) * 4  # base64 text read of one part: a whole quantum
 Json = dict[str, Any]
 
 
@@ -200,8 +202,9 @@ def _part_text(part: Json, warnings: list[str]) -> str:
         if body.get("attachmentId"):
             warnings.append("a part of this message is too large to show here")
         return ""
-    raw = _unbase64(data[: (MAX_BODY_BYTES * 4) // 3 + 4], warnings)
-    return _text(raw, _charset(part), warnings)
+    cut = len(data) > B64_CUT
+    raw = _unbase64(data[:B64_CUT], warnings)
+    return _text(raw, _charset(part), warnings, final=not cut)
 
 
 def _unbase64(data: str, warnings: list[str]) -> bytes:
@@ -219,9 +222,10 @@ def _charset(part: Json) -> str:
     return msg.get_content_charset() or "utf-8"
 
 
-def _text(raw: bytes, charset: str, warnings: list[str]) -> str:
+def _text(raw: bytes, charset: str, warnings: list[str], *, final: bool) -> str:
+    """Decoded text; a part cut short may end inside a character, which is dropped."""
     try:
-        text = raw.decode(charset)
+        text = codecs.getincrementaldecoder(charset)().decode(raw, final=final)
     except LookupError:
         warnings.append(f"this message names an unknown character set ({charset[:40]!r})")
         text = raw.decode("utf-8", "replace")

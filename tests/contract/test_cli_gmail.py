@@ -1,0 +1,175 @@
+"""The real CLI on `kind = "gmail"`, against the Gmail fake served on 127.0.0.1.
+
+`triage sync`, `queue --json`, `escalate` and `reply` run as subprocesses on a
+config written the way the README says (a token file only its owner can read,
+or a service account's key file), with `api_url` and `token_url` pointing at
+the fake. The fake is test code shaped from Google's documentation: this shows
+the CLI and the provider work end to end, not that a live Workspace account does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.contract.backends import message
+from tests.contract.conftest import real_minute
+from tests.contract.gmail_backend import sent_mail
+from tests.support.gmail_auth import ServiceAccountKey
+from tests.support.gmail_fake import GmailFake
+from triage.clock import SystemClock
+from triage.providers.gmail.errors import SCOPE
+from triage.text.isotime import iso
+
+ROOT = Path(__file__).resolve().parents[2]
+TEAM = "team@agency.example"
+
+CONFIG = """\
+[provider]
+kind = "gmail"
+user = "{team}"
+label = "INBOX"
+{auth}
+api_url = "{url}"
+token_url = "{url}/token"
+
+[user]
+manager = "alice"
+
+[agency]
+staff_domains = ["agency.example"]
+ceo = "ceo@agency.example"
+
+[regions.support]
+label = "24x7 support line"
+timezone = "America/New_York"
+hours = "24x7"
+reply_within = "1h"
+
+[managers.alice]
+name = "Alice Martin"
+email = "{team}"
+regions = ["support"]
+
+[clients."acme.test"]
+name = "Acme Rockets"
+region = "support"
+owner = "alice"
+
+[routing]
+default_region = "support"
+"""
+
+
+@pytest.fixture
+def served() -> Iterator[tuple[GmailFake, str]]:
+    fake = GmailFake(SystemClock(), address=TEAM)
+    with fake.serve() as url:
+        yield fake, url
+
+
+def setup(home: Path, url: str, auth: str) -> Path:
+    config_dir = home / ".config" / "triage"
+    config_dir.mkdir(parents=True, exist_ok=True)
+    config = config_dir / "config.toml"
+    config.write_text(CONFIG.format(team=TEAM, url=url, auth=auth))
+    return config
+
+
+def triage(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home),
+        "XDG_CACHE_HOME": str(home / "cache"),
+        "PYTHONPATH": str(ROOT),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "triage.cli", *args],
+        env=env,
+        cwd=home,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def deliver(fake: GmailFake, subject: str, minutes: int) -> None:
+    at = real_minute() - timedelta(minutes=minutes)
+    mid = f"{subject.replace(' ', '-').lower()}@acme.test"
+    raw = message(
+        "Wile Coyote", "wile@acme.test", [TEAM], subject, "Hello.", [], mid, None, [], at, False
+    )
+    fake.store.add(raw, {"INBOX", "UNREAD"}, at_ms=int(at.timestamp() * 1000))
+
+
+def test_sync_queue_escalate_and_reply_through_the_cli(
+    served: tuple[GmailFake, str], tmp_path: Path
+) -> None:
+    fake, url = served
+    deliver(fake, "Rocket fuel invoice", 50)
+    deliver(fake, "New project", 20)
+    token = tmp_path / ".config" / "triage" / "token"
+    config = setup(tmp_path, url, f'auth = "bearer"\ntoken_file = "{token}"')
+    token.write_text(fake.token() + "\n")
+    token.chmod(0o600)
+
+    synced = triage(tmp_path, "sync", "--config", str(config))
+    assert (synced.returncode, synced.stderr) == (0, "")
+    assert synced.stdout.strip() == "full sync: 2 new, 0 updated, 0 removed"
+    now = iso(real_minute())
+    rows = json.loads(
+        triage(tmp_path, "queue", "--config", str(config), "--json", "--now", now).stdout
+    )
+    assert [r["subject"] for r in rows] == ["Rocket fuel invoice", "New project"]
+    rocket = rows[0]["thread_id"]
+
+    done = triage(tmp_path, "escalate", rocket, "--reason", "third time", "--config", str(config))
+    assert done.returncode == 0, done.stderr
+    body = tmp_path / "reply.txt"
+    body.write_text("Paid today.\n")
+    replied = triage(tmp_path, "reply", rocket, "--body-file", str(body), "--config", str(config))
+    assert replied.returncode == 0 and "reply sent" in replied.stdout, replied.stderr
+
+    [out] = [sent_mail(raw) for raw in fake.sent]
+    assert (out.subject, out.to, out.in_reply_to) == (
+        "Re: Rocket fuel invoice",
+        ("wile@acme.test",),
+        "rocket-fuel-invoice@acme.test",
+    )
+    assert out.body.strip() == "Paid today."
+    again = triage(tmp_path, "queue", "--config", str(config), "--json", "--now", now, "--sync")
+    [left] = json.loads(again.stdout)
+    assert left["subject"] == "New project"
+    names = {x["name"] for x in fake.store.labels.values()}
+    assert {"triage/escalated", "Triage Notes"} <= names
+
+
+def test_a_service_account_signs_in_and_a_revoked_scope_is_named(
+    served: tuple[GmailFake, str], tmp_path: Path
+) -> None:
+    fake, url = served
+    deliver(fake, "Anvils", 10)
+    key = ServiceAccountKey(delegated={SCOPE})
+    fake.accounts[key.email] = key
+    key_file = key.write(tmp_path / "sa.json", f"{url}/token")
+    config = setup(tmp_path, url, f'auth = "service_account"\nkey_file = "{key_file}"')
+
+    checked = triage(tmp_path, "check-config", str(config))
+    assert checked.returncode == 0, checked.stderr
+    synced = triage(tmp_path, "sync", "--config", str(config))
+    assert synced.returncode == 0, synced.stderr
+    assert synced.stdout.strip() == "full sync: 1 new, 0 updated, 0 removed"
+
+    key.delegated.clear()  # an administrator removed the delegation
+    fake.expire_tokens()
+    refused = triage(tmp_path, "sync", "--config", str(config))
+    assert refused.returncode == 1 and refused.stdout == ""
+    assert "Domain-wide delegation" in refused.stderr and key.client_id in refused.stderr
+    assert "PRIVATE KEY" not in refused.stderr
