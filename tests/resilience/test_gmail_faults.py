@@ -183,11 +183,12 @@ async def test_a_service_account_token_that_expires_mid_sync_is_renewed(
     p = provider(backend, tokens)
     await p.connect()
     before = len(backend.fake.grants)
-    backend.fake.expire_in = 3  # profile, threads.list, one threads.get: then it expires
+    backend.fake.expire_in = 3  # profile, threads.list, the batch's first threads.get: expired
 
     snap = await p.full_sync()
 
-    assert len(snap.threads) == 3 and backend.fake.routes("thread") == 4  # one asked again
+    assert len(snap.threads) == 3 and backend.fake.routes("batch") == 2
+    assert backend.fake.routes("thread") == 5  # the two refused asked again
     assert len(backend.fake.grants) == before + 1  # renewed once, not once per request
     await p.aclose()
 
@@ -330,3 +331,58 @@ def test_open_provider_reads_the_bearer_token_like_jmap(tmp_path: Path) -> None:
     p = open_provider(settings, env={}, clock=SystemClock())
     assert isinstance(p, GmailProvider) and "ya29" not in repr(p.http.tokens)
     assert connect_provider is not None
+
+
+async def test_reads_are_batched_and_only_the_refused_calls_asked_again(
+    backend: GmailBackend,
+) -> None:
+    for n in range(120):
+        client_mail(backend, f"Batch {n}", minutes=200 - n)
+    p = provider(backend)
+    await p.connect()
+    backend.fake.fail_next(429, "rateLimitExceeded", only="thread", retry_after="2")
+
+    snap = await p.full_sync()
+
+    assert len(snap.threads) == 120
+    assert backend.fake.routes("batch") == 4  # 50 + 50 + 20, then the one refused call
+    assert backend.fake.routes("thread") == 121
+    await p.aclose()
+
+
+async def test_a_batch_answer_too_large_is_asked_again_in_halves(
+    backend: GmailBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import triage.providers.gmail.http as gmail_http
+
+    for n in range(8):
+        backend.deliver(
+            "Wile Coyote",
+            "wile@acme.test",
+            f"Long {n}",
+            "x" * 4000,
+            at=backend.clock.now() - timedelta(minutes=30 - n),
+        )
+    p = provider(backend)
+    ids = [t.messages[0].id for t in (await p.full_sync()).threads]
+    monkeypatch.setattr(gmail_http, "MAX_RESPONSE_BYTES", 12_000)
+
+    got = await p.messages(ids)
+
+    assert [len(m.body.strip()) for m in got] == [4000] * 8
+    assert backend.fake.routes("batch") > 2  # split until the answers fit
+    await p.aclose()
+
+
+async def test_a_label_id_gmail_does_not_list_is_looked_up_once(backend: GmailBackend) -> None:
+    client_mail(backend, "Odd label")
+    [m] = backend.fake.store.messages.values()
+    m.labels.add("CATEGORY_UNLISTED")  # on the message, absent from labels.list
+    p = provider(backend)
+    snap = await p.full_sync()
+    lists = backend.fake.routes("labels")
+    client_mail(backend, "Later")
+    await p.changes(snap.state, {m.id: m.thread_id})
+    await p.full_sync()
+    assert backend.fake.routes("labels") == lists  # not read again for the same unknown id
+    await p.aclose()

@@ -27,6 +27,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from email import message_from_bytes
 from email.utils import formataddr, parseaddr
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -40,6 +41,7 @@ from triage.clock import Clock
 
 Json = dict[str, Any]
 API = "/gmail/v1/users/"
+BATCH_MAX = 100  # calls in one batch request
 READ_SCOPES = {
     "https://mail.google.com/",
     "https://www.googleapis.com/auth/gmail.modify",
@@ -157,6 +159,8 @@ class GmailFake:
         with self.lock:
             if request.url.path == "/token":
                 return gmail_auth.token_endpoint(self, request)
+            if request.url.path == "/batch/gmail/v1":
+                return self._batch(request)
             try:
                 return self._api(request)
             except AnswerLost as e:  # applied, but the client never hears back
@@ -366,6 +370,38 @@ class GmailFake:
         out["historyId"] = str(self.store.history_id)
         out.pop("resultSizeEstimate")
         return out
+
+    def _batch(self, request: httpx.Request) -> httpx.Response:
+        """Google's batch: each part a whole HTTP request, answered by a part in kind."""
+        self.requests.append(("batch", str(request.url)))
+        head = f"Content-Type: {request.headers.get('Content-Type', '')}\r\n\r\n".encode()
+        outer = message_from_bytes(head + request.content)
+        parts = outer.get_payload() if outer.is_multipart() else []
+        if not parts or len(parts) > BATCH_MAX:
+            return error(400, "badRequest", f"a batch holds 1 to {BATCH_MAX} calls")
+        boundary = "batch_" + secrets.token_hex(8)
+        out = b""
+        for part in parts:
+            line = part.get_payload(decode=True).split(b"\r\n", 1)[0].decode()
+            method, target, _version = line.split(" ")
+            inner = httpx.Request(
+                method,
+                f"{request.url.scheme}://{request.url.host}{target}",
+                headers={"Authorization": request.headers.get("Authorization", "")},
+            )
+            r = self._api(inner)
+            extra = "".join(f"{k}: {v}\r\n" for k, v in r.headers.items() if k == "retry-after")
+            cid = str(part.get("Content-ID", "")).strip("<>")
+            out += (
+                f"--{boundary}\r\nContent-Type: application/http\r\n"
+                f"Content-ID: <response-{cid}>\r\n\r\nHTTP/1.1 {r.status_code} X\r\n"
+                f"Content-Type: application/json; charset=UTF-8\r\n{extra}\r\n"
+            ).encode()
+            out += r.content + b"\r\n"
+        out += f"--{boundary}--\r\n".encode()
+        return httpx.Response(
+            200, content=out, headers={"Content-Type": f"multipart/mixed; boundary={boundary}"}
+        )
 
     # -- a real server on 127.0.0.1 ------------------------------------------------------
 

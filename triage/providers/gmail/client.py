@@ -28,11 +28,11 @@ from triage.providers.base import (
     ThreadGone,
 )
 from triage.providers.gmail import writes
+from triage.providers.gmail.batch import get_each
 from triage.providers.gmail.http import GmailHttp, Json, NotFound
 from triage.providers.gmail.labels import Labels
 from triage.providers.gmail.parse import MailSummary, body_of, summary_of, unreadable
 from triage.providers.gmail.quota import UNITS
-from triage.providers.jmap.http import AnswerTooLarge, Undecodable
 
 HEADERS = ["From", "To", "Cc", "Subject", "Message-ID", "References", "In-Reply-To"]
 PAGE = 500  # the most threads.list and history.list give at a time
@@ -182,7 +182,10 @@ class GmailProvider:
 
     async def _threads(self, thread_ids: list[str]) -> tuple[list[ThreadData], list[str], bool]:
         """The threads found, the ids gone, and whether an account-level note is among them."""
-        got = await asyncio.gather(*(self._thread(t) for t in thread_ids))
+        params = {"format": "metadata", "metadataHeaders": HEADERS}
+        answers = await get_each(self.http, [(f"threads/{t}", params) for t in thread_ids],
+                                 units=UNITS["threads.get"])  # fmt: skip
+        got = [self._thread(t, a) for t, a in zip(thread_ids, answers, strict=True)]
         found = {tid: msgs for tid, msgs in zip(thread_ids, got, strict=True) if msgs}
         gone = [t for t in thread_ids if t not in found]
         every = [m for msgs in found.values() for m in msgs]
@@ -192,12 +195,9 @@ class GmailProvider:
         account = self.account_label
         return out, gone, bool(account) and any(account in m.label_ids for m in every)
 
-    async def _thread(self, thread_id: str) -> list[MailSummary]:
+    def _thread(self, thread_id: str, t: Json | None) -> list[MailSummary]:
         """The thread's messages (headers only); [] when it is gone or holds only trash."""
-        params = {"format": "metadata", "metadataHeaders": HEADERS}
-        try:
-            t = await self.http.get(f"threads/{thread_id}", params, units=UNITS["threads.get"])
-        except NotFound:
+        if t is None:
             return []
         now = self.clock.now()
         msgs = [summary_of(m, now, thread_id) for m in _objects(t.get("messages"), "threads.get")]
@@ -229,7 +229,7 @@ class GmailProvider:
     async def _read_notes(self, ids: list[str]) -> None:
         """Read the notes not read before (a note never changes: each is read once)."""
         fresh = [i for i in ids if i not in self._notes]
-        bodies = await asyncio.gather(*(self._full(i) for i in fresh))
+        bodies = await self._full(fresh)
         for i, m in zip(fresh, bodies, strict=True):
             self._notes[i] = history.decode(body_of(m)[0]) if m is not None else None
 
@@ -248,13 +248,10 @@ class GmailProvider:
         await self._read_notes(ids)
         return tuple(n for i in ids if (n := self._notes.get(i)) is not None)
 
-    async def _full(self, message_id: str) -> Json | None:
-        """One message with its body (format full); None when it cannot be had."""
-        try:
-            return await self.http.get(f"messages/{message_id}", {"format": "full"},
-                                       units=UNITS["messages.get"])  # fmt: skip
-        except (NotFound, AnswerTooLarge, Undecodable):
-            return None
+    async def _full(self, message_ids: Sequence[str]) -> list[Json | None]:
+        """These messages with their bodies (format full); None for those not to be had."""
+        calls = [(f"messages/{i}", {"format": "full"}) for i in message_ids]
+        return await get_each(self.http, calls, units=UNITS["messages.get"]) if calls else []
 
     async def thread_message_ids(self, thread_id: str) -> list[str]:
         """The thread's mail as Gmail has it now, oldest first (notes and trash left out)."""
@@ -273,7 +270,7 @@ class GmailProvider:
     async def messages(self, message_ids: Sequence[str]) -> list[Message]:
         """These messages with their text, in the order asked (unreadable ones are flagged)."""
         await self.ready()
-        got = await asyncio.gather(*(self._full(i) for i in message_ids))
+        got = await self._full(message_ids)
         now = self.clock.now()
         out = []
         for i, m in zip(message_ids, got, strict=True):

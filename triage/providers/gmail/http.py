@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -34,6 +35,17 @@ Json = dict[str, Any]
 Params = Mapping[str, Any]  # a list value repeats its key
 
 
+@dataclass(frozen=True)
+class Wire:
+    """One HTTP request as it goes out (the URL absolute, the body already encoded)."""
+
+    method: str
+    url: str
+    params: Params | None = None
+    content: bytes | None = None
+    content_type: str = ""
+
+
 class NotFound(Refused):
     """HTTP 404: the thread, message or history id asked for is not there (any more)."""
 
@@ -51,12 +63,13 @@ class GmailHttp:
         sleep: Sleep = asyncio.sleep, clock: Clock | None = None,
         rng: random.Random | None = None, pacer: QuotaPacer | None = None,
     ) -> None:  # fmt: skip
-        self.base = f"{api_url.rstrip('/')}/gmail/v1/users/{quote(user, safe='@')}/"
+        self.api_url = api_url.rstrip("/")
+        self.base = f"{self.api_url}/gmail/v1/users/{quote(user, safe='@')}/"
         self.user = user
         self.tokens = tokens
         self._timeout = timeout
-        self._retries = retries
-        self._sleep = sleep
+        self.retries = retries
+        self.sleep = sleep
         self._clock = clock or SystemClock()
         self._rng = rng or random.Random()
         self.pacer = pacer or QuotaPacer(sleep=sleep)
@@ -65,6 +78,7 @@ class GmailHttp:
             headers={"Accept": "application/json"},
         )  # fmt: skip
         self.requests_sent = 0
+        self.last_token = ""
         self._gate = asyncio.Semaphore(CONCURRENT)
 
     async def aclose(self) -> None:
@@ -84,100 +98,104 @@ class GmailHttp:
         units: int, idempotent: bool,
     ) -> Json:  # fmt: skip
         """One API call, retried as its kind allows; the answer's JSON object."""
-        attempt = 0
-        while True:
-            try:
-                return await self._authorized(method, path, params, body, units)
-            except _Retry as retry:
-                attempt += 1
-                if attempt > self._retries or (retry.left and not idempotent):
-                    raise retry.final(left=retry.left, idempotent=idempotent) from None
-                delay = retry.delay if retry.delay is not None else self._backoff(attempt)
-                await self._sleep(delay)
-
-    def _backoff(self, attempt: int) -> float:
-        """Exponential backoff with full jitter, capped (Google's advice for 429 and 5xx)."""
-        return self._rng.uniform(0, min(32.0, 0.5 * 2**attempt))
-
-    async def _authorized(
-        self, method: str, path: str, params: Params | None, body: Json | None, units: int
-    ) -> Json:
-        """The call with a current token; an expired one is renewed once and the call repeated."""
-        token = await self.tokens.token(self.client)
-        try:
-            return await self._once(method, path, params, body, units, token)
-        except _Expired:
-            fresh = await self.tokens.refreshed(self.client, token)
-            if fresh is None:
-                raise AuthError(self.tokens.refused_hint()) from None
-            try:
-                return await self._once(method, path, params, body, units, fresh)
-            except _Expired:
-                raise AuthError(self.tokens.refused_hint()) from None
-
-    async def _once(
-        self, method: str, path: str, params: Params | None, body: Json | None, units: int,
-        token: str,
-    ) -> Json:  # fmt: skip
-        await self.pacer.spend(units)
-        headers = {"Authorization": f"Bearer {token}"}
-        content = None
-        if body is not None:
-            content = orjson.dumps(body)
-            headers["Content-Type"] = "application/json"
-        async with self._gate:
-            self.requests_sent += 1
-            try:
-                async with asyncio.timeout(self._timeout):
-                    return await self._send(method, self.base + path, params, content, headers)
-            except TimeoutError:
-                error = OfflineError(f"Gmail did not answer within {self._timeout:g} s")
-                raise _Retry(error, left=True) from None
-
-    async def _send(
-        self, method: str, url: str, params: Params | None, content: bytes | None,
-        headers: dict[str, str],
-    ) -> Json:  # fmt: skip
-        try:
-            async with self.client.stream(method, url, params=_query(params), content=content,
-                                          headers=headers) as r:  # fmt: skip
-                data = await _read_capped(r)
-                self._check(r, data)
-        except (httpx.ConnectError, httpx.ConnectTimeout) as e:
-            raise _Retry(OfflineError(f"cannot reach {host_of(url)}: {_reason(e)}"),
-                         left=False) from None  # fmt: skip
-        except (httpx.ReadError, httpx.RemoteProtocolError, httpx.ReadTimeout,
-                httpx.WriteError) as e:  # fmt: skip
-            error = OfflineError(f"connection to {host_of(url)} lost: {_reason(e)}")
-            raise _Retry(error, left=True) from None
-        except httpx.TransportError as e:
-            raise _Retry(OfflineError(f"network error: {_reason(e)}"), left=False) from None
-        except httpx.HTTPError as e:
-            raise ProviderError(f"bad answer from {host_of(url)}: {_reason(e)}") from None
+        content = orjson.dumps(body) if body is not None else None
+        wire = Wire(method, self.base + path, params, content,
+                    "application/json" if content is not None else "")  # fmt: skip
+        _kind, data = await self.exchange(wire, units=units, idempotent=idempotent)
         answer = decode_json(data) if data else {}
         if not isinstance(answer, dict):
             raise ProviderError("Gmail's answer is not a JSON object")
         return answer
 
-    def _check(self, r: httpx.Response, data: bytes) -> None:
+    async def exchange(self, wire: Wire, *, units: int, idempotent: bool) -> tuple[str, bytes]:
+        """Send `wire`, retried as its kind allows: (the answer's content type, its bytes)."""
+        attempt = 0
+        while True:
+            try:
+                return await self._authorized(wire, units)
+            except Retry as retry:
+                attempt += 1
+                if attempt > self.retries or (retry.left and not idempotent):
+                    raise retry.final(left=retry.left, idempotent=idempotent) from None
+                await self.sleep(retry.delay if retry.delay is not None
+                                  else self.backoff(attempt))  # fmt: skip
+
+    def backoff(self, attempt: int) -> float:
+        """Exponential backoff with full jitter, capped (Google's advice for 429 and 5xx)."""
+        return self._rng.uniform(0, min(32.0, 0.5 * 2**attempt))
+
+    async def _authorized(self, wire: Wire, units: int) -> tuple[str, bytes]:
+        """The call with a current token; an expired one is renewed once and the call repeated."""
+        token = await self.tokens.token(self.client)
+        try:
+            return await self._once(wire, units, token)
+        except Expired:
+            fresh = await self.renew(token)
+            try:
+                return await self._once(wire, units, fresh)
+            except Expired:
+                raise AuthError(self.tokens.refused_hint()) from None
+
+    async def renew(self, stale: str = "") -> str:
+        """A fresh access token (Google said the last one expired), or the error naming why not."""
+        fresh = await self.tokens.refreshed(self.client, stale or self.last_token)
+        if fresh is None:
+            raise AuthError(self.tokens.refused_hint())
+        return fresh
+
+    async def _once(self, wire: Wire, units: int, token: str) -> tuple[str, bytes]:
+        await self.pacer.spend(units)
+        self.last_token = token
+        headers = {"Authorization": f"Bearer {token}"}
+        if wire.content_type:
+            headers["Content-Type"] = wire.content_type
+        async with self._gate:
+            self.requests_sent += 1
+            try:
+                async with asyncio.timeout(self._timeout):
+                    return await self._send(wire, headers)
+            except TimeoutError:
+                error = OfflineError(f"Gmail did not answer within {self._timeout:g} s")
+                raise Retry(error, left=True) from None
+
+    async def _send(self, wire: Wire, headers: dict[str, str]) -> tuple[str, bytes]:
+        url = wire.url
+        try:
+            async with self.client.stream(wire.method, url, params=query_params(wire.params),
+                                          content=wire.content, headers=headers) as r:  # fmt: skip
+                data = await _read_capped(r)
+                self.check(r.status_code, r.headers.get("Retry-After"), data)
+                return r.headers.get("Content-Type", ""), data
+        except (httpx.ConnectError, httpx.ConnectTimeout) as e:
+            raise Retry(OfflineError(f"cannot reach {host_of(url)}: {_reason(e)}"),
+                         left=False) from None  # fmt: skip
+        except (httpx.ReadError, httpx.RemoteProtocolError, httpx.ReadTimeout,
+                httpx.WriteError) as e:  # fmt: skip
+            error = OfflineError(f"connection to {host_of(url)} lost: {_reason(e)}")
+            raise Retry(error, left=True) from None
+        except httpx.TransportError as e:
+            raise Retry(OfflineError(f"network error: {_reason(e)}"), left=False) from None
+        except httpx.HTTPError as e:
+            raise ProviderError(f"bad answer from {host_of(url)}: {_reason(e)}") from None
+
+    def check(self, status: int, retry_after_header: str | None, data: bytes) -> None:
         """An HTTP error status as a typed error, a retry, or a token to renew."""
-        if r.status_code < 400:
+        if status < 400:
             return
-        error = GoogleError.of(r.status_code, data)
-        kind = classify(error, self.user)
+        kind = classify(GoogleError.of(status, data), self.user)
         if kind.expired:
-            raise _Expired()
+            raise Expired()
         if kind.retry:
-            delay = retry_after(r.headers.get("Retry-After"), self._clock.now())
-            raise _Retry(kind.error, left=kind.left, delay=delay)
-        if r.status_code == 404:
+            delay = retry_after(retry_after_header, self._clock.now())
+            raise Retry(kind.error, left=kind.left, delay=delay)
+        if status == 404:
             raise NotFound(kind.error.args[0])
-        if r.status_code == 409:
+        if status == 409:
             raise Conflict(kind.error.args[0])
         raise kind.error
 
 
-def _query(params: Params | None) -> httpx.QueryParams:
+def query_params(params: Params | None) -> httpx.QueryParams:
     """Query parameters; a list repeats its key (labelIds=A&labelIds=B), as Google wants."""
     out: list[tuple[str, str | int | float | bool | None]] = []
     for key, value in (params or {}).items():
@@ -186,12 +204,12 @@ def _query(params: Params | None) -> httpx.QueryParams:
     return httpx.QueryParams(out)
 
 
-class _Expired(Exception):
-    """Internal: HTTP 401, the access token expired or was revoked."""
+class Expired(Exception):
+    """HTTP 401: the access token expired or was revoked (renewed, then the call repeated)."""
 
 
-class _Retry(Exception):
-    """Internal: a failure that may be retried (after `delay`, or a backoff)."""
+class Retry(Exception):
+    """A failure that may be retried (after `delay`, or a backoff)."""
 
     def __init__(self, error: ProviderError, *, left: bool, delay: float | None = None) -> None:
         super().__init__(str(error))
@@ -221,4 +239,4 @@ def _reason(e: Exception) -> str:
     return text.splitlines()[0][:200]
 
 
-__all__ = ["Conflict", "GmailHttp", "Json", "NotFound", "_Retry"]
+__all__ = ["Conflict", "Expired", "GmailHttp", "Json", "NotFound", "Retry", "Wire"]

@@ -52,6 +52,7 @@ class Labels:
         self.http = http
         self.names: dict[str, str] = {}  # id -> name
         self.ids: dict[str, str] = {}  # casefolded name -> id
+        self._unlisted: set[str] = set()  # ids on messages that labels.list does not give
 
     async def load(self) -> None:
         answer = await self.http.get("labels", units=UNITS["labels.list"])
@@ -69,9 +70,12 @@ class Labels:
         return self.ids.get(name.casefold(), "")
 
     async def know(self, label_ids: Iterable[str]) -> None:
-        """Read the labels again if any of these ids is new to us."""
-        if any(i not in self.names for i in label_ids):
+        """Read the labels again if any of these ids is new to us (once per such id: one
+        that labels.list does not give must not cost a request every sync)."""
+        new = {i for i in label_ids if i not in self.names and i not in self._unlisted}
+        if new:
             await self.load()
+            self._unlisted |= new - set(self.names)
 
     def marks(self, label_ids: Iterable[str]) -> frozenset[Mark]:
         found = (mark_of(self.names.get(i, "")) for i in label_ids)

@@ -11,7 +11,6 @@ our Message-ID was made.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,6 +24,7 @@ from triage.providers.base import (
     SentState,
     ThreadGone,
 )
+from triage.providers.gmail.batch import get_each
 from triage.providers.gmail.compose import note_raw, reply_raw
 from triage.providers.gmail.http import GmailHttp, Json, NotFound
 from triage.providers.gmail.labels import Labels, label_name
@@ -122,17 +122,21 @@ async def _scan_sent(http: GmailHttp, wanted: str, made: datetime) -> SentLookup
     for _ in range(SCAN_PAGES):
         page = await http.get("messages", params, units=UNITS["messages.list"])
         ids = [str(m["id"]) for m in page.get("messages") or [] if isinstance(m, dict)]
-        units = UNITS["messages.get"]
-        heads = await asyncio.gather(*(http.get(f"messages/{i}", METADATA_ID, units=units)
-                                       for i in ids))  # fmt: skip
-        for gmail_id, m in zip(ids, heads, strict=True):
-            if headers_of(m.get("payload")).get("message-id", "").strip().strip("<>") == wanted:
+        got = await get_each(http, [(f"messages/{i}", METADATA_ID) for i in ids],
+                             units=UNITS["messages.get"]) if ids else []  # fmt: skip
+        heads = [m for m in got if m is not None]
+        for gmail_id, m in zip(ids, got, strict=True):
+            if m is not None and _message_id(m) == wanted:
                 return SentLookup(SentState.SENT, gmail_id)
         older = sum(_millis(m.get("internalDate")) < oldest for m in heads)
         if not page.get("nextPageToken") or (ids and older == len(ids)):
             return None
         params["pageToken"] = str(page["nextPageToken"])
     raise ProviderError("could not finish reading Sent to look the reply up: it is too busy")
+
+
+def _message_id(m: Json) -> str:
+    return headers_of(m.get("payload")).get("message-id", "").strip().strip("<>")
 
 
 def _millis(value: Any) -> int:
