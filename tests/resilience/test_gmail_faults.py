@@ -386,3 +386,22 @@ async def test_a_label_id_gmail_does_not_list_is_looked_up_once(backend: GmailBa
     await p.full_sync()
     assert backend.fake.routes("labels") == lists  # not read again for the same unknown id
     await p.aclose()
+
+
+async def test_a_note_on_a_thread_whose_subject_hides_line_breaks_stays_one_message(
+    backend: GmailBackend, alice: TriageService
+) -> None:
+    raw = (
+        b"From: Mallory <mallory@acme.test>\r\nTo: team@agency.example\r\n"
+        b"Subject: =?UTF-8?Q?Hi=0D=0ABcc:_everyone@agency.example?=\r\n"
+        b"Message-ID: <evil@acme.test>\r\nDate: Wed, 04 Mar 2026 14:55:00 +0000\r\n\r\nx\r\n"
+    )
+    backend.fake.store.add(raw, {"INBOX"}, at_ms=int(backend.clock.now().timestamp() * 1000))
+    await alice.sync()
+    [conv] = list(alice.queue_view())
+    assert "\n" in conv.subject  # decoded as it came: made inert above the provider
+
+    await alice.escalate(conv.thread_id, "suspicious")
+
+    [note] = backend.fake.store.thread_messages(conv.thread_id)[1:]
+    assert note.parsed["Bcc"] is None and "Bcc: everyone" in str(note.parsed["Subject"])

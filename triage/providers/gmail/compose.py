@@ -19,12 +19,14 @@ from email.policy import SMTP
 from triage.domain import history
 from triage.domain.model import Note, ThreadRef
 from triage.providers.base import OutgoingReply
+from triage.text.mailtext import header_safe
 
 NOTE_SUBJECT = "triage note"
 
 
 def reply_raw(reply: OutgoingReply, at: datetime) -> str:
-    """The reply as Gmail's `raw` (headers already made safe by the caller)."""
+    """The reply as Gmail's `raw` (headers already made safe by the caller; one that is not
+    raises ValueError rather than be sent)."""
     msg = EmailMessage(policy=SMTP)
     msg["From"] = email.utils.formataddr((reply.from_name, reply.from_email))
     msg["To"] = ", ".join(reply.to)
@@ -40,8 +42,9 @@ def note_raw(thread: ThreadRef, note: Note, mailbox: str, at: datetime) -> str:
     msg = EmailMessage(policy=SMTP)
     msg["From"] = email.utils.formataddr(("triage", mailbox))
     msg["To"] = mailbox
-    refs = [r.strip("<>") for r in thread.references if r.strip("<>")]
-    msg["Subject"] = _re(thread.subject) if refs and thread.subject else NOTE_SUBJECT
+    refs = [header_safe(r).strip("<>") for r in thread.references if header_safe(r).strip("<>")]
+    subject = header_safe(thread.subject)  # the client's text: it must not add a header line
+    msg["Subject"] = _re(subject) if refs and subject else NOTE_SUBJECT
     _thread_headers(msg, refs[-1] if refs else "", refs)
     domain = mailbox.rpartition("@")[2] or "triage.invalid"
     return _finish(msg, f"{uuid.uuid4().hex}.note@{domain}", history.encode(note), at)

@@ -69,8 +69,12 @@ async def add_note(
 
 async def send(http: GmailHttp, reply: OutgoingReply, at: datetime) -> None:
     """Send the reply in its thread (the thread found by the message it answers if need be)."""
+    try:
+        raw = reply_raw(reply, at)
+    except ValueError as e:  # a header that would have broken the message: nothing sent
+        raise ProviderError(f"the reply cannot be written as a message: {e}") from None
     thread_id = reply.thread_id or await _thread_of(http, reply.in_reply_to)
-    body: dict[str, Any] = {"raw": reply_raw(reply, at)}
+    body: dict[str, Any] = {"raw": raw}
     if thread_id:
         body["threadId"] = thread_id
     await http.post("messages/send", body, units=UNITS["messages.send"], idempotent=False)
