@@ -207,8 +207,8 @@ class FakeService:
     def conversation(self, thread_id: str) -> Conversation | None:
         return self._convs.get(thread_id)
 
-    def queue_view(self) -> QueueView:
-        return QueueView.of(self._convs.values())
+    def queue_view(self, now: datetime | None = None) -> QueueView:
+        return QueueView.of(self._convs.values(), now or self.now())
 
     def status(self) -> SyncStatus:
         queued = sum(d.status.on_its_way for d in self._drafts.values())

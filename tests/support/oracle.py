@@ -12,7 +12,7 @@ import dataclasses
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
-from triage.domain.model import Conversation, SlaState, Tier
+from triage.domain.model import Conversation, SlaState, Status, Tier
 from triage.domain.urgency import Counts, as_escalated, escalation_of, state_of
 
 _LAST = datetime.max.replace(tzinfo=UTC)
@@ -23,9 +23,16 @@ def order_key(c: Conversation) -> tuple[datetime, bool, datetime, str]:
     return (c.deadline or _LAST, c.tier is not Tier.PREMIUM, c.first_arrival, c.thread_id)
 
 
-def waiting(conversations: Iterable[Conversation]) -> list[Conversation]:
-    """The queue: the waiting conversations, most urgent first."""
-    return sorted((c for c in conversations if c.waiting), key=order_key)
+def asleep(c: Conversation, now: datetime | None) -> bool:
+    """Snoozed and its wake time not come (spelled out apart from the domain's)."""
+    return c.status is Status.SNOOZED and (now is None or c.wake_at is None or now < c.wake_at)
+
+
+def waiting(
+    conversations: Iterable[Conversation], now: datetime | None = None
+) -> list[Conversation]:
+    """The queue: the waiting conversations awake at `now`, most urgent first."""
+    return sorted((c for c in conversations if c.waiting and not asleep(c, now)), key=order_key)
 
 
 def escalations(
@@ -51,11 +58,13 @@ def counts(
     conversations: Iterable[Conversation], now: datetime, at_risk: timedelta,
     grace: timedelta = timedelta(0),
 ) -> Counts:  # fmt: skip
-    queue = waiting(conversations)
+    conversations = list(conversations)
+    queue = waiting(conversations, now)
     states = [state_of(c, now, at_risk) for c in queue]
     return Counts(
         total=len(queue),
         breached=states.count(SlaState.BREACHED),
         at_risk=states.count(SlaState.AT_RISK),
-        escalated=len(escalations(queue, now, grace)),
+        escalated=len(escalations((c for c in conversations if c.waiting), now, grace)),
+        snoozed=sum(c.waiting and asleep(c, now) for c in conversations),
     )

@@ -28,6 +28,7 @@ from triage.domain.model import (
     Message,
     MessageInfo,
     Note,
+    Status,
     ThreadData,
     ThreadRef,
     Tier,
@@ -195,7 +196,9 @@ def test_a_derived_conversation_carries_every_fact_of_its_thread() -> None:
         ceo_contacted=False, acknowledged=False, owner_mark="", notes=(note,),
         ref=ThreadRef("T", "Invoice", ("e1", "e2", "e3"), ("n1",), "dana@acme.example",
                       ("m1@x", "m2@x", "m3@x"), ("m2@x",)),
-        impersonation="",
+        impersonation="", status=Status.WAITING,
+        # carol's reply at 15:20 answered the 15:00 question in 20 business minutes
+        replied_at=at("15:20"), replied_by="carol", reply_seconds=1200.0, reply_on_time=True,
     )  # fmt: skip
     assert derive(t, AGENCY, {}) == expected
 

@@ -3,8 +3,9 @@
 A queue of many conversations, then rounds of a few changes each, so most rounds are
 applied by bisection rather than by one re-sort: new, moved, answered, discarded and
 flagged conversations (escalated, CEO contacted, acknowledged, impersonating, no
-deadline) mixed in, `clear()` now and then, and every snapshot handed out checked
-again after later rounds (a snapshot never changes).
+deadline) and snoozed ones (asleep or due at the snapshot's time) mixed in, `clear()`
+now and then, and every snapshot handed out checked again after later rounds (a
+snapshot never changes).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from hypothesis import strategies as st
 
 from tests.support import oracle
 from tests.support.builders import T0, conversation
-from triage.domain.model import Conversation, Tier
+from triage.domain.model import Conversation, Status, Tier
 from triage.domain.ordering import QueueView, SortedQueue
 
 NOW = T0
@@ -26,7 +27,8 @@ AT_RISK = timedelta(minutes=15)
 GRACE = timedelta(minutes=10)
 IDS = 400
 KINDS = ["waiting", "waiting", "waiting", "answered", "discard", "escalated", "ceo_contacted",
-         "acknowledged", "impersonation", "no-deadline"]  # fmt: skip
+         "acknowledged", "impersonation", "no-deadline", "snoozed",
+         "snoozed-escalated"]  # fmt: skip
 
 
 class CountingQueue(SortedQueue):
@@ -42,8 +44,10 @@ class CountingQueue(SortedQueue):
 def conv(n: int, kind: str, minutes: int, premium: bool, arrived: int) -> Conversation:
     """Conversation n; `minutes` left at NOW (the grace and at-risk edges included)."""
     extra: dict[str, Any] = {}
-    if kind in ("escalated", "ceo_contacted", "acknowledged"):
-        extra[kind] = True
+    if kind in ("escalated", "ceo_contacted", "acknowledged", "snoozed-escalated"):
+        extra[kind.removeprefix("snoozed-")] = True
+    if kind.startswith("snoozed"):  # waking before, at or after NOW
+        extra.update(status=Status.SNOOZED, wake_at=NOW + timedelta(minutes=minutes // 2))
     if kind == "impersonation":
         extra["impersonation"] = "the name says CEO, but the address is outside the agency"
     deadline = None if kind in ("no-deadline", "answered") else NOW + timedelta(minutes=minutes)
@@ -70,13 +74,15 @@ rounds = st.lists(
 
 def check(view: QueueView, truth: dict[str, Conversation], seen: set[str]) -> None:
     """One snapshot against the plain computations on the conversations it was made of."""
-    expected = oracle.waiting(truth.values())
+    expected = oracle.waiting(truth.values(), NOW)
     assert list(view) == expected and view.conversations() == expected
     assert view.counts(NOW, AT_RISK, GRACE) == oracle.counts(truth.values(), NOW, AT_RISK, GRACE)
     assert view.escalations(NOW, GRACE) == oracle.escalations(truth.values(), NOW, GRACE)
     acknowledged = oracle.acknowledged(truth.values(), NOW, GRACE)
     assert [replace(c, acknowledged=False) for c in view.acknowledged(NOW, GRACE)] == acknowledged
     assert {c.thread_id for c in view.flagged} == {c.thread_id for c in expected if is_flagged(c)}
+    sleeping = [c for c in truth.values() if c.waiting and oracle.asleep(c, NOW)]
+    assert list(view.sleeping) == sorted(sleeping, key=lambda c: (c.wake_at, c.thread_id))
     for i, c in enumerate(expected):
         assert view.index_of(c.thread_id) == i
     listed = {c.thread_id for c in expected}
@@ -93,14 +99,15 @@ def test_few_changes_at_a_time_equal_sorting_from_scratch(size: int, plan: list[
     for c in truth.values():
         q.put(c)
     seen = set(truth)
-    snapshots = [(q.view(), dict(truth))]
+    snapshots = [(q.view(NOW), dict(truth))]
     bisected = 0
     for clear, batch in plan:
         if clear and len(snapshots) % 3 == 0:
             q.clear()
             truth = {}
         # SortedQueue.RESORT_SHARE: at most one change in eight is applied by bisection.
-        bisected += len({n for n, *_ in batch}) * 8 <= sum(c.waiting for c in truth.values())
+        in_order = sum(c.waiting and not oracle.asleep(c, NOW) for c in truth.values())
+        bisected += len({n for n, *_ in batch}) * 8 <= in_order
         for n, kind, minutes, premium, arrived in batch:
             c = conv(n, kind, minutes, premium, arrived)
             seen.add(c.thread_id)
@@ -110,7 +117,7 @@ def test_few_changes_at_a_time_equal_sorting_from_scratch(size: int, plan: list[
             else:
                 q.put(c)
                 truth[c.thread_id] = c
-        snapshots.append((q.view(), dict(truth)))
+        snapshots.append((q.view(NOW), dict(truth)))
         for view, then in snapshots:
             check(view, then, seen)
     assert q.resorts == 1 + len(plan) - bisected
@@ -169,3 +176,19 @@ def test_an_answered_change_on_the_bisection_path_takes_it_out_and_unflags_it() 
     view = q.view()
     assert not view.has("T00000") and not view.has("T00001") and view.flagged == ()
     assert view.counts(NOW, AT_RISK, GRACE).escalated == 0
+
+
+def test_a_snoozed_conversation_sleeps_until_its_wake_time_then_joins_the_order() -> None:
+    q = SortedQueue()
+    awake = conv(1, "waiting", 30, False, 0)
+    dozing = conv(2, "snoozed", 40, False, 0)  # wakes at NOW + 20 min
+    q.put(awake)
+    q.put(dozing)
+    before = q.view(NOW)
+    assert list(before) == [awake] and before.sleeping == (dozing,)
+    assert before.next_wake == NOW + timedelta(minutes=20)
+    assert q.view(NOW + timedelta(minutes=19)) is before  # nothing due: the same snapshot
+    after = q.view(NOW + timedelta(minutes=20))
+    assert list(after) == [awake, dozing] and after.sleeping == () and after.next_wake is None
+    assert list(before) == [awake]  # a snapshot never changes
+    assert q.view().sleeping == ()  # once woken it stays in the order

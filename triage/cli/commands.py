@@ -126,7 +126,8 @@ def queue_rows(service: TriageService, now: datetime) -> list[dict[str, Any]]:
     """The queue as the console sorts it, as JSON-ready objects."""
     at_risk = timedelta(minutes=service.config.agency.at_risk_minutes)
     escalated = {c.thread_id: c for c in service.escalations(now)}
-    return [_row(c, escalated.get(c.thread_id), now, at_risk) for c in service.queue_view()]
+    rows = service.queue_view(now)
+    return [_row(c, escalated.get(c.thread_id), now, at_risk) for c in rows]
 
 
 def _row(

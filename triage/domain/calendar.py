@@ -132,6 +132,24 @@ def deadline(arrival: datetime, region: Region) -> datetime:
     return _add_business_time(arrival, region.reply_within, region)
 
 
+def business_time(start: datetime, end: datetime, region: Region) -> timedelta:
+    """The business time between two instants (zero when `end` is not after `start`):
+    how long a reply took in the hours that count against the target."""
+    _require_aware(start)
+    _require_aware(end)
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    if end <= start:
+        return timedelta(0)
+    if region.is_24x7:
+        return end - start
+    total = timedelta(0)
+    for opens, closes in _intervals_from(start, region):
+        if opens >= end:
+            break
+        total += min(closes, end) - max(opens, start)
+    return total
+
+
 def _add_business_time(start: datetime, target: timedelta, region: Region) -> datetime:
     """`start` plus `target` of business time, rolling over each closing."""
     remaining = target

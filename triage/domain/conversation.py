@@ -15,15 +15,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
-from triage.domain import calendar, history, ownership, routing
+from triage.domain import calendar, history, ownership, routing, workflow
 from triage.domain.model import (
     ACKNOWLEDGED,
     ESCALATED,
     Conversation,
     Message,
     MessageInfo,
+    Note,
     NoteAction,
+    Region,
+    Status,
     ThreadData,
     ThreadRef,
 )
@@ -53,18 +57,16 @@ def derive(
         return None
     first, latest_client = clients[0], clients[-1]
     route = routing.route(first.sender, first.sender_name, cfg)
-    waiting_for = unanswered(mail, cfg)
     region = cfg.regions.get(route.region)
-    since = waiting_for[0].received_at if waiting_for else None
-    clock = deadline = None
-    if since is not None and region is not None:
-        clock = calendar.clock_start(since, region)
-        deadline = calendar.deadline(since, region)
     notes = history.merged(thread.notes)
+    flow = workflow.read(mail, notes)
+    waiting_for = unanswered(mail, cfg)
+    if flow.restart_after is not None:  # a client wrote after "done": a fresh clock
+        waiting_for = [m for m in waiting_for if m.received_at > flow.restart_after]
     escalation = history.last(notes, NoteAction.ESCALATE)
     mark = ownership.owner_mark(mail)
     subject = first.subject or mail[0].subject or _unreadable_subject(mail)
-    return Conversation(
+    conv = Conversation(
         thread_id=thread.thread_id,
         subject=subject,
         client_email=first.sender,
@@ -74,13 +76,10 @@ def derive(
         region_guessed=route.region_guessed,
         owner=ownership.resolve_owner(mark, route, account_owners, cfg),
         tier=route.tier,
-        waiting=bool(waiting_for),
+        waiting=False,
         first_arrival=first.received_at,
         last_message_at=mail[-1].received_at,
         message_count=len(mail),
-        waiting_since=since,
-        clock_start=clock,
-        deadline=deadline,
         escalated=any(ESCALATED in m.marks for m in mail),
         escalation_reason=escalation.reason if escalation else "",
         escalated_by=escalation.by if escalation else "",
@@ -92,7 +91,52 @@ def derive(
         ref=_ref(thread, subject, mail, latest_client, cfg),
         impersonation=_impersonation(clients, cfg),
         problem=_problem(mail),
+        status=Status.ANSWERED,
     )
+    conv = _replied(conv, workflow.last_reply(mail, cfg, region))
+    conv = _replying(conv, flow)
+    if flow.done is not None:
+        return replace(conv, status=Status.DONE, done_reason=flow.done.reason,
+                       done_by=flow.done.by, done_at=flow.done.at)  # fmt: skip
+    if waiting_for:
+        conv = _clocked(conv, waiting_for[0].received_at, region)
+    return _snoozed(conv, flow.snooze, region, cfg) if flow.snooze else conv
+
+
+def _clocked(c: Conversation, since: datetime, region: Region | None) -> Conversation:
+    """Waiting since `since`: the clock start and the deadline (none in an unknown region)."""
+    clock = deadline = None
+    if region is not None:
+        clock, deadline = calendar.clock_start(since, region), calendar.deadline(since, region)
+    return replace(c, waiting=True, status=Status.WAITING, waiting_since=since,
+                   clock_start=clock, deadline=deadline)  # fmt: skip
+
+
+def _snoozed(c: Conversation, snooze: Note, region: Region | None, cfg: Config) -> Conversation:
+    """Out of the queue until the wake; on an answered conversation, a reminder whose
+    clock starts at the wake time (a follow-up)."""
+    until = snooze.until
+    assert until is not None  # workflow.read keeps only snoozes with a wake time
+    follow_up = not c.waiting
+    if follow_up:
+        c = replace(_clocked(c, until, region), follow_up=True)
+    at_risk = timedelta(minutes=cfg.agency.at_risk_minutes)
+    wake = until if follow_up else workflow.wake_at(until, c.deadline, at_risk)
+    return replace(c, status=Status.SNOOZED, snoozed_until=until, wake_at=wake)
+
+
+def _replied(c: Conversation, reply: workflow.Reply | None) -> Conversation:
+    if reply is None:
+        return c
+    return replace(c, replied_at=reply.at, replied_by=reply.by,
+                   reply_seconds=reply.business_seconds, reply_on_time=reply.on_time)  # fmt: skip
+
+
+def _replying(c: Conversation, flow: workflow.Flow) -> Conversation:
+    note = flow.replying
+    if note is None or note.until is None:
+        return c
+    return replace(c, replying=note.by, replying_until=note.until)
 
 
 def _unreadable_subject(mail: list[MessageInfo]) -> str:

@@ -34,6 +34,8 @@ def fields(note: Note) -> dict[str, Any]:
             data[key] = value
     if note.account:
         data["account"] = True
+    if note.until is not None:
+        data["until"] = iso(note.until)
     return data
 
 
@@ -59,6 +61,7 @@ def decode_fields(data: Mapping[str, Any]) -> Note | None:
         account=data.get("account") is True,
         client=_text(data.get("client")),
         previous=_text(data.get("from")),
+        until=_time(data["until"]) if isinstance(data.get("until"), str) else None,
     )
 
 

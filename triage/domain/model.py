@@ -110,6 +110,9 @@ class MarkKind(StrEnum):
     OWNER = "owner"  # value: the manager id
     ESCALATED = "escalated"
     ACK = "ack"  # the CEO acknowledged the escalation
+    DONE = "done"  # no reply needed (the reason is in the note)
+    SNOOZED = "snoozed"  # until the time in the note (or a reminder on an answered one)
+    REPLYING = "replying"  # value: the manager writing a reply now (expires: see the note)
 
 
 @dataclass(frozen=True, order=True)
@@ -125,10 +128,16 @@ class Mark:
 
 ESCALATED = Mark(MarkKind.ESCALATED)
 ACKNOWLEDGED = Mark(MarkKind.ACK)
+DONE = Mark(MarkKind.DONE)
+SNOOZED = Mark(MarkKind.SNOOZED)
 
 
 def owner_mark(manager_id: str) -> Mark:
     return Mark(MarkKind.OWNER, manager_id)
+
+
+def replying_mark(manager_id: str) -> Mark:
+    return Mark(MarkKind.REPLYING, manager_id)
 
 
 class NoteAction(StrEnum):
@@ -138,14 +147,21 @@ class NoteAction(StrEnum):
     REASSIGN = "reassign"
     ACK = "ack"
     UNACK = "unack"  # an acknowledgement taken back
+    DEESCALATE = "deescalate"  # an escalation taken back, with a reason
+    DONE = "done"  # no reply needed, with a reason
+    REOPEN = "reopen"  # "done" taken back
+    SNOOZE = "snooze"  # until a time
+    WAKE = "wake"  # a snooze ended early by hand
+    REPLYING = "replying"  # a manager opened a reply; expires at `until`
 
 
 @dataclass(frozen=True)
 class Note:
-    """A triage action recorded on the provider (escalation, reassignment, ack).
+    """A triage action recorded on the provider (escalation, reassignment, done, ...).
 
     `client` is the client account of a reassignment (`account`: for the whole
-    account), `previous` the owner it was taken from."""
+    account), `previous` the owner it was taken from; `until` when a snooze ends
+    or a "replying now" expires."""
 
     action: str  # a NoteAction; kept as read, so a newer triage's notes survive
     by: str
@@ -155,6 +171,7 @@ class Note:
     account: bool = False
     client: str = ""
     previous: str = ""
+    until: datetime | None = None
 
 
 # ---- threads as the provider reports them ----
@@ -221,6 +238,16 @@ class Message:
 # ---- conversations ----
 
 
+class Status(StrEnum):
+    """A conversation's workflow state (PRODUCT.md "Workflow states"): exactly one."""
+
+    WAITING = "waiting"  # the client wrote last: in the queue with a deadline
+    FOLLOW_UP = "follow-up"  # a reminder on an answered one came due: in the queue
+    SNOOZED = "snoozed"  # out of the queue until its wake time (or at risk)
+    DONE = "done"  # no reply needed, a person's decision with a reason
+    ANSWERED = "answered"  # staff wrote last
+
+
 @dataclass(frozen=True)
 class ThreadRef:
     """What an action needs to write to a thread on the provider, and to reply in it.
@@ -277,6 +304,19 @@ class Conversation:
     ref: ThreadRef | None = None
     impersonation: str = ""  # why the client's sender looks like staff or the CEO, or ""
     problem: str = ""  # a message of it could not be read: what, from whom ("" when none)
+    status: Status = Status.WAITING  # as of the last sync; a snooze ends at `wake_at`
+    wake_at: datetime | None = None  # snoozed: when it comes back (never after at risk)
+    snoozed_until: datetime | None = None  # the wake time asked for
+    follow_up: bool = False  # a reminder on an answered one: its clock starts at the wake
+    done_reason: str = ""
+    done_by: str = ""
+    done_at: datetime | None = None
+    replying: str = ""  # the manager writing a reply now ("" when none)
+    replying_until: datetime | None = None  # ... until then (a crashed console expires)
+    replied_at: datetime | None = None  # the latest staff reply to the client
+    replied_by: str = ""  # its manager id (or address, for staff not in the config)
+    reply_seconds: float | None = None  # how long it took, in business time
+    reply_on_time: bool | None = None  # whether it came before that deadline
 
     def seconds_left(self, now: datetime) -> float | None:
         """Seconds until the deadline (negative once breached), None when answered."""

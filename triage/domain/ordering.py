@@ -10,6 +10,10 @@ every conversation object. Here the sync engine `put`s each conversation it
 changes by bisection (O(k log n) plus a pointer memmove per change), or by one
 re-sort when most of the queue changed (the first load, a full sync).
 
+Snoozed conversations sleep apart (a few, with their wake times) and join the
+order when `view(now)` is asked at or after their wake time, so no tick ever walks
+the queue to find them either.
+
 A `QueueView` is an immutable snapshot: the sorted entries, and the few waiting
 conversations that are escalated, wrote to the CEO or were acknowledged. Counts
 for the status bar come from bisection on the absolute deadlines (the order's
@@ -25,7 +29,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import overload
 
-from triage.domain.model import Conversation, Tier
+from triage.domain.model import Conversation, Status, Tier
 from triage.domain.urgency import Counts, as_escalated, escalation_of
 
 # (deadline, tier rank, first arrival, thread id, conversation): the thread id is
@@ -42,6 +46,17 @@ def entry(c: Conversation) -> Entry:
     return (c.deadline or FAR_FUTURE, tier, c.first_arrival, c.thread_id, c)
 
 
+def asleep(c: Conversation, now: datetime | None) -> bool:
+    """Snoozed and not yet at its wake time (without a time: snoozed at all)."""
+    if c.status is not Status.SNOOZED:
+        return False
+    return now is None or c.wake_at is None or now < c.wake_at
+
+
+def _wake_key(c: Conversation) -> tuple[datetime, str]:
+    return (c.wake_at or FAR_FUTURE, c.thread_id)
+
+
 def special(c: Conversation) -> bool:
     """Escalated by hand, CEO contacted, or acknowledged: the counts treat these apart."""
     return c.escalated or c.ceo_contacted or c.acknowledged
@@ -56,27 +71,34 @@ def flagged(c: Conversation) -> bool:
 class QueueView(Sequence[Conversation]):
     """The waiting conversations, most urgent first (a snapshot: never changes)."""
 
-    __slots__ = ("_entries", "_list", "_positions", "flagged")
+    __slots__ = ("_entries", "_list", "_positions", "flagged", "sleeping")
 
     def __init__(
         self,
         entries: list[Entry],
         flagged: tuple[Conversation, ...],
         positions: dict[str, Entry] | None = None,
+        sleeping: tuple[Conversation, ...] = (),
     ) -> None:
         self._entries = entries
         self._list: list[Conversation] | None = None
         # thread id -> its entry in `entries` (this snapshot's own map).
         self._positions = positions or {}
         self.flagged = flagged
+        self.sleeping = sleeping  # snoozed, soonest wake first: not in the order yet
 
     @classmethod
-    def of(cls, conversations: Iterable[Conversation]) -> QueueView:
+    def of(cls, conversations: Iterable[Conversation], now: datetime | None = None) -> QueueView:
         """A view built from scratch (tests, small services)."""
         q = SortedQueue()
         for c in conversations:
             q.put(c)
-        return q.view()
+        return q.view(now)
+
+    @property
+    def next_wake(self) -> datetime | None:
+        """When the first sleeping conversation wakes (a view asked then includes it)."""
+        return self.sleeping[0].wake_at if self.sleeping else None
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -122,11 +144,13 @@ class QueueView(Sequence[Conversation]):
         breached = self.due_by(now)
         risky = self.due_before(now + at_risk) - breached
         specials = [c for c in self.flagged if special(c)]
-        by_hand = sum(not c.acknowledged for c in specials if c.escalated or c.ceo_contacted)
+        by_hand = sum(not c.acknowledged for c in (*specials, *self.sleeping)
+                      if c.escalated or c.ceo_contacted)  # fmt: skip
         # Breached past the grace and not special: escalated automatically.
         cutoff = now - grace
         late_special = sum(c.deadline is not None and c.deadline <= cutoff for c in specials)
-        return Counts(len(self), breached, risky, by_hand + self.due_by(cutoff) - late_special)
+        escalated = by_hand + self.due_by(cutoff) - late_special
+        return Counts(len(self), breached, risky, escalated, len(self.sleeping))
 
     def escalations(self, now: datetime, grace: timedelta) -> list[Conversation]:
         """The CEO's pane, most urgent first: `urgency.escalation_of` asked only of the
@@ -134,7 +158,8 @@ class QueueView(Sequence[Conversation]):
         overdue = self[: self.due_by(now - grace)]
         ids = {c.thread_id for c in overdue}
         out = []
-        for c in [*overdue, *(c for c in self.flagged if c.thread_id not in ids)]:
+        others = (c for c in (*self.flagged, *self.sleeping) if c.thread_id not in ids)
+        for c in [*overdue, *others]:  # a snoozed escalation stays in the pane
             esc = escalation_of(c, now, grace)
             if esc is not None:
                 out.append(as_escalated(c, esc))
@@ -144,7 +169,7 @@ class QueueView(Sequence[Conversation]):
         """The escalations the CEO has acknowledged and the client is still waiting on,
         each with the reason it was escalated for, most urgent first."""
         out = []
-        for c in self.flagged:
+        for c in (*self.flagged, *self.sleeping):
             if not c.acknowledged:
                 continue
             esc = escalation_of(replace(c, acknowledged=False), now, grace)
@@ -163,6 +188,7 @@ class SortedQueue:
         self._entries: list[Entry] = []
         self._positions: dict[str, Entry] = {}
         self._flagged: dict[str, Conversation] = {}
+        self._sleeping: dict[str, Conversation] = {}
         self._pending: dict[str, Conversation | None] = {}
         self._view: QueueView | None = None
         self._shared = False  # a view holds `_entries` and `_positions`: copy before writing
@@ -178,19 +204,35 @@ class SortedQueue:
         self._entries, self._positions, self._view = [], {}, None
         self._shared = False
         self._flagged.clear()
+        self._sleeping.clear()
         self._pending.clear()
 
-    def view(self) -> QueueView:
-        """The current queue; the same object until something changes."""
-        if self._pending or self._view is None:
-            self._apply()
+    def view(self, now: datetime | None = None) -> QueueView:
+        """The current queue at `now`; the same object until something changes or a
+        sleeping conversation's wake time passes. Without `now`, snoozed ones sleep."""
+        woken = self._woken(now)
+        if self._pending or woken or self._view is None:
+            self._apply(now)
             flagged = tuple(self._flagged.values())
-            self._view = QueueView(self._entries, flagged, self._positions)
+            sleeping = tuple(sorted(self._sleeping.values(), key=_wake_key))
+            self._view = QueueView(self._entries, flagged, self._positions, sleeping)
             self._shared = True
         return self._view
 
-    def _apply(self) -> None:
+    def _woken(self, now: datetime | None) -> bool:
+        """Sleeping conversations whose wake time has come move to the pending changes."""
+        due = [c for c in self._sleeping.values() if not asleep(c, now)]
+        for c in due:
+            self._pending.setdefault(c.thread_id, c)
+        return bool(due)
+
+    def _apply(self, now: datetime | None) -> None:
         pending, self._pending = self._pending, {}
+        for tid, conv in list(pending.items()):
+            self._sleeping.pop(tid, None)
+            if conv is not None and conv.waiting and asleep(conv, now):
+                self._sleeping[tid] = conv
+                pending[tid] = None  # out of the order (and of its flagged set) for now
         if not pending:
             return
         if len(pending) * self.RESORT_SHARE > len(self._entries):

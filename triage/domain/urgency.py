@@ -85,6 +85,7 @@ class Counts:
     breached: int
     at_risk: int
     escalated: int
+    snoozed: int = 0  # out of the queue until they wake (never past at risk)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from triage.domain.model import Conversation
@@ -50,9 +51,9 @@ class LiveQueue:
     def ids(self) -> set[str]:
         return set(self._conversations)
 
-    def view(self) -> QueueView:
-        """The waiting conversations in queue order (a snapshot)."""
-        return self._sorted.view()
+    def view(self, now: datetime | None = None) -> QueueView:
+        """The waiting conversations awake at `now`, in queue order (a snapshot)."""
+        return self._sorted.view(now)
 
     def replace_all(self, conversations: Iterable[Conversation]) -> None:
         """Start again from these (the cache at start, a full sync)."""

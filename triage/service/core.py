@@ -69,12 +69,14 @@ class TriageService:
     def conversation(self, thread_id: str) -> Conversation | None:
         return self.live.get(thread_id)
 
-    def queue_view(self) -> QueueView:
-        return self.live.view()
+    def queue_view(self, now: datetime | None = None) -> QueueView:
+        """The queue at `now` (default: the clock's): snoozed ones out until they wake."""
+        return self.live.view(now or self.now())
 
     def escalations(self, now: datetime | None = None) -> list[Conversation]:
         grace = timedelta(minutes=self.config.agency.escalate_after_minutes)
-        return self.live.view().escalations(now or self.now(), grace)
+        at = now or self.now()
+        return self.live.view(at).escalations(at, grace)
 
     def status(self) -> SyncStatus:
         """Asked every second by the status bar: cheap (the outbox file is re-read only
@@ -181,7 +183,8 @@ class TriageService:
         now = self.now()
         load: Counter[str] = Counter()
         late: Counter[str] = Counter()
-        for c in self.live.view():  # one pass, whatever the number of managers
+        view = self.live.view(now)
+        for c in (*view, *view.sleeping):  # one pass, whatever the number of managers
             load[c.owner] += 1
             late[c.owner] += c.deadline is not None and c.deadline <= now
         out = []

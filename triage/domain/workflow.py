@@ -1,0 +1,109 @@
+"""The workflow states of PRODUCT.md: waiting, follow-up, snoozed, done, answered.
+
+Read from the thread's marks and notes. "Done" and "snoozed" are marks set on
+every message of the thread, so a client message that arrives after them (it
+carries no mark) ends them: the conversation is waiting again, its clock counted
+from the messages after the "done" (a fresh clock), or from the oldest unanswered
+one after a snooze (the deadline a snooze never hid). The note says why, by whom
+and until when; a reopen or wake note ends the one before it.
+
+No deadline is ever hidden: a snoozed conversation whose client is waiting wakes
+at its wake time or when it becomes at risk, whichever is first (`wake_at`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from triage.domain import calendar, history, routing
+from triage.domain.model import (
+    DONE,
+    SNOOZED,
+    Conversation,
+    MarkKind,
+    MessageInfo,
+    Note,
+    NoteAction,
+    Region,
+    Status,
+)
+from triage.domain.settings import Config
+
+
+@dataclass(frozen=True)
+class Flow:
+    """What the marks and notes say: an active "done" or snooze, and who is replying."""
+
+    done: Note | None = None  # no reply needed (the mark is on the latest message)
+    restart_after: datetime | None = None  # a "done" a client message ended: count after it
+    snooze: Note | None = None  # snoozed until `snooze.until`
+    replying: Note | None = None  # the latest "replying now" of a manager still marked
+
+
+def read(mail: Sequence[MessageInfo], notes: Sequence[Note]) -> Flow:
+    """The workflow facts of a thread's mail (oldest first) and merged notes."""
+    latest = mail[-1].marks
+    done = _active(notes, NoteAction.DONE, NoteAction.REOPEN)
+    snooze = _active(notes, NoteAction.SNOOZE, NoteAction.WAKE)
+    marked = {m.value for msg in mail for m in msg.marks if m.kind is MarkKind.REPLYING}
+    replying = [n for n in notes if n.action == NoteAction.REPLYING and n.by in marked]
+    return Flow(
+        done=done if DONE in latest and done is not None else None,
+        restart_after=done.at if done is not None and DONE not in latest else None,
+        snooze=snooze if SNOOZED in latest and snooze and snooze.until else None,
+        replying=replying[-1] if replying else None,
+    )
+
+
+def _active(notes: Sequence[Note], start: str, end: str) -> Note | None:
+    """The latest `start` note, unless an `end` note came at or after it."""
+    began, ended = history.last(notes, start), history.last(notes, end)
+    if began is None or (ended is not None and ended.at >= began.at):
+        return None
+    return began
+
+
+def wake_at(until: datetime, deadline: datetime | None, at_risk: timedelta) -> datetime:
+    """When a snoozed conversation comes back: its wake time, or once at risk if sooner."""
+    return until if deadline is None else min(until, deadline - at_risk)
+
+
+def status_at(c: Conversation, now: datetime) -> Status:
+    """The state at `now`: a snooze ends at its wake time (a follow-up when answered)."""
+    if c.status is Status.SNOOZED and c.wake_at is not None and now >= c.wake_at:
+        return Status.FOLLOW_UP if c.follow_up else Status.WAITING
+    return c.status
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The latest staff reply to the client, and how it did against its deadline."""
+
+    at: datetime
+    by: str  # a manager id, or the address of staff not in the config
+    business_seconds: float
+    on_time: bool
+
+
+def last_reply(mail: Sequence[MessageInfo], cfg: Config, region: Region | None) -> Reply | None:
+    """The latest staff message that answered client mail (the exchange it closed)."""
+    asked: MessageInfo | None = None
+    found: tuple[MessageInfo, MessageInfo] | None = None
+    for m in mail:
+        if not routing.is_staff(m.sender, cfg):
+            asked = asked or m
+        elif asked is not None:
+            found, asked = (asked, m), None
+    if found is None:
+        return None
+    asked, answer = found
+    by = next((k for k, v in cfg.managers.items() if v.email == answer.sender), answer.sender)
+    if region is None:
+        return Reply(answer.received_at, by, (answer.received_at - asked.received_at)
+                     .total_seconds(), True)  # fmt: skip
+    start = calendar.clock_start(asked.received_at, region)
+    took = calendar.business_time(start, answer.received_at, region)
+    due = calendar.deadline(asked.received_at, region)
+    return Reply(answer.received_at, by, took.total_seconds(), answer.received_at <= due)
