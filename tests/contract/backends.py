@@ -72,6 +72,7 @@ class Backend(Protocol):
         self, tmp_path: Path, user: str = "alice", clock: FrozenClock | None = None
     ) -> TriageService: ...
     def break_state(self, service: TriageService) -> None: ...
+    def stale_state(self, state: str, how: str) -> str: ...  # how: "garbled" | "future"
 
 
 # -- the test config (both backends) ----------------------------------------------------
@@ -161,7 +162,16 @@ def _new_message_id(sender: str) -> str:
     return f"{uuid.uuid4().hex}@{sender.rpartition('@')[2] or 'contract.test'}"
 
 
+def stale_number(state: str, how: str) -> str:
+    """A garbled state, or one from the server's future (a server restored from backup),
+    for providers whose states are decimal numbers (the demo's, Cyrus's modseqs)."""
+    assert state.isdigit()
+    return "no-such-state" if how == "garbled" else str(int(state) + 1_000_000)
+
+
 # -- the demo mailbox ---------------------------------------------------------------------
+
+DEMO_PROVIDER = 'kind = "demo"\nmailbox = "inbox"'
 
 
 class DemoBackend:
@@ -172,7 +182,7 @@ class DemoBackend:
     def __init__(self, clock: FrozenClock, tmp_path: Path) -> None:
         self.clock = clock
         cfg_path = write_config(
-            tmp_path / "demo-config.toml", 'kind = "demo"', alice=f"alice@{STAFF_DOMAIN}",
+            tmp_path / "demo-config.toml", DEMO_PROVIDER, alice=f"alice@{STAFF_DOMAIN}",
             bob=f"bob@{STAFF_DOMAIN}", staff=[STAFF_DOMAIN], cache=tmp_path / "unused.json",
         )  # fmt: skip
         self._cfg_path = cfg_path
@@ -225,7 +235,7 @@ class DemoBackend:
         self, tmp_path: Path, user: str = "alice", clock: FrozenClock | None = None
     ) -> TriageService:
         cfg = load_config(
-            write_config(tmp_path / user / "config.toml", 'kind = "demo"',
+            write_config(tmp_path / user / "config.toml", DEMO_PROVIDER,
                          alice=self.manager_email("alice"), bob=self.manager_email("bob"),
                          staff=[STAFF_DOMAIN], cache=tmp_path / user / "cache.json"),
             user_override=user,
@@ -238,6 +248,9 @@ class DemoBackend:
                                    self.clock.now(), mailbox="trash")  # fmt: skip
         self.server.destroy(junk)
         self.server.forget_changes()
+
+    def stale_state(self, state: str, how: str) -> str:
+        return stale_number(state, how)
 
 
 # -- the real Cyrus server -------------------------------------------------------------
@@ -265,7 +278,8 @@ class CyrusBackend:
 
     def provider_toml(self) -> str:
         return "\n".join([
-            'kind = "jmap"', f'session_url = "{self.user.session_url}"', 'auth = "basic"',
+            'kind = "jmap"', 'mailbox = "inbox"', f'session_url = "{self.user.session_url}"',
+            'auth = "basic"',
             f'username = "{self.user.username}"', f'token_env = "{SECRET_ENV}"',
         ])  # fmt: skip
 
@@ -348,6 +362,9 @@ class CyrusBackend:
         cmd = [str(CYRUS_BIN / "cyr_expire"), "-C", str(self.server.conf), "-X", "0"]
         subprocess.run(cmd, check=True, timeout=20, capture_output=True,
                        user=CYRUS_USER, group=CYRUS_GROUP)  # fmt: skip
+
+    def stale_state(self, state: str, how: str) -> str:
+        return stale_number(state, how)
 
 
 def message(

@@ -17,7 +17,7 @@ from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 
-from tests.contract.backends import STAFF_DOMAIN, SentMail, message, write_config
+from tests.contract.backends import STAFF_DOMAIN, SentMail, message, stale_number, write_config
 from tests.support.gmail_fake import GmailFake
 from triage.clock import FrozenClock
 from triage.config import load_config
@@ -188,3 +188,6 @@ class GmailBackend:
         )
         self._file(junk, {"TRASH"}, None)
         self.fake.store.forget_history()
+
+    def stale_state(self, state: str, how: str) -> str:
+        return stale_number(state, how)  # Gmail's historyIds are decimal numbers too

@@ -50,6 +50,13 @@ def check_secret_file(path: Path) -> None:
     os.close(_open_protected(path))
 
 
+def read_protected(path: Path) -> str:
+    """The text of a secret file, refused (SecretError) unless only its owner can read it:
+    the token file, and the token store `triage login` keeps."""
+    with os.fdopen(_open_protected(path), encoding="utf-8") as fh:
+        return fh.read()
+
+
 def read_secret(provider: ProviderConfig, env: Mapping[str, str]) -> str:
     """The token (or basic-auth password) from token_env if set there, else token_file."""
     if provider.token_env and env.get(provider.token_env):

@@ -24,7 +24,11 @@ from triage.domain.model import Mark, Message, Note, ThreadData, ThreadRef
 from triage.domain.settings import ProviderConfig
 
 # provider.kind -> the module whose `open_provider` builds it (imported on use)
-KINDS: dict[str, str] = {"jmap": "triage.providers.jmap", "gmail": "triage.providers.gmail"}
+KINDS: dict[str, str] = {
+    "jmap": "triage.providers.jmap",
+    "graph": "triage.providers.graph",
+    "gmail": "triage.providers.gmail",
+}
 
 
 class ProviderError(Exception):

@@ -9,13 +9,10 @@ when the request provably never left (connection refused, DNS failure).
 from __future__ import annotations
 
 import asyncio
-import email.utils
-import json
 import random
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin
 
@@ -30,12 +27,14 @@ from triage.providers.base import (
     Refused,
     UnclearOutcome,
 )
+from triage.providers.common import MAX_RETRY_AFTER as MAX_RETRY_AFTER  # re-exported
+from triage.providers.common import Undecodable as Undecodable
+from triage.providers.common import decode_json, retry_after
 
 CORE = "urn:ietf:params:jmap:core"
 MAIL = "urn:ietf:params:jmap:mail"
 SUBMISSION = "urn:ietf:params:jmap:submission"
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
-MAX_RETRY_AFTER = 60.0
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -234,15 +233,8 @@ class _Retry(Exception):
         return self.error
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 class AnswerTooLarge(ProviderError):
     """An answer grew past MAX_RESPONSE_BYTES; asking for less at a time may fit."""
-
-
-class Undecodable(ProviderError):
-    """An answer that is not JSON even to the tolerant decoder."""
 
 
 async def _read_capped(r: httpx.Response) -> bytes:
@@ -254,30 +246,6 @@ async def _read_capped(r: httpx.Response) -> bytes:
             raise AnswerTooLarge(f"the server's answer is larger than {MAX_RESPONSE_BYTES:,} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-def decode_json(data: bytes) -> Any:
-    """The answer as JSON. A string the strict decoder refuses (a lone surrogate from
-    one broken email, invalid UTF-8) is read by the tolerant one and made valid text
-    (U+FFFD), so one email cannot make a whole answer unreadable."""
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError:
-        pass
-    try:
-        return _scrub(json.loads(data.decode("utf-8", "replace")))
-    except (ValueError, RecursionError):
-        raise Undecodable("the server's answer is not valid JSON") from None
-
-
-def _scrub(value: Any) -> Any:
-    if isinstance(value, str):
-        return value if value.isascii() else _SURROGATE.sub("\ufffd", value)
-    if isinstance(value, list):
-        return [_scrub(v) for v in value]
-    if isinstance(value, dict):
-        return {_scrub(k): _scrub(v) for k, v in value.items()}
-    return value
 
 
 def check_status(r: httpx.Response, creds: Credentials, now: datetime) -> None:
@@ -297,22 +265,6 @@ def check_status(r: httpx.Response, creds: Credentials, now: datetime) -> None:
     if code >= 500:
         raise _Retry(ProviderError(f"server error (HTTP {code})"), left=True)
     raise Refused(f"the server refused the request (HTTP {code})")
-
-
-def retry_after(value: str | None, now: datetime) -> float | None:
-    """Seconds to wait from a Retry-After header (seconds or an HTTP date), capped."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return min(float(value), MAX_RETRY_AFTER)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, min((when - now).total_seconds(), MAX_RETRY_AFTER))
 
 
 def host_of(url: str) -> str:

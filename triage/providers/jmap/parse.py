@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from triage.providers.base import (
@@ -17,7 +17,7 @@ from triage.providers.base import (
     ProviderError,
     UnclearOutcome,
 )
-from triage.text.isotime import parse_iso
+from triage.providers.common import received_time
 from triage.text.mailtext import html_to_text
 
 
@@ -147,30 +147,6 @@ def addresses(value: Any) -> list[tuple[str, str]]:
         if isinstance(a, dict):
             out.append((str(a.get("name") or ""), str(a.get("email") or "")))
     return out
-
-
-FUTURE_SLACK = timedelta(days=1)  # clocks disagree a little; a later date is absurd
-
-
-def received_time(value: Any, now: datetime) -> tuple[datetime, str]:
-    """An email's arrival, and what was wrong with it ("" when nothing).
-
-    Policy: a date that cannot be read, or that Python cannot represent, or that
-    lies before 1970 or more than a day in the future, is taken as `now` (when this
-    sync first saw the email) with a problem noted: the message keeps a deadline
-    counted from then, so an absurd date can neither hide it at the bottom of the
-    queue nor break the calendar arithmetic."""
-    if not isinstance(value, str):
-        return now, "its arrival time is missing"
-    try:
-        at = parse_iso(value)
-    except (ValueError, OverflowError):
-        return now, f"its arrival time is unreadable ({value[:40]!r})"
-    if at > now + FUTURE_SLACK:
-        return now, f"it is dated in the future ({value[:40]!r})"
-    if at.year < 1970:
-        return now, f"it is dated before 1970 ({value[:40]!r})"
-    return at, ""
 
 
 def summary_of(e: dict[str, Any], now: datetime, thread_hint: str = "") -> EmailSummary:
