@@ -22,7 +22,9 @@ from typing import Any
 import httpx
 
 from triage.providers.base import ProviderError
+from triage.providers.common import Undecodable, decode_json
 from triage.providers.gmail.http import (
+    AnswerTooLarge,
     Expired,
     GmailHttp,
     Json,
@@ -32,7 +34,6 @@ from triage.providers.gmail.http import (
     Wire,
     query_params,
 )
-from triage.providers.jmap.http import AnswerTooLarge, Undecodable, decode_json
 
 BATCH = 50
 _ITEM = re.compile(r"item(\d+)")

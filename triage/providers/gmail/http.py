@@ -23,10 +23,10 @@ import orjson
 
 from triage.clock import Clock, SystemClock
 from triage.providers.base import AuthError, OfflineError, ProviderError, Refused, UnclearOutcome
+from triage.providers.common import decode_json, retry_after
 from triage.providers.gmail.auth import TokenSource
 from triage.providers.gmail.errors import GoogleError, classify
 from triage.providers.gmail.quota import QuotaPacer
-from triage.providers.jmap.http import AnswerTooLarge, decode_json, host_of, retry_after
 
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 CONCURRENT = 4  # requests in flight per mailbox: Gmail refuses too many at once for a user
@@ -44,6 +44,10 @@ class Wire:
     params: Params | None = None
     content: bytes | None = None
     content_type: str = ""
+
+
+class AnswerTooLarge(ProviderError):
+    """An answer grew past MAX_RESPONSE_BYTES; asking for less at a time may fit."""
 
 
 class NotFound(Refused):
@@ -234,9 +238,22 @@ async def _read_capped(r: httpx.Response) -> bytes:
     return b"".join(chunks)
 
 
+def host_of(url: str) -> str:
+    return httpx.URL(url).host or url
+
+
 def _reason(e: Exception) -> str:
     text = str(e) or type(e).__name__
     return text.splitlines()[0][:200]
 
 
-__all__ = ["Conflict", "Expired", "GmailHttp", "Json", "NotFound", "Retry", "Wire"]
+__all__ = [
+    "AnswerTooLarge",
+    "Conflict",
+    "Expired",
+    "GmailHttp",
+    "Json",
+    "NotFound",
+    "Retry",
+    "Wire",
+]

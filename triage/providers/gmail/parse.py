@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from triage.providers.jmap.parse import REFERENCES_READ, received_time
+from triage.providers.common import kept_references, received_time
 from triage.text.isotime import iso
 from triage.text.mailtext import html_to_text
 
@@ -75,7 +75,7 @@ def summary_of(m: Json, now: datetime, thread_hint: str = "") -> MailSummary:
         cc=tuple(a for _n, a in _addresses(heads.get("cc", ""))),
         subject=heads.get("subject", ""), received_at=received,
         message_id=own_ids[0] if own_ids else "",
-        references=_kept(_ids(heads.get("references", ""))),
+        references=kept_references(_ids(heads.get("references", ""))),
         preview=html.unescape(m["snippet"]) if isinstance(m.get("snippet"), str) else "",
         problems=tuple(problems), labels_known=labels_known,
     )  # fmt: skip
@@ -138,12 +138,6 @@ def _addresses(value: str) -> list[tuple[str, str]]:
 def _ids(value: str) -> list[str]:
     """Message-IDs of a header, without angle brackets."""
     return [t.strip("<>") for t in value.replace(",", " ").split() if t.strip("<>")]
-
-
-def _kept(refs: list[str]) -> tuple[str, ...]:
-    """The thread's root and the latest References (some mailers send hundreds)."""
-    kept = refs if len(refs) <= REFERENCES_READ else [refs[0], *refs[-(REFERENCES_READ - 1) :]]
-    return tuple(kept)
 
 
 # -- bodies ----------------------------------------------------------------------------
