@@ -16,7 +16,9 @@ import sys
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 
 from tests.contract.backends import message
@@ -173,3 +175,44 @@ def test_a_service_account_signs_in_and_a_revoked_scope_is_named(
     assert refused.returncode == 1 and refused.stdout == ""
     assert "Domain-wide delegation" in refused.stderr and key.client_id in refused.stderr
     assert "PRIVATE KEY" not in refused.stderr
+
+
+def test_login_then_sync_through_the_cli(served: tuple[GmailFake, str], tmp_path: Path) -> None:
+    fake, url = served
+    deliver(fake, "Signed in", 5)
+    config = setup(
+        tmp_path, url, 'auth = "oauth"\nclient_id = "123-desktop.apps.googleusercontent.com"'
+    )
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+        "PYTHONPATH": str(ROOT),
+        "PYTHONUNBUFFERED": "1",
+        "TRIAGE_LOGIN_PORT": "0",
+    }
+    with subprocess.Popen(
+        [sys.executable, "-m", "triage.cli", "login", "--config", str(config)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as proc:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline() for _ in range(3)]  # the URL, and the ssh -L line
+        address = lines[1].split()[-1]
+        query = {k: v[0] for k, v in parse_qs(urlsplit(address).query).items()}
+        code = fake.oauth.consent(query["redirect_uri"], query["code_challenge"], query["scope"])
+        httpx.get(query["redirect_uri"], params={"code": code, "state": query["state"]})
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "ssh -L" in "".join(lines) + out and "Signed in to team@agency.example" in out
+    kept = tmp_path / ".config" / "triage" / "gmail-token.json"
+    assert kept.stat().st_mode & 0o077 == 0
+
+    synced = triage(tmp_path, "sync", "--config", str(config))
+    assert (synced.returncode, synced.stdout.strip()) == (
+        0,
+        "full sync: 1 new, 0 updated, 0 removed",
+    )

@@ -405,3 +405,20 @@ async def test_a_note_on_a_thread_whose_subject_hides_line_breaks_stays_one_mess
 
     [note] = backend.fake.store.thread_messages(conv.thread_id)[1:]
     assert note.parsed["Bcc"] is None and "Bcc: everyone" in str(note.parsed["Subject"])
+
+
+def test_a_service_account_key_others_can_read_is_refused(
+    backend: GmailBackend, tmp_path: Path
+) -> None:
+    from triage.config import SecretError
+
+    key = ServiceAccountKey(delegated={SCOPE})
+    path = key.write(tmp_path / "sa.json", "https://gmail.fake.invalid/token")
+    path.chmod(0o644)
+    with pytest.raises(SecretError, match="chmod 600") as e:
+        load_service_account(path, USER, "https://gmail.fake.invalid/token", backend.clock)
+    assert "PRIVATE KEY" not in str(e.value)
+    path.write_text('{"type": "authorized_user"}')
+    path.chmod(0o600)
+    with pytest.raises(SecretError, match="not a service account's JSON key"):
+        load_service_account(path, USER, "https://gmail.fake.invalid/token", backend.clock)

@@ -4,13 +4,13 @@
 named with their fix), `quota` (units per method, the pacer), `auth` (bearer
 tokens, service accounts), `client` (reading), `writes` (marks, notes, replies),
 `labels` (how shared state is stored as labels), `parse` (messages -> values),
-`compose` (the messages we write). Imported only when a config says
-`kind = "gmail"`.
+`compose` (the messages we write), `batch` (many reads in one request), `signin`
+(`triage login`). Imported only when a config says `kind = "gmail"`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import httpx
 
@@ -21,7 +21,7 @@ from triage.providers.gmail.auth import BearerToken, TokenSource, load_service_a
 from triage.providers.gmail.client import GmailProvider
 from triage.providers.gmail.http import GmailHttp
 
-__all__ = ["GmailProvider", "connect_provider", "open_provider", "token_source"]
+__all__ = ["GmailProvider", "connect_provider", "login", "open_provider", "token_source"]
 
 
 def token_source(settings: ProviderConfig, env: Mapping[str, str], clock: Clock) -> TokenSource:
@@ -31,8 +31,9 @@ def token_source(settings: ProviderConfig, env: Mapping[str, str], clock: Clock)
             raise SecretError("provider.key_file: missing (required when auth = 'service_account')")
         return load_service_account(settings.key_file, settings.user, settings.token_url, clock)
     if settings.auth == "oauth":
-        raise SecretError("provider.auth: 'oauth' is not available yet for Gmail; use "
-                          "'service_account' or 'bearer'")  # fmt: skip
+        from triage.providers.gmail.signin import stored_login
+
+        return stored_login(settings, clock)
     in_env = bool(settings.token_env) and bool(env.get(settings.token_env))
     key = "provider.token_env" if in_env else "provider.token_file"
     return BearerToken(read_secret(settings, env), key)
@@ -48,6 +49,16 @@ def connect_provider(
                      transport=transport, clock=clock)  # fmt: skip
     return GmailProvider(http, label=settings.label, notes_label=settings.notes_mailbox,
                          clock=clock)  # fmt: skip
+
+
+async def login(
+    settings: ProviderConfig, *, env: Mapping[str, str], clock: Clock,
+    say: Callable[[str], None],
+) -> None:  # fmt: skip
+    """`triage login` (auth = "oauth"): the installed-app flow in a browser."""
+    from triage.providers.gmail import signin
+
+    await signin.login(settings, env=env, clock=clock, say=say)
 
 
 def open_provider(

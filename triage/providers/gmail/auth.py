@@ -21,7 +21,7 @@ import httpx
 import orjson
 
 from triage.clock import Clock
-from triage.config.secrets import SecretError, check_secret_file
+from triage.config.secrets import SecretError, read_protected
 from triage.providers.base import AuthError, OfflineError, ProviderError
 from triage.providers.gmail.errors import SCOPE
 
@@ -36,6 +36,7 @@ class TokenSource(Protocol):
     async def token(self, client: httpx.AsyncClient) -> str: ...
     async def refreshed(self, client: httpx.AsyncClient, stale: str) -> str | None: ...
     def refused_hint(self) -> str: ...
+    async def aclose(self) -> None: ...
 
 
 class BearerToken:
@@ -54,6 +55,9 @@ class BearerToken:
     def refused_hint(self) -> str:
         return (f"Gmail refused the access token (HTTP 401: expired or revoked): put a fresh "
                 f"one in {self.secret_key}")  # fmt: skip
+
+    async def aclose(self) -> None:
+        pass
 
     def __repr__(self) -> str:  # never show the secret, even in a traceback
         return f"BearerToken(secret_key={self.secret_key!r}, secret=***)"
@@ -120,6 +124,9 @@ class ServiceAccount:
                     "in provider.key_file is valid and this machine's clock is right")  # fmt: skip
         return f"Google refused the service account's sign-in{said}: check provider.key_file"
 
+    async def aclose(self) -> None:
+        pass
+
     def __repr__(self) -> str:
         return f"ServiceAccount(email={self.email!r}, subject={self.subject!r}, key=***)"
 
@@ -129,8 +136,7 @@ def load_service_account(
 ) -> ServiceAccount:
     """The service account of a JSON key file (only its owner may read it, as with tokens)."""
     try:
-        check_secret_file(key_file)
-        key = json.loads(key_file.read_text(encoding="utf-8"))
+        key = json.loads(read_protected(key_file))
     except SecretError as e:
         raise SecretError(str(e).replace("provider.token_file", "provider.key_file")) from None
     except (OSError, UnicodeDecodeError, ValueError) as e:

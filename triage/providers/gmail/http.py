@@ -86,6 +86,7 @@ class GmailHttp:
         self._gate = asyncio.Semaphore(CONCURRENT)
 
     async def aclose(self) -> None:
+        await self.tokens.aclose()
         await self.client.aclose()
 
     async def get(self, path: str, params: Params | None = None, *, units: int) -> Json:

@@ -42,10 +42,9 @@ async def set_marks(
 ) -> None:
     """Set (True) or clear (False) each mark on every message of the thread."""
     add = [await labels.ensure(label_name(m)) for m, on in marks.items() if on]
-    off = [label_name(m) for m, on in marks.items() if not on]
-    if any(not labels.find(name) for name in off):
-        await labels.load()  # a colleague may have made it since we read the labels
-    remove = [i for i in (labels.find(name) for name in off) if i]
+    # A label we do not know is on nothing we have read (a sync reads the labels again
+    # when it meets a new one): there is nothing to take off.
+    remove = [i for i in (labels.find(label_name(m)) for m, on in marks.items() if not on) if i]
     if not add and not remove:
         return
     body = {"addLabelIds": add, "removeLabelIds": remove}
