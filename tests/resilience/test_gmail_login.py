@@ -22,7 +22,7 @@ from tests.contract.conftest import DEMO_NOW
 from tests.contract.gmail_backend import GmailBackend
 from triage.clock import FrozenClock
 from triage.domain.settings import ProviderConfig
-from triage.providers.base import AuthError
+from triage.providers.base import AuthError, ProviderError
 from triage.providers.gmail import connect_provider
 from triage.providers.gmail.signin import login, stored_login
 from triage.providers.oauth import LoginError
@@ -43,8 +43,9 @@ def settings(tmp_path: Path, user: str, secret_file: Path | None) -> ProviderCon
     )
 
 
-async def sign_in(b: GmailBackend, cfg: ProviderConfig) -> list[str]:
-    """Run `login` with the test as the browser; what it said."""
+async def sign_in(b: GmailBackend, cfg: ProviderConfig, granted: str = "") -> list[str]:
+    """Run `login` with the test as the browser, the user granting the scopes asked for
+    (or only `granted`); what it said."""
     said: list[str] = []
     task = asyncio.create_task(
         login(
@@ -66,7 +67,8 @@ async def sign_in(b: GmailBackend, cfg: ProviderConfig) -> list[str]:
         "consent",
         "S256",
     )
-    code = b.fake.oauth.consent(query["redirect_uri"], query["code_challenge"], query["scope"])
+    scope = granted or query["scope"]
+    code = b.fake.oauth.consent(query["redirect_uri"], query["code_challenge"], scope)
     async with httpx.AsyncClient() as browser:
         await browser.get(query["redirect_uri"], params={"code": code, "state": query["state"]})
     await task
@@ -145,3 +147,47 @@ async def test_a_sync_before_any_login_says_to_log_in(
     with pytest.raises(AuthError, match="run `triage login`"):
         await p.connect()
     await p.aclose()
+
+
+async def test_a_sign_in_without_the_gmail_scope_is_refused_and_not_kept(
+    backend: GmailBackend, tmp_path: Path
+) -> None:
+    cfg = settings(tmp_path, "team@agency.example", secret_file(tmp_path))
+    # Google's consent page lets the user untick a scope; the token then opens nothing.
+    with pytest.raises(LoginError, match=r"did not grant .*gmail\.modify.*tick the box"):
+        await sign_in(backend, cfg, granted="openid email")
+    assert cfg.token_file is not None and not cfg.token_file.exists()
+
+
+async def test_a_project_without_the_gmail_api_is_named_at_sign_in(
+    backend: GmailBackend, tmp_path: Path
+) -> None:
+    cfg = settings(tmp_path, "team@agency.example", secret_file(tmp_path))
+    backend.fake.api_disabled = True
+    with pytest.raises(ProviderError, match=r"Gmail API is not enabled.*APIs & Services"):
+        await sign_in(backend, cfg)
+    assert cfg.token_file is not None and not cfg.token_file.exists()
+
+
+async def test_a_wrong_client_secret_is_refused_by_the_token_endpoint(
+    backend: GmailBackend, tmp_path: Path
+) -> None:
+    path = secret_file(tmp_path)
+    path.write_text(path.read_text().replace("GOCSPX-desktop-secret", "GOCSPX-another"))
+    cfg = settings(tmp_path, "team@agency.example", path)
+    with pytest.raises(ProviderError, match="invalid_client"):
+        await sign_in(backend, cfg)
+    assert cfg.token_file is not None and not cfg.token_file.exists()
+
+
+def test_a_client_file_that_is_not_a_desktop_clients_json_is_named(tmp_path: Path) -> None:
+    from triage.config import SecretError
+    from triage.providers.gmail.signin import client_secret
+
+    web = tmp_path / "web-client.json"
+    web.write_text(json.dumps({"web": {"client_id": "x", "client_secret": "y"}}))
+    with pytest.raises(SecretError, match="not a Desktop client's JSON"):
+        client_secret(web)
+    with pytest.raises(SecretError, match="cannot read"):
+        client_secret(tmp_path / "absent.json")
+    assert client_secret(secret_file(tmp_path)) == "GOCSPX-desktop-secret"

@@ -22,8 +22,8 @@ import httpx
 from triage.clock import Clock
 from triage.config.secrets import SecretError
 from triage.domain.settings import ProviderConfig
-from triage.providers.base import AuthError, ProviderError
-from triage.providers.gmail.errors import SCOPE
+from triage.providers.base import ProviderError
+from triage.providers.gmail.errors import SCOPE, GoogleError, classify
 from triage.providers.oauth import (
     Endpoints,
     LoginError,
@@ -105,6 +105,7 @@ async def login(
     timeout = httpx.Timeout(settings.timeout_seconds)
     async with httpx.AsyncClient(transport=transport, timeout=timeout) as client:
         tokens = await pkce_login(client, ep, say=say, clock=clock, port=login_port(env))
+        _check_granted(tokens)
         address = await _mailbox(client, settings, tokens)
     if settings.user != "me" and address.casefold() != settings.user.casefold():
         raise LoginError(
@@ -114,6 +115,16 @@ async def login(
         )
     TokenStore(settings.token_file).save(tokens)
     say(f"Signed in to {address}; the sign-in is kept in {settings.token_file}")
+
+
+def _check_granted(tokens: Tokens) -> None:
+    """Google's consent page lets the user untick a scope: without Gmail's, nothing works."""
+    if tokens.scope and SCOPE not in tokens.scope.split():
+        raise LoginError(
+            f"the sign-in did not grant {SCOPE}: run `triage login` again and, on Google's "
+            "page, tick the box that lets triage read, compose and send email (an "
+            "administrator may also have to allow this app under Security > API controls)"
+        )
 
 
 async def _mailbox(client: httpx.AsyncClient, settings: ProviderConfig, tokens: Tokens) -> str:
@@ -126,9 +137,13 @@ async def _mailbox(client: httpx.AsyncClient, settings: ProviderConfig, tokens: 
             f"signed in, but Gmail could not be reached to check the "
             f"mailbox ({type(e).__name__}): run `triage login` again"
         ) from None
-    address = r.json().get("emailAddress") if r.status_code == 200 else None
-    if not isinstance(address, str):
-        raise AuthError(f"signed in, but Gmail refused to say which mailbox (HTTP "
-                        f"{r.status_code}): is the Gmail API enabled in the project, and "
-                        f"was {SCOPE} allowed?")  # fmt: skip
+    if r.status_code != 200:  # the API not enabled, Gmail off for the account...
+        raise classify(GoogleError.of(r.status_code, r.content), "the signed-in mailbox").error
+    try:
+        data = r.json()
+    except ValueError:
+        data = None
+    address = data.get("emailAddress") if isinstance(data, dict) else None
+    if not isinstance(address, str) or "@" not in address:
+        raise ProviderError("signed in, but Gmail's profile answer names no mailbox")
     return address
