@@ -8,6 +8,7 @@ TRIAGE_REQUIRE_JMAP=1. Its tests carry the `cyrus` marker (`-m "not cyrus"`).
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from tests.contract.gmail_backend import GmailBackend
 from tests.contract.graph_backend import GraphBackend
 from tests.integration.conftest import cyrus, cyrus_user, smtp_sink
 from triage.clock import FrozenClock, SystemClock
+from triage.service.core import TriageService
 
 __all__ = ["cyrus", "cyrus_user", "smtp_sink"]  # fixtures shared with tests/integration
 
@@ -51,3 +53,17 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
     user = request.getfixturevalue("cyrus_user")
     sink = request.getfixturevalue("smtp_sink")
     return CyrusBackend(server, user, sink, FrozenClock(real_minute()))
+
+
+@pytest.fixture
+async def alice(backend: Backend, tmp_path: Path) -> AsyncIterator[TriageService]:
+    service = backend.service(tmp_path, "alice")
+    yield service
+    await service.close()
+
+
+@pytest.fixture
+async def bob(backend: Backend, tmp_path: Path) -> AsyncIterator[TriageService]:
+    service = backend.service(tmp_path, "bob")
+    yield service
+    await service.close()

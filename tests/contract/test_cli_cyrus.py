@@ -14,6 +14,7 @@ import subprocess
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -179,3 +180,65 @@ def test_wrong_password_is_one_line_naming_the_token_file(
     assert "authentication failed" in lines[0] and "provider.token_file" in lines[0]
     for secret in (wrong, cyrus_user.password):
         assert secret not in done.stdout + done.stderr
+
+
+def test_the_workflow_from_the_shell(
+    cyrus: CyrusServer, cyrus_user: CyrusUser, tmp_path: Path, now: datetime
+) -> None:
+    """done, reopen, snooze, wake and the views, each a separate run of the command."""
+    seed(cyrus, cyrus_user, now)
+    config = setup_user(tmp_path, cyrus_user, cyrus_user.password)
+
+    def run(*args: str) -> str:
+        r = triage(tmp_path, *args, "--config", str(config))
+        assert r.returncode == 0, r.stderr
+        return r.stdout
+
+    def view(name: str) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = json.loads(run("queue", "--json", "--view", name, "--sync"))
+        return rows
+
+    rows = json.loads(run("queue", "--json", "--sync"))
+    assert {r["status"] for r in rows} == {"waiting"}
+    wile = next(r["thread_id"] for r in rows if r["subject"] == "Rocket fuel invoice")
+    assert run("done", wile, "--reason", "handled by phone").strip() == (
+        f"done {wile}: handled by phone")  # fmt: skip
+    [done] = view("done")
+    assert (done["thread_id"], done["status"], done["done_reason"], done["done_by"]) == (
+        wile, "done", "handled by phone", "alice")  # fmt: skip
+    assert wile not in {r["thread_id"] for r in view("waiting")}
+    run("reopen", wile)
+    assert wile in {r["thread_id"] for r in view("waiting")}
+
+    hank = next(r["thread_id"] for r in rows if r["subject"] == "Volcano lair")
+    said = run("snooze", hank, "--until", "2h")
+    assert said.startswith(f"snoozed {hank} until ") and "(the client's time)" in said
+    [snoozed] = view("snoozed")
+    assert snoozed["status"] == "snoozed" and snoozed["snoozed_until"]
+    # it wakes when it becomes at risk (15 minutes before its deadline), not in 2 hours
+    woke = datetime.fromisoformat(snoozed["wakes_at"])
+    assert woke == datetime.fromisoformat(rows_by(rows, hank)["deadline"]) - timedelta(minutes=15)
+    run("wake", hank)
+    assert view("snoozed") == [] and hank in {r["thread_id"] for r in view("waiting")}
+    [answered] = view("answered")
+    assert (answered["subject"], answered["replied_by"]) == ("Old question", "bob")
+
+
+def rows_by(rows: list[dict[str, Any]], thread_id: str) -> dict[str, Any]:
+    return next(r for r in rows if r["thread_id"] == thread_id)
+
+
+def test_a_workflow_command_refuses_clearly(
+    cyrus: CyrusServer, cyrus_user: CyrusUser, tmp_path: Path, now: datetime
+) -> None:
+    seed(cyrus, cyrus_user, now)
+    config = setup_user(tmp_path, cyrus_user, cyrus_user.password)
+    rows = json.loads(triage(tmp_path, "queue", "--json", "--sync", "--config", str(config)).stdout)
+    tid = rows[0]["thread_id"]
+    wile = next(r["thread_id"] for r in rows if r["subject"] == "Rocket fuel invoice")
+    for args, says in ((("reopen", tid), "is not done"), (("wake", tid), "is not snoozed"),
+                       (("snooze", tid, "--until", "yesterday"), "--until: 'yesterday' is not"),
+                       (("deescalate", tid, "--reason", "x"), "not escalated by hand"),
+                       (("snooze", wile, "--until", "2h"), "at risk already")):  # fmt: skip
+        r = triage(tmp_path, *args, "--config", str(config))
+        assert r.returncode == 2 and says in r.stderr and "Traceback" not in r.stderr

@@ -10,7 +10,6 @@ exactly arrival + 1 h on any weekday.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -29,20 +28,6 @@ def ago(backend: Backend, minutes: int) -> datetime:
 
 def by_subject(convs: list[Conversation]) -> dict[str, Conversation]:
     return {c.subject: c for c in convs}
-
-
-@pytest.fixture
-async def alice(backend: Backend, tmp_path: Path) -> AsyncIterator[TriageService]:
-    service = backend.service(tmp_path, "alice")
-    yield service
-    await service.close()
-
-
-@pytest.fixture
-async def bob(backend: Backend, tmp_path: Path) -> AsyncIterator[TriageService]:
-    service = backend.service(tmp_path, "bob")
-    yield service
-    await service.close()
 
 
 def client_then_staff(backend: Backend, subject: str, client: str, at: int, staff_at: int) -> None:

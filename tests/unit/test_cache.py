@@ -6,6 +6,7 @@ import json
 import os
 import stat
 from collections.abc import Iterator
+from dataclasses import MISSING, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 from tests.support.builders import action, draft, message
 from tests.support.builders import conversation as conv
 from triage.clock import FrozenClock
+from triage.domain.model import Conversation, Note, NoteAction, Status
 from triage.domain.outbox import OutboxStatus
 from triage.store import cache as cache_module
 from triage.store.cache import SCHEMA_VERSION, Cache, CacheError, SyncState
@@ -60,6 +62,32 @@ def test_conversations_and_sync_state_survive_a_reopen(cache: Cache) -> None:
         assert again.sync_state("acc2") == state("x9")
         assert again.sync_state("acc3") is None
         assert not again.needs_full_sync and again.reports == []
+    finally:
+        again.close()
+
+
+def test_every_field_of_a_conversation_survives_a_reopen(cache: Cache) -> None:
+    """Each field set away from its default, so a field the document forgets shows."""
+    at = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+    full = replace(
+        conv(7), status=Status.SNOOZED, wake_at=at, snoozed_until=at, follow_up=True,
+        done_reason="out of office", done_by="alice", done_at=at, replying="bob",
+        replying_until=at, replied_at=at, replied_by="bob", reply_seconds=90.5,
+        reply_on_time=False, escalated=True, escalation_reason="late", escalated_by="ceo",
+        escalated_at=at, ceo_contacted=True, acknowledged=True, owner_mark="bob",
+        impersonation="looks like the CEO", problem="unreadable", region_guessed=True,
+        notes=(Note(NoteAction.SNOOZE, "alice", at, until=at),),
+    )  # fmt: skip
+    blank = Conversation(**{f.name: getattr(conv(7), f.name) for f in fields(Conversation)
+                            if f.default is MISSING and f.default_factory is MISSING})  # fmt: skip
+    unset = [f.name for f in fields(Conversation)
+             if f.name != "ref" and getattr(full, f.name) == getattr(blank, f.name)
+             and (f.default is not MISSING or f.default_factory is not MISSING)]  # fmt: skip
+    assert unset == []  # a new field must be set above, and stored
+    cache.apply_sync("acc1", [full], [], state("s1"))
+    again = reopen(cache)
+    try:
+        assert by_id(again)["T00007"] == full
     finally:
         again.close()
 

@@ -23,6 +23,7 @@ from triage.cli.demo import DemoService, demo_service
 from triage.cli.start import UsageError
 from triage.clock import SystemClock
 from triage.config import THEMES, ConfigError, SecretError, default_config_path, load_config
+from triage.domain.views import VIEWS
 from triage.engine.outbox import ActionError
 from triage.providers.base import ProviderError, login
 from triage.service.core import TriageService
@@ -75,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--json", action="store_true", help="a JSON array (times in ISO 8601 UTC)")
     q.add_argument("--now", help="evaluate time left at this ISO 8601 instant")
     q.add_argument("--sync", action="store_true", help="sync once before printing")
+    q.add_argument("--view", dest="list_view", choices=VIEWS, default="waiting",
+                   help="the waiting queue (default) or another view")  # fmt: skip
     e = command("escalate", "escalate a conversation")
     e.add_argument("thread_id")
     e.add_argument("--reason", required=True)
@@ -83,6 +86,18 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--to", required=True, metavar="MANAGER")
     r.add_argument("--reason", required=True)
     r.add_argument("--account", action="store_true", help="also for the client's future mail")
+    d = command("done", "no reply needed: out of the queue until the client writes again")
+    d.add_argument("thread_id")
+    d.add_argument("--reason", default="", help="why (default: no reply needed)")
+    command("reopen", "undo done: back in the queue on its own clock").add_argument("thread_id")
+    z = command("snooze", "out of the queue until a time (or until at risk)")
+    z.add_argument("thread_id")
+    z.add_argument("--until", required=True, metavar="WHEN",
+                   help="'tomorrow 9:00', 'mon 9:00' (client's time), '2h', ISO 8601")  # fmt: skip
+    command("wake", "end a snooze now").add_argument("thread_id")
+    x = command("deescalate", "take an escalation back, with a reason")
+    x.add_argument("thread_id")
+    x.add_argument("--reason", required=True)
     y = command("reply", "send a reply from a file")
     y.add_argument("thread_id")
     y.add_argument("--body-file", required=True, metavar="FILE",

@@ -11,15 +11,19 @@ import argparse
 import contextlib
 import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from triage.cli.demo import DemoService
 from triage.cli.start import UsageError, open_service
 from triage.clock import FrozenClock, SystemClock
 from triage.domain.model import Conversation
 from triage.domain.urgency import state_of
+from triage.domain.when import parse_when
+from triage.domain.workflow import status_at
+from triage.engine.outbox import ActionError
 from triage.providers.base import ProviderError
 from triage.service.api import SyncResult
 from triage.service.core import TriageService
@@ -37,18 +41,20 @@ async def run_command(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             if args.command == "sync":
                 print(_describe(result))
         if args.command == "queue":
-            print_queue(service, now or service.now(), as_json=args.json)
+            print_queue(service, now or service.now(), as_json=args.json, view=args.list_view)
         elif args.command == "escalate":
             await service.escalate(args.thread_id, args.reason)
             print(f"escalated {args.thread_id}")
         elif args.command == "reassign":
             await service.reassign(args.thread_id, args.to, args.reason, args.account)
             print(f"reassigned {args.thread_id} to {args.to}")
+        elif args.command in WORKFLOW:
+            print(await WORKFLOW[args.command](service, args))
         elif args.command == "reply":
             code = await _reply(service, args.thread_id, args.body_file)
             await _settle(service)
             return code
-        if args.command in ("escalate", "reassign"):
+        if args.command in ("escalate", "reassign", *WORKFLOW):
             await _settle(service)
         return 0
     finally:
@@ -61,6 +67,46 @@ def _describe(result: SyncResult) -> str:
     parts = f"{len(result.added)} new, {len(result.updated)} updated, {len(result.removed)} removed"
     flushed = f", {result.flushed} queued actions sent" if result.flushed else ""
     return f"{kind}: {parts}{flushed}"
+
+
+async def _done(service: TriageService, args: argparse.Namespace) -> str:
+    await service.done(args.thread_id, args.reason)
+    return f"done {args.thread_id}: {args.reason or 'no reply needed'}"
+
+
+async def _reopen(service: TriageService, args: argparse.Namespace) -> str:
+    await service.reopen(args.thread_id)
+    return f"reopened {args.thread_id}"
+
+
+async def _snooze(service: TriageService, args: argparse.Namespace) -> str:
+    conv = service.conversation(args.thread_id)
+    if conv is None:
+        raise ActionError(f"no conversation {args.thread_id!r} in the cache (run a sync first)")
+    region = service.config.regions.get(conv.region)
+    zone = ZoneInfo(region.timezone) if region else UTC
+    try:
+        until = parse_when(args.until, service.now(), zone)
+    except ValueError as e:
+        raise UsageError(f"--until: {e}") from None
+    await service.snooze(args.thread_id, until)
+    local = until.astimezone(zone).strftime("%a %Y-%m-%d %H:%M %Z")
+    return f"snoozed {args.thread_id} until {local} (the client's time), {iso(until)}"
+
+
+async def _wake(service: TriageService, args: argparse.Namespace) -> str:
+    await service.wake(args.thread_id)
+    return f"woke {args.thread_id}"
+
+
+async def _deescalate(service: TriageService, args: argparse.Namespace) -> str:
+    await service.deescalate(args.thread_id, args.reason)
+    return f"took the escalation of {args.thread_id} back"
+
+
+Command = Callable[[TriageService, argparse.Namespace], Awaitable[str]]
+WORKFLOW: dict[str, Command] = {"done": _done, "reopen": _reopen, "snooze": _snooze,
+                                "wake": _wake, "deescalate": _deescalate}  # fmt: skip
 
 
 async def _settle(service: TriageService) -> None:
@@ -122,18 +168,40 @@ def _parse_now(text: str | None) -> datetime | None:
 # -- the queue ----------------------------------------------------------------------
 
 
-def queue_rows(service: TriageService, now: datetime) -> list[dict[str, Any]]:
-    """The queue as the console sorts it, as JSON-ready objects."""
+def queue_rows(
+    service: TriageService, now: datetime, view: str = "waiting"
+) -> list[dict[str, Any]]:
+    """The queue as the console sorts it (or another view), as JSON-ready objects."""
     at_risk = timedelta(minutes=service.config.agency.at_risk_minutes)
     escalated = {c.thread_id: c for c in service.escalations(now)}
-    rows = service.queue_view(now)
-    return [_row(c, escalated.get(c.thread_id), now, at_risk) for c in rows]
+    rows = service.queue_view(now) if view == "waiting" else service.view(view, now)
+    out = [_row(c, escalated.get(c.thread_id), now, at_risk) for c in rows]
+    if view != "waiting":
+        for row, c in zip(out, rows, strict=True):
+            row.update(_view_fields(c, now))
+    return out
+
+
+def _view_fields(c: Conversation, now: datetime) -> dict[str, Any]:
+    """What a view beside the queue adds: its status, and the snooze or the reason."""
+    out: dict[str, Any] = {"status": status_at(c, now).value}
+    if c.snoozed_until is not None:
+        out["snoozed_until"] = iso(c.snoozed_until)
+        out["wakes_at"] = iso(c.wake_at) if c.wake_at else None
+    if c.done_reason:
+        out.update(done_reason=c.done_reason, done_by=c.done_by,
+                   done_at=iso(c.done_at) if c.done_at else None)  # fmt: skip
+    if c.replied_at is not None:
+        out.update(replied_at=iso(c.replied_at), replied_by=c.replied_by,
+                   reply_business_seconds=c.reply_seconds,
+                   reply_on_time=c.reply_on_time)  # fmt: skip
+    return out
 
 
 def _row(
     c: Conversation, esc: Conversation | None, now: datetime, at_risk: timedelta
 ) -> dict[str, Any]:
-    left = c.seconds_left(now)
+    left = c.seconds_left(now) if c.waiting else None
     return {
         "thread_id": c.thread_id,
         "subject": c.subject,
@@ -144,17 +212,20 @@ def _row(
         "owner": c.owner,
         "tier": c.tier.value,
         "waiting_since": iso(c.clock_start or c.first_arrival) if c.waiting else None,
-        "deadline": iso(c.deadline) if c.deadline else None,
+        "deadline": iso(c.deadline) if c.deadline and c.waiting else None,
         "seconds_left": round(left) if left is not None else None,
-        "state": state_of(c, now, at_risk).value,
+        "state": state_of(c, now, at_risk).value if c.waiting else "",
         "escalated": esc is not None,
         "escalation_reason": esc.escalation_reason if esc else "",
         "ceo_contacted": c.ceo_contacted,
+        "status": status_at(c, now).value,
     }
 
 
-def print_queue(service: TriageService, now: datetime, *, as_json: bool) -> None:
-    rows = queue_rows(service, now)
+def print_queue(
+    service: TriageService, now: datetime, *, as_json: bool, view: str = "waiting"
+) -> None:
+    rows = queue_rows(service, now, view)
     if as_json:
         print(json.dumps(rows, indent=2))  # ensure_ascii: control characters are escaped
         return

@@ -93,14 +93,55 @@ def derive(
         problem=_problem(mail),
         status=Status.ANSWERED,
     )
-    conv = _replied(conv, workflow.last_reply(mail, cfg, region))
-    conv = _replying(conv, flow)
-    if flow.done is not None:
-        return replace(conv, status=Status.DONE, done_reason=flow.done.reason,
-                       done_by=flow.done.by, done_at=flow.done.at)  # fmt: skip
+    conv = _replying(_replied(conv, workflow.last_reply(mail, cfg, region)), flow)
     if waiting_for:
         conv = _clocked(conv, waiting_for[0].received_at, region)
-    return _snoozed(conv, flow.snooze, region, cfg) if flow.snooze else conv
+    elif flow.woken is not None and not _staff_after(mail, flow.woken.at, cfg):
+        conv = replace(_clocked(conv, flow.woken.at, region), follow_up=True)
+    if flow.done is not None:
+        return as_done(conv, flow.done)
+    if flow.snooze is not None and flow.snooze.until is not None:
+        return as_snoozed(conv, flow.snooze.until, cfg)
+    return replace(conv, status=Status.FOLLOW_UP) if conv.follow_up else conv
+
+
+def _staff_after(mail: Sequence[MessageInfo], at: datetime, cfg: Config) -> bool:
+    return any(m.received_at > at and routing.is_staff(m.sender, cfg) for m in mail)
+
+
+# ---- the workflow actions' outcomes (shown at once, before the provider confirms) ----
+
+
+def as_done(c: Conversation, note: Note) -> Conversation:
+    """Out of the queue: no reply needed. Its clock is kept, so a reopen restores it."""
+    return replace(c, status=Status.DONE, waiting=False, done_reason=note.reason,
+                   done_by=note.by, done_at=note.at, wake_at=None, snoozed_until=None)  # fmt: skip
+
+
+def as_reopened(c: Conversation) -> Conversation:
+    """ "Done" taken back: waiting again on the clock it had (answered if it had none)."""
+    waiting = c.clock_start is not None or c.waiting_since is not None
+    status = Status.WAITING if waiting else Status.ANSWERED
+    return replace(c, status=status, waiting=waiting, done_reason="", done_by="", done_at=None)
+
+
+def as_snoozed(c: Conversation, until: datetime, cfg: Config) -> Conversation:
+    """Out of the queue until the wake; on an answered conversation, a reminder whose
+    clock starts at the wake time (a follow-up)."""
+    if not c.waiting or c.follow_up:
+        c = replace(_clocked(c, until, cfg.regions.get(c.region)), follow_up=True)
+    at_risk = timedelta(minutes=cfg.agency.at_risk_minutes)
+    wake = until if c.follow_up else workflow.wake_at(until, c.deadline, at_risk)
+    return replace(c, status=Status.SNOOZED, snoozed_until=until, wake_at=wake,
+                   done_reason="", done_by="", done_at=None)  # fmt: skip
+
+
+def as_woken(c: Conversation, at: datetime, cfg: Config) -> Conversation:
+    """A snooze ended by hand: waiting on its own clock, or a follow-up clocked from now."""
+    c = replace(c, wake_at=None, snoozed_until=None)
+    if c.follow_up:
+        return replace(_clocked(c, at, cfg.regions.get(c.region)), status=Status.FOLLOW_UP)
+    return replace(c, status=Status.WAITING if c.waiting else Status.ANSWERED)
 
 
 def _clocked(c: Conversation, since: datetime, region: Region | None) -> Conversation:
@@ -110,19 +151,6 @@ def _clocked(c: Conversation, since: datetime, region: Region | None) -> Convers
         clock, deadline = calendar.clock_start(since, region), calendar.deadline(since, region)
     return replace(c, waiting=True, status=Status.WAITING, waiting_since=since,
                    clock_start=clock, deadline=deadline)  # fmt: skip
-
-
-def _snoozed(c: Conversation, snooze: Note, region: Region | None, cfg: Config) -> Conversation:
-    """Out of the queue until the wake; on an answered conversation, a reminder whose
-    clock starts at the wake time (a follow-up)."""
-    until = snooze.until
-    assert until is not None  # workflow.read keeps only snoozes with a wake time
-    follow_up = not c.waiting
-    if follow_up:
-        c = replace(_clocked(c, until, region), follow_up=True)
-    at_risk = timedelta(minutes=cfg.agency.at_risk_minutes)
-    wake = until if follow_up else workflow.wake_at(until, c.deadline, at_risk)
-    return replace(c, status=Status.SNOOZED, snoozed_until=until, wake_at=wake)
 
 
 def _replied(c: Conversation, reply: workflow.Reply | None) -> Conversation:

@@ -39,6 +39,7 @@ class Flow:
     done: Note | None = None  # no reply needed (the mark is on the latest message)
     restart_after: datetime | None = None  # a "done" a client message ended: count after it
     snooze: Note | None = None  # snoozed until `snooze.until`
+    woken: Note | None = None  # a snooze ended by hand (a reminder then is due now)
     replying: Note | None = None  # the latest "replying now" of a manager still marked
 
 
@@ -49,10 +50,12 @@ def read(mail: Sequence[MessageInfo], notes: Sequence[Note]) -> Flow:
     snooze = _active(notes, NoteAction.SNOOZE, NoteAction.WAKE)
     marked = {m.value for msg in mail for m in msg.marks if m.kind is MarkKind.REPLYING}
     replying = [n for n in notes if n.action == NoteAction.REPLYING and n.by in marked]
+    wake, last_snooze = history.last(notes, NoteAction.WAKE), history.last(notes, NoteAction.SNOOZE)
     return Flow(
         done=done if DONE in latest and done is not None else None,
         restart_after=done.at if done is not None and DONE not in latest else None,
         snooze=snooze if SNOOZED in latest and snooze and snooze.until else None,
+        woken=wake if wake and last_snooze and wake.at >= last_snooze.at else None,
         replying=replying[-1] if replying else None,
     )
 

@@ -9,7 +9,9 @@ written to the provider; a dead network leaves it queued for the next sync.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
+from datetime import datetime
 
 from triage.clock import Clock
 from triage.domain.model import (
@@ -42,7 +44,7 @@ class Actions:
         if not reason:
             raise ActionError("an escalation needs a reason")
         self._conversation(thread_id)
-        note = self._note(NoteAction.ESCALATE, reason=reason)
+        note = self.note(NoteAction.ESCALATE, reason=reason)
         marks = ((ESCALATED, True), (ACKNOWLEDGED, False))
         return await self._queue(thread_id, NoteAction.ESCALATE, marks, note, escalated=True,
                                  escalation_reason=reason, escalated_by=self.user,
@@ -53,7 +55,7 @@ class Actions:
         manager = self.cfg.managers.get(to)
         if manager is None:
             raise ActionError(f"unknown manager {to!r}")
-        if to == self._shown(thread_id).owner and not account:
+        if to == self.shown(thread_id).owner and not account:
             raise ActionError(f"the conversation is already {manager.name}'s")
         if conv.region not in manager.regions:
             region = self.cfg.regions.get(conv.region)
@@ -64,28 +66,28 @@ class Actions:
         if conv.owner_mark and conv.owner_mark not in self.cfg.managers:
             marks.append((owner_mark(conv.owner_mark), False))
         marks.append((owner_mark(to), True))
-        note = self._note(NoteAction.REASSIGN, reason=reason.strip(), to=to, account=account,
+        note = self.note(NoteAction.REASSIGN, reason=reason.strip(), to=to, account=account,
                           client=conv.client_key, previous=conv.owner)  # fmt: skip
         return await self._queue(thread_id, NoteAction.REASSIGN, tuple(marks), note, owner=to,
                                  owner_mark=to)  # fmt: skip
 
     async def acknowledge(self, thread_id: str) -> bool:
         """The CEO (or an acknowledger named in the config) has seen the escalation."""
-        conv = self._shown(thread_id)
+        conv = self.shown(thread_id)
         self._require_acknowledger()
         if conv.acknowledged:
             raise ActionError("this escalation is already acknowledged")
-        note = self._note(NoteAction.ACK)
+        note = self.note(NoteAction.ACK)
         return await self._queue(thread_id, NoteAction.ACK, ((ACKNOWLEDGED, True),), note,
                                  acknowledged=True)  # fmt: skip
 
     async def unacknowledge(self, thread_id: str) -> bool:
         """Take an acknowledgement back: the escalation is open again in the pane."""
-        conv = self._shown(thread_id)
+        conv = self.shown(thread_id)
         self._require_acknowledger()
         if not conv.acknowledged:
             raise ActionError("this conversation has no acknowledgement to take back")
-        note = self._note(NoteAction.UNACK)
+        note = self.note(NoteAction.UNACK)
         return await self._queue(thread_id, NoteAction.UNACK, ((ACKNOWLEDGED, False),), note,
                                  acknowledged=False)  # fmt: skip
 
@@ -98,8 +100,20 @@ class Actions:
                 f"([agency] acknowledgers in the config), not {self.user}"
             )
 
-    def _note(self, action: str, **fields: str | bool) -> Note:
+    def note(self, action: str, **fields: str | bool | datetime) -> Note:
         return Note(action, self.user, self.clock.now(), **fields)  # type: ignore[arg-type]
+
+    async def record(
+        self, thread_id: str, note: Note, marks: tuple[tuple[Mark, bool], ...],
+        after: Conversation,
+    ) -> bool:  # fmt: skip
+        """An action's marks and note, shown at once as `after` (with the note in its
+        history): the way every workflow action is written."""
+        before = self.shown(thread_id)
+        changed = {f.name: getattr(after, f.name) for f in dataclasses.fields(Conversation)
+                   if getattr(after, f.name) != getattr(before, f.name)}  # fmt: skip
+        changed["notes"] = (*before.notes, note)
+        return await self._queue(thread_id, note.action, marks, note, **changed)
 
     async def _queue(
         self, thread_id: str, action: str, marks: tuple[tuple[Mark, bool], ...], note: Note,
@@ -113,7 +127,7 @@ class Actions:
         self.cache.audit(self.user, action, thread_id, note.reason or note.to)
         return await self.outbox.perform(item)
 
-    def _shown(self, thread_id: str) -> Conversation:
+    def shown(self, thread_id: str) -> Conversation:
         """The conversation with this console's actions not yet synced back applied."""
         return self.live.get(thread_id) or self._conversation(thread_id)
 

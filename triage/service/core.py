@@ -16,7 +16,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from triage.clock import Clock
-from triage.domain.model import Conversation, Message, NoteAction
+from triage.domain import views
+from triage.domain.model import Conversation, Message, Note, NoteAction
 from triage.domain.ordering import QueueView
 from triage.domain.outbox import Draft, OutboxStatus
 from triage.domain.settings import Config
@@ -25,6 +26,7 @@ from triage.engine.live import LiveQueue
 from triage.engine.outbox import Outbox
 from triage.engine.sync import SyncEngine, SyncResult
 from triage.engine.threads import ThreadPage, ThreadReader
+from triage.engine.workflow import WorkflowActions
 from triage.providers.base import Provider, ProviderError, open_provider
 from triage.service.api import ManagerChoice, SyncStatus, ThreadView
 from triage.store.cache import Cache, CacheError
@@ -53,6 +55,7 @@ class TriageService:
             self.outbox = Outbox(config, self.cache, self.provider, clock, self.live, self.user)
             self.engine = SyncEngine(config, self.cache, self.provider, clock, self.live)
             self.actions = Actions(config, self.cache, self.live, self.outbox, clock, self.user)
+            self.workflow = WorkflowActions(self.actions)
             self.threads = ThreadReader(self.cache, self.provider)
             self.engine.load()
         self._reported = False
@@ -133,21 +136,31 @@ class TriageService:
         return replace(view, messages=more.messages)
 
     def _history(self, conv: Conversation) -> list[str]:
+        """The notes as lines: when (UTC), who, what and why ("replying now" left out)."""
         out = []
         for n in conv.notes:
-            when = n.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-            who = self.config.manager_name(n.by)
-            if n.action == NoteAction.ESCALATE:
-                out.append(f"{when} {who} escalated: {n.reason}")
-            elif n.action == NoteAction.REASSIGN:
-                scope = " (whole account)" if n.account else ""
-                to = self.config.manager_name(n.to)
-                out.append(f"{when} {who} reassigned to {to}{scope}: {n.reason}")
-            elif n.action == NoteAction.ACK:
-                out.append(f"{when} {who} acknowledged the escalation")
-            elif n.action == NoteAction.UNACK:
-                out.append(f"{when} {who} took back the acknowledgement")
+            what = self._what(n)
+            if what:
+                when = n.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+                out.append(f"{when} {self.config.manager_name(n.by)} {what}")
         return out
+
+    def _what(self, n: Note) -> str:
+        name = self.config.manager_name
+        until = n.until.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if n.until else "?"
+        scope = " (whole account)" if n.account else ""
+        lines: dict[str, str] = {
+            NoteAction.ESCALATE: f"escalated: {n.reason}",
+            NoteAction.DEESCALATE: f"took the escalation back: {n.reason}",
+            NoteAction.REASSIGN: f"reassigned to {name(n.to)}{scope}: {n.reason}",
+            NoteAction.ACK: "acknowledged the escalation",
+            NoteAction.UNACK: "took back the acknowledgement",
+            NoteAction.DONE: f"marked it done: {n.reason}",
+            NoteAction.REOPEN: "reopened it",
+            NoteAction.SNOOZE: f"snoozed it until {until}",
+            NoteAction.WAKE: "woke it",
+        }
+        return lines.get(n.action, "")  # a newer triage's actions: left out
 
     # -- drafts and actions ------------------------------------------------------------
 
@@ -174,6 +187,32 @@ class TriageService:
 
     async def unacknowledge(self, thread_id: str) -> bool:
         return await self.actions.unacknowledge(thread_id)
+
+    async def done(self, thread_id: str, reason: str = "") -> bool:
+        return await self.workflow.done(thread_id, reason)
+
+    async def reopen(self, thread_id: str) -> bool:
+        return await self.workflow.reopen(thread_id)
+
+    async def snooze(self, thread_id: str, until: datetime) -> bool:
+        return await self.workflow.snooze(thread_id, until)
+
+    async def wake(self, thread_id: str) -> bool:
+        return await self.workflow.wake(thread_id)
+
+    async def deescalate(self, thread_id: str, reason: str) -> bool:
+        return await self.workflow.deescalate(thread_id, reason)
+
+    async def replying(self, thread_id: str, on: bool) -> bool:
+        return await self.workflow.replying(thread_id, on)
+
+    def view(self, name: str, now: datetime | None = None) -> list[Conversation]:
+        """The conversations of a view ("waiting", "snoozed", "done", "answered", "all")."""
+        return views.in_view(self.live.all(), name, now or self.now())
+
+    def search(self, text: str) -> list[Conversation]:
+        """Every cached conversation matching `text`, in its fields or its cached bodies."""
+        return views.search(self.live.all(), text, self.cache.threads_mentioning(text.split()))
 
     def managers_for(self, thread_id: str) -> list[ManagerChoice]:
         conv = self.live.get(thread_id)

@@ -179,6 +179,18 @@ class Cache:
                 self._malformed(self._body_db, DocumentError(str(e)))
                 return None
 
+    def threads_mentioning(self, words: Iterable[str]) -> set[str]:
+        """Threads whose cached messages (subject or text) hold every word (case folded)."""
+        wanted = [w.casefold() for w in words]
+        found: set[str] = set()
+        with self._lock:
+            for doc in self._bodies.raw().values():
+                mail = [m for m in doc.get("messages", []) if isinstance(m, dict)]
+                text = " ".join(f"{m.get('subject', '')} {m.get('text', '')}" for m in mail)
+                if wanted and all(w in text.casefold() for w in wanted):
+                    found.add(str(doc.get("thread_id", "")))
+        return found
+
     def store_bodies(self, thread_id: str, messages: Iterable[Message]) -> None:
         """Keep a thread's full messages; the least recently stored are evicted."""
         doc = {"thread_id": thread_id, "messages": [message_doc(m) for m in messages]}

@@ -18,7 +18,7 @@ from typing import Any, TypedDict
 
 from triage.domain import history
 from triage.domain.history import AccountOwners
-from triage.domain.model import Conversation, Mark, MarkKind, Message, Note, ThreadRef, Tier
+from triage.domain.model import Conversation, Mark, MarkKind, Message, Note, Status, ThreadRef, Tier
 from triage.domain.outbox import Draft, OutboxStatus, QueuedAction
 from triage.text.isotime import iso, parse_iso
 
@@ -62,6 +62,7 @@ class ConversationDoc(TypedDict):
     staff_mids: list[str]
     impersonation: str
     problem: str
+    workflow: dict[str, Any]  # the status and what it rests on ({} while waiting)
 
 
 def conversation_doc(c: Conversation) -> ConversationDoc:
@@ -98,7 +99,50 @@ def conversation_doc(c: Conversation) -> ConversationDoc:
         "staff_mids": list(ref.staff_message_ids),
         "impersonation": c.impersonation,
         "problem": c.problem,
+        "workflow": _workflow_doc(c),
     }
+
+
+# The workflow fields by their stored key: the times, the text, and the rest as they are.
+_WORKFLOW_TIMES = {"wake_at": "wake_at", "snoozed_until": "snoozed_until",
+                   "done_at": "done_at", "replying_until": "replying_until",
+                   "replied_at": "replied_at"}  # fmt: skip
+_WORKFLOW_TEXT = {"done_reason": "done_reason", "done_by": "done_by",
+                  "replying": "replying", "replied_by": "replied_by"}  # fmt: skip
+
+
+def _workflow_doc(c: Conversation) -> dict[str, Any]:
+    """The workflow fields that are set (a waiting conversation's are all empty)."""
+    out: dict[str, Any] = {"status": c.status.value}
+    for key in _WORKFLOW_TIMES:
+        if (value := getattr(c, key)) is not None:
+            out[key] = iso(value)
+    for key in _WORKFLOW_TEXT:
+        if value := getattr(c, key):
+            out[key] = value
+    if c.follow_up:
+        out["follow_up"] = True
+    if c.reply_seconds is not None:
+        out["reply_seconds"] = c.reply_seconds
+    if c.reply_on_time is not None:
+        out["reply_on_time"] = c.reply_on_time
+    return out
+
+
+def _workflow_fields(d: Mapping[str, Any]) -> dict[str, Any]:
+    """The Conversation fields a stored workflow object holds (older caches: none)."""
+    raw = d.get("workflow") or {}
+    if not isinstance(raw, Mapping):
+        raise TypeError("workflow is not an object")
+    out: dict[str, Any] = {"status": Status(raw.get("status", Status.WAITING.value))}
+    out.update({key: _opt_time(raw.get(key)) for key in _WORKFLOW_TIMES})
+    out.update({key: _str(raw.get(key, "")) for key in _WORKFLOW_TEXT})
+    out["follow_up"] = raw.get("follow_up") is True
+    seconds = raw.get("reply_seconds")
+    out["reply_seconds"] = float(seconds) if seconds is not None else None
+    on_time = raw.get("reply_on_time")
+    out["reply_on_time"] = on_time if isinstance(on_time, bool) else None
+    return out
 
 
 def conversation_from_doc(d: Mapping[str, Any]) -> Conversation:
@@ -141,6 +185,7 @@ def conversation_from_doc(d: Mapping[str, Any]) -> Conversation:
             ),
             impersonation=_str(d.get("impersonation", "")),
             problem=_str(d.get("problem", "")),
+            **_workflow_fields(d),
         )
     except (KeyError, TypeError, ValueError, OverflowError, AttributeError) as exc:
         raise DocumentError(f"a conversation document is malformed ({exc!r:.80})") from None

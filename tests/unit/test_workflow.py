@@ -1,0 +1,180 @@
+"""The workflow states read from a thread's marks and notes (PRODUCT.md "Workflow states"):
+done, snoozed, follow-up, answered, and the rule that no deadline is ever hidden.
+
+Times are on Tuesday 2026-11-24 (UTC); the US East office is open 14:00-22:00 UTC and
+answers within one business hour; "at risk" is under 15 minutes left.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from tests.support.builders import agency_config
+from triage.domain import calendar
+from triage.domain.conversation import as_done, as_reopened, as_snoozed, as_woken, derive
+from triage.domain.model import (
+    DONE,
+    SNOOZED,
+    Conversation,
+    MessageInfo,
+    Note,
+    Status,
+    ThreadData,
+    replying_mark,
+)
+from triage.domain.workflow import status_at
+from triage.text.isotime import parse_iso
+
+AGENCY = agency_config()
+US_EAST = AGENCY.regions["us-east"]
+CLIENT, STAFF = "dana@acme.example", "carol@agency.example"
+
+
+def at(text: str, day: int = 24) -> datetime:
+    return parse_iso(f"2026-11-{day}T{text}:00Z")
+
+
+def msg(n: int, when: str, sender: str, **kw: Any) -> MessageInfo:
+    base: dict[str, Any] = dict(id=f"e{n}", thread_id="T", sender=sender, sender_name="",
+                                to=("team@agency.example",), cc=(), subject="Invoice",
+                                received_at=at(when), message_id=f"m{n}@x",
+                                in_watched=sender == CLIENT)  # fmt: skip
+    base.update(kw)
+    return MessageInfo(**base)
+
+
+def conv(*mail: MessageInfo, notes: tuple[Note, ...] = ()) -> Conversation:
+    c = derive(ThreadData("T", mail, notes), AGENCY, {})
+    assert c is not None
+    return c
+
+
+def marked(m: MessageInfo, *marks: Any) -> MessageInfo:
+    return MessageInfo(**{**m.__dict__, "marks": frozenset(marks)})
+
+
+# ---- done ----
+
+
+def test_done_takes_a_waiting_conversation_out_of_the_queue_with_its_reason() -> None:
+    done = Note("done", "carol", at("15:10"), reason="thanks / no question")
+    c = conv(marked(msg(1, "15:00", CLIENT), DONE), notes=(done,))
+    assert (c.status, c.waiting, c.done_reason, c.done_by, c.done_at) == (
+        Status.DONE, False, "thanks / no question", "carol", at("15:10")
+    )  # fmt: skip
+    assert c.deadline == calendar.deadline(at("15:00"), US_EAST)  # kept, for a reopen
+
+
+def test_a_client_message_after_done_brings_it_back_with_a_fresh_clock() -> None:
+    done = Note("done", "carol", at("15:10"), reason="out of office")
+    c = conv(marked(msg(1, "15:00", CLIENT), DONE), msg(2, "16:00", CLIENT), notes=(done,))
+    assert (c.status, c.waiting, c.waiting_since) == (Status.WAITING, True, at("16:00"))
+    assert c.deadline == calendar.deadline(at("16:00"), US_EAST)
+
+
+def test_reopen_restores_the_clock_that_done_had_stopped() -> None:
+    notes = (Note("done", "carol", at("15:10")), Note("reopen", "carol", at("15:20")))
+    c = conv(msg(1, "15:00", CLIENT), notes=notes)  # the reopen cleared the mark
+    assert (c.status, c.waiting, c.waiting_since) == (Status.WAITING, True, at("15:00"))
+    assert c.done_reason == ""
+
+
+# ---- snooze ----
+
+
+def test_a_snoozed_waiting_conversation_wakes_at_its_time_or_at_risk_if_sooner() -> None:
+    due = calendar.deadline(at("15:00"), US_EAST)  # 16:00
+    soon = Note("snooze", "carol", at("15:05"), until=at("15:30"))
+    c = conv(marked(msg(1, "15:00", CLIENT), SNOOZED), notes=(soon,))
+    assert (c.status, c.waiting, c.deadline, c.snoozed_until) == (
+        Status.SNOOZED, True, due, at("15:30")
+    )  # fmt: skip
+    assert c.wake_at == at("15:30")
+    late = Note("snooze", "carol", at("15:05"), until=at("09:00", day=25))
+    c = conv(marked(msg(1, "15:00", CLIENT), SNOOZED), notes=(late,))
+    assert c.wake_at == due - timedelta(minutes=15) and c.deadline == due  # never hidden
+    assert status_at(c, at("15:44")) is Status.SNOOZED
+    assert status_at(c, at("15:45")) is Status.WAITING
+
+
+def test_a_new_client_message_wakes_a_snooze_at_once_on_the_oldest_clock() -> None:
+    snooze = Note("snooze", "carol", at("15:05"), until=at("09:00", day=25))
+    c = conv(marked(msg(1, "15:00", CLIENT), SNOOZED), msg(2, "15:20", CLIENT), notes=(snooze,))
+    assert (c.status, c.waiting_since) == (Status.WAITING, at("15:00"))
+
+
+def test_a_snooze_on_an_answered_conversation_is_a_follow_up_clocked_from_its_wake() -> None:
+    reminder = Note("snooze", "carol", at("15:30"), until=at("18:00"))
+    mail = (marked(msg(1, "15:00", CLIENT), SNOOZED), marked(msg(2, "15:20", STAFF), SNOOZED))
+    c = conv(*mail, notes=(reminder,))
+    assert (c.status, c.waiting, c.follow_up, c.wake_at) == (
+        Status.SNOOZED, True, True, at("18:00")
+    )  # fmt: skip
+    assert (c.clock_start, c.deadline) == (at("18:00"), calendar.deadline(at("18:00"), US_EAST))
+    assert status_at(c, at("17:59")) is Status.SNOOZED
+    assert status_at(c, at("18:00")) is Status.FOLLOW_UP
+
+
+def test_waking_a_reminder_early_makes_a_follow_up_now_until_staff_writes() -> None:
+    notes = (Note("snooze", "carol", at("15:30"), until=at("09:00", day=25)),
+             Note("wake", "carol", at("16:00")))  # fmt: skip
+    mail = (msg(1, "15:00", CLIENT), msg(2, "15:20", STAFF))
+    c = conv(*mail, notes=notes)
+    assert (c.status, c.waiting, c.clock_start) == (Status.FOLLOW_UP, True, at("16:00"))
+    c = conv(*mail, msg(3, "16:30", STAFF), notes=notes)
+    assert (c.status, c.waiting) == (Status.ANSWERED, False)
+
+
+# ---- answered ----
+
+
+def test_answered_says_who_replied_how_fast_in_business_time_and_if_on_time() -> None:
+    c = conv(msg(1, "15:00", CLIENT), msg(2, "15:40", STAFF))
+    assert (c.status, c.replied_at, c.replied_by, c.reply_seconds, c.reply_on_time) == (
+        Status.ANSWERED, at("15:40"), "carol", 2400.0, True
+    )  # fmt: skip
+    overnight = conv(msg(1, "21:30", CLIENT), msg(2, "14:45", STAFF, received_at=at("14:45", 25)))
+    assert overnight.reply_seconds == 75 * 60  # 30 min before closing, 45 after opening
+    assert overnight.reply_on_time is False  # due 14:30 the next day
+
+
+def test_business_time_counts_only_open_hours() -> None:
+    assert calendar.business_time(at("21:30"), at("14:30", 25), US_EAST) == timedelta(hours=1)
+    assert calendar.business_time(at("16:00"), at("15:00"), US_EAST) == timedelta(0)
+
+
+# ---- someone is replying ----
+
+
+def test_a_manager_replying_now_is_read_from_the_mark_and_its_note() -> None:
+    note = Note("replying", "alice", at("15:05"), until=at("15:15"))
+    c = conv(marked(msg(1, "15:00", CLIENT), replying_mark("alice")), notes=(note,))
+    assert (c.replying, c.replying_until) == ("alice", at("15:15"))
+    assert conv(msg(1, "15:00", CLIENT), notes=(note,)).replying == ""  # the mark is gone
+
+
+# ---- what an action shows before the provider confirms ----
+
+
+def without_notes(c: Conversation) -> Conversation:
+    return replace(c, notes=())  # the engine adds the action's note to what it shows
+
+
+def test_the_shown_outcome_of_each_action_equals_what_the_provider_will_say() -> None:
+    waiting = conv(msg(1, "15:00", CLIENT))
+    done = Note("done", "carol", at("15:10"), reason="spam or phishing")
+    synced = conv(marked(msg(1, "15:00", CLIENT), DONE), notes=(done,))
+    assert as_done(waiting, done) == without_notes(synced)
+    assert as_reopened(as_done(waiting, done)) == waiting
+    snooze = Note("snooze", "carol", at("15:05"), until=at("15:30"))
+    snoozed = conv(marked(msg(1, "15:00", CLIENT), SNOOZED), notes=(snooze,))
+    shown = as_snoozed(waiting, at("15:30"), AGENCY)
+    assert shown == without_notes(snoozed)
+    assert as_woken(shown, at("15:10"), AGENCY) == waiting
+    answered = conv(msg(1, "15:00", CLIENT), msg(2, "15:20", STAFF))
+    reminder = Note("snooze", "carol", at("15:30"), until=at("18:00"))
+    synced = conv(*(marked(m, SNOOZED) for m in (msg(1, "15:00", CLIENT), msg(2, "15:20", STAFF))),
+                  notes=(reminder,))  # fmt: skip
+    assert as_snoozed(answered, at("18:00"), AGENCY) == without_notes(synced)
