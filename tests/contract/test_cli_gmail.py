@@ -216,3 +216,45 @@ def test_login_then_sync_through_the_cli(served: tuple[GmailFake, str], tmp_path
         0,
         "full sync: 1 new, 0 updated, 0 removed",
     )
+
+
+def test_done_snooze_and_wake_from_the_shell_are_labels_on_the_thread(
+    served: tuple[GmailFake, str], tmp_path: Path
+) -> None:
+    """Each workflow command is a separate run; its mark is a label on every message."""
+    fake, url = served
+    deliver(fake, "Thanks", 10)
+    deliver(fake, "Volcano lair", 5)
+    token = tmp_path / ".config" / "triage" / "token"
+    config = setup(tmp_path, url, f'auth = "bearer"\ntoken_file = "{token}"')
+    token.write_text(fake.token() + "\n")
+    token.chmod(0o600)
+
+    def run(*args: str) -> str:
+        r = triage(tmp_path, *args, "--config", str(config))
+        assert r.returncode == 0, r.stderr
+        return r.stdout
+
+    def on_thread(thread_id: str) -> set[str]:
+        names = {i: str(x["name"]) for i, x in fake.store.labels.items()}
+        [first] = fake.store.thread_messages(thread_id)[:1]
+        return {names.get(i, i) for i in first.labels if names.get(i, i).startswith("triage/")}
+
+    rows = json.loads(run("queue", "--json", "--sync"))
+    thanks, lair = (next(r["thread_id"] for r in rows if r["subject"] == s)
+                    for s in ("Thanks", "Volcano lair"))  # fmt: skip
+    run("done", thanks, "--reason", "thanks only")
+    assert "triage/done" in on_thread(thanks)
+    [done] = json.loads(run("queue", "--json", "--view", "done", "--sync"))
+    assert (done["thread_id"], done["done_reason"]) == (thanks, "thanks only")
+    run("reopen", thanks)
+    assert "triage/done" not in on_thread(thanks)
+
+    assert run("snooze", lair, "--until", "20m").startswith(f"snoozed {lair} until ")
+    assert "triage/snoozed" in on_thread(lair)
+    [snoozed] = json.loads(run("queue", "--json", "--view", "snoozed", "--sync"))
+    assert snoozed["thread_id"] == lair and snoozed["snoozed_until"]
+    run("wake", lair)
+    assert "triage/snoozed" not in on_thread(lair)
+    waiting = {r["thread_id"] for r in json.loads(run("queue", "--json", "--sync"))}
+    assert waiting == {thanks, lair}
