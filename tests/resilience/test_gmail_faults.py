@@ -20,7 +20,7 @@ from tests.contract.conftest import DEMO_NOW
 from tests.contract.gmail_backend import GmailBackend
 from tests.support.gmail_auth import ServiceAccountKey
 from triage.clock import FrozenClock
-from triage.domain.model import ESCALATED
+from triage.domain.model import DONE, ESCALATED, SNOOZED
 from triage.domain.settings import ProviderConfig
 from triage.providers.base import AuthError, OutgoingReply, ProviderError, UnclearOutcome
 from triage.providers.gmail import GmailProvider, connect_provider
@@ -227,6 +227,29 @@ async def test_a_label_a_colleague_created_meanwhile_is_used_not_duplicated(
     assert names.count("triage/escalated") == 1 and backend.fake.routes("labels+") == 1
     [again] = (await p.full_sync()).threads
     assert ESCALATED in again.messages[0].marks
+    await p.aclose()
+
+
+async def test_a_mark_a_colleague_set_since_we_read_the_labels_is_cleared(
+    backend: GmailBackend,
+) -> None:
+    client_mail(backend, "Fresh label")
+    p = provider(backend)
+    [thread] = (await p.full_sync()).threads
+    # another console marks it done, with a label it creates; we have not synced since
+    label = backend.fake.store.create_label("triage/done")
+    backend.fake.store.modify([m.id for m in thread.messages], [label["id"]], [])
+    ref = type("Ref", (), {"thread_id": thread.thread_id})()
+
+    await p.set_marks(ref, {DONE: False})  # type: ignore[arg-type]
+
+    [again] = (await p.full_sync()).threads
+    assert DONE not in again.messages[0].marks
+    lists = backend.fake.routes("labels")
+    for _ in range(3):  # a label nobody made: looked for once, not on every write
+        await p.set_marks(ref, {SNOOZED: False})  # type: ignore[arg-type]
+    assert backend.fake.routes("labels") == lists + 1
+    assert backend.fake.routes("modify") == 1
     await p.aclose()
 
 

@@ -53,6 +53,7 @@ class Labels:
         self.names: dict[str, str] = {}  # id -> name
         self.ids: dict[str, str] = {}  # casefolded name -> id
         self._unlisted: set[str] = set()  # ids on messages that labels.list does not give
+        self._absent: set[str] = set()  # names not there when we last looked for them
 
     async def load(self) -> None:
         answer = await self.http.get("labels", units=UNITS["labels.list"])
@@ -62,6 +63,7 @@ class Labels:
         self.names = {str(x["id"]): str(x.get("name") or x["id"]) for x in labels
                       if isinstance(x, dict) and isinstance(x.get("id"), str)}  # fmt: skip
         self.ids = {name.casefold(): i for i, name in self.names.items()}
+        self._absent -= set(self.ids)
 
     def find(self, name: str) -> str:
         """The id of the label called `name` (or whose id it is), "" when none."""
@@ -80,6 +82,16 @@ class Labels:
     def marks(self, label_ids: Iterable[str]) -> frozenset[Mark]:
         found = (mark_of(self.names.get(i, "")) for i in label_ids)
         return frozenset(m for m in found if m is not None)
+
+    async def existing(self, names: Iterable[str]) -> list[str]:
+        """The ids of those labels that exist. A name we do not know may be a colleague's
+        new label: the labels are read again, once per such name until a later read finds
+        it (a sync reads them again anyway when it meets a new id)."""
+        wanted = list(names)
+        if any(not self.find(n) and n.casefold() not in self._absent for n in wanted):
+            await self.load()
+            self._absent |= {n.casefold() for n in wanted if not self.find(n)}
+        return [i for i in map(self.find, wanted) if i]
 
     async def ensure(self, name: str) -> str:
         """The id of the label `name`, created if it does not exist yet (by anyone)."""

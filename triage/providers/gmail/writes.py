@@ -42,9 +42,7 @@ async def set_marks(
 ) -> None:
     """Set (True) or clear (False) each mark on every message of the thread."""
     add = [await labels.ensure(label_name(m)) for m, on in marks.items() if on]
-    # A label we do not know is on nothing we have read (a sync reads the labels again
-    # when it meets a new one): there is nothing to take off.
-    remove = [i for i in (labels.find(label_name(m)) for m, on in marks.items() if not on) if i]
+    remove = await labels.existing(label_name(m) for m, on in marks.items() if not on)
     if not add and not remove:
         return
     body = {"addLabelIds": add, "removeLabelIds": remove}
