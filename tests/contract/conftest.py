@@ -1,4 +1,5 @@
-"""Fixtures of the contract suite: one `backend` fixture, parametrized demo / cyrus / graph.
+"""Fixtures of the contract suite: one `backend` fixture, parametrized demo / gmail / graph /
+cyrus.
 
 The cyrus variant reuses the integration fixtures (`cyrus`, `cyrus_user`,
 `smtp_sink`), so it skips without Cyrus or root, and fails instead when
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.contract.backends import Backend, CyrusBackend, DemoBackend
+from tests.contract.gmail_backend import GmailBackend
 from tests.contract.graph_backend import GraphBackend
 from tests.integration.conftest import cyrus, cyrus_user, smtp_sink
 from triage.clock import FrozenClock, SystemClock
@@ -39,10 +41,12 @@ def real_minute() -> datetime:
     return SystemClock().now().replace(second=0, microsecond=0)
 
 
-@pytest.fixture(params=["demo", "cyrus", "graph"])
+@pytest.fixture(params=["demo", "gmail", "graph", "cyrus"])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
     if request.param == "demo":
         return DemoBackend(FrozenClock(DEMO_NOW), tmp_path / "server")
+    if request.param == "gmail":
+        return GmailBackend(FrozenClock(DEMO_NOW))
     if request.param == "graph":
         return GraphBackend(FrozenClock(DEMO_NOW), tmp_path / "server")
     server = request.getfixturevalue("cyrus")

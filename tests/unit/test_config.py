@@ -596,3 +596,15 @@ def test_a_service_accounts_key_file_is_checked_like_a_token(tmp_path: Path) -> 
     assert [p.key for p in check.problems] == ["provider.key_file"]
     key.chmod(0o600)
     assert C.check_config(write(tmp_path, with_provider(section)), ENV).code == 0
+
+
+def test_a_gmail_oauth_clients_file_must_exist_and_login_is_pending(tmp_path: Path) -> None:
+    section = GMAIL + 'client_secret_file = "google-client.json"\n'
+    check = C.check_config(write(tmp_path, with_provider(section)), ENV)
+    assert [p.key for p in check.problems] == ["provider.client_secret_file"]
+    assert "Desktop client's JSON" in check.problems[0].message
+    (tmp_path / "google-client.json").write_text('{"installed": {"client_secret": "x"}}')
+    check = C.check_config(write(tmp_path, with_provider(section)), ENV)
+    assert check.code == 0 and "run `triage login`" in check.warnings[0].message
+    assert check.config is not None
+    assert check.config.provider.token_file == Path("/home/tester/.config/triage/gmail-token.json")

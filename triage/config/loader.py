@@ -270,11 +270,25 @@ def check_config(
         not_yet = missing and (p.auth == "oauth" or p.token_file == example)
         (check.warnings if not_yet else check.problems).append(
             Problem(str(path), "provider.token_file", problem))  # fmt: skip
+    check.problems.extend(_credential_file_problems(p, path))
+    return check
+
+
+def _credential_file_problems(p: ProviderConfig, path: Path) -> list[Problem]:
+    """A service account's key (owner-only, like a token) and an OAuth client's file (it
+    must exist; Google does not count a Desktop client's secret as confidential)."""
+    problems = []
     if p.auth == "service_account" and p.key_file is not None:
         key_problem = _file_problem(p.key_file, "the service account's key file")
         if key_problem:
-            check.problems.append(Problem(str(path), "provider.key_file", key_problem))
-    return check
+            problems.append(Problem(str(path), "provider.key_file", key_problem))
+    client = p.client_secret_file
+    if p.auth == "oauth" and client is not None and not client.is_file():
+        problems.append(Problem(str(path), "provider.client_secret_file",
+                                f"no such file '{client}': download the Desktop client's JSON "
+                                "(Cloud console: APIs & Services > Credentials), or remove "
+                                "the key if the client has no secret"))  # fmt: skip
+    return problems
 
 
 def _secret_problem(provider: ProviderConfig, env: Mapping[str, str]) -> str:

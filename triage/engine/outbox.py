@@ -194,6 +194,7 @@ class Outbox:
             body=item.body,
             in_reply_to=refs[-1] if refs else "",
             references=tuple(refs),
+            thread_id=item.thread_id,
         )
 
     async def _target(self, thread_id: str) -> ReplyTarget | None:

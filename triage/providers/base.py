@@ -24,7 +24,11 @@ from triage.domain.model import Mark, Message, Note, ThreadData, ThreadRef
 from triage.domain.settings import ProviderConfig
 
 # provider.kind -> the module whose `open_provider` builds it (imported on use)
-KINDS: dict[str, str] = {"jmap": "triage.providers.jmap", "graph": "triage.providers.graph"}
+KINDS: dict[str, str] = {
+    "jmap": "triage.providers.jmap",
+    "graph": "triage.providers.graph",
+    "gmail": "triage.providers.gmail",
+}
 
 
 class ProviderError(Exception):
@@ -88,6 +92,7 @@ class OutgoingReply:
     body: str
     in_reply_to: str
     references: tuple[str, ...]
+    thread_id: str = ""  # the provider's thread it answers (Gmail files a reply by it)
 
 
 class SentState(StrEnum):

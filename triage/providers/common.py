@@ -87,3 +87,12 @@ def received_time(value: Any, now: datetime) -> tuple[datetime, str]:
     if at.year < 1970:
         return now, f"it is dated before 1970 ({value[:40]!r})"
     return at, ""
+
+
+REFERENCES_READ = 20  # the root and the latest: all a reply or a note needs to join
+
+
+def kept_references(refs: list[str]) -> tuple[str, ...]:
+    """A thread's root and its latest References (some mailers send hundreds)."""
+    kept = refs if len(refs) <= REFERENCES_READ else [refs[0], *refs[-(REFERENCES_READ - 1) :]]
+    return tuple(kept)
