@@ -242,3 +242,55 @@ def test_a_workflow_command_refuses_clearly(
                        (("snooze", wile, "--until", "2h"), "at risk already")):  # fmt: skip
         r = triage(tmp_path, *args, "--config", str(config))
         assert r.returncode == 2 and says in r.stderr and "Traceback" not in r.stderr
+
+
+TEMPLATES = """
+[templates.thanks]
+title = "Thanks, on it"
+body = "Hi {client_name}, {manager_first_name} here: on it, by {deadline}."
+
+[templates.personal]
+body = "Dear {client_first_name},"
+"""
+
+
+def sent_bodies(cyrus: CyrusServer, user: CyrusUser) -> list[str]:
+    """The text of every message in the user's Sent mailbox, read over IMAP."""
+    imap = cyrus._imap(user.username, user.password)
+    try:
+        imap.select("Sent", readonly=True)
+        _, found = imap.search(None, "ALL")
+        bodies = []
+        for num in found[0].split():
+            _, data = imap.fetch(num, "(BODY[TEXT])")
+            bodies.append(data[0][1].decode("utf-8", "replace").replace("\r\n", "\n"))
+        return bodies
+    finally:
+        imap.logout()
+
+
+def test_reply_with_a_template_is_filled_signed_and_refused_when_it_cannot_be(
+    cyrus: CyrusServer, cyrus_user: CyrusUser, tmp_path: Path, now: datetime
+) -> None:
+    seed(cyrus, cyrus_user, now)
+    config = setup_user(tmp_path, cyrus_user, cyrus_user.password)
+    text = config.read_text().replace(
+        'regions = ["support"]\n', 'regions = ["support"]\nsignature = "Alice\\nAgency"\n', 1
+    )
+    config.write_text(text + TEMPLATES)
+    rows = json.loads(triage(tmp_path, "queue", "--json", "--sync", "--config", str(config)).stdout)
+    wile = next(r["thread_id"] for r in rows if r["subject"] == "Rocket fuel invoice")
+
+    # The sender has no display name: {client_first_name} cannot be filled, nothing is sent.
+    refused = triage(tmp_path, "reply", wile, "--template", "personal", "--config", str(config))
+    assert refused.returncode == 2 and "{client_first_name} cannot be filled" in refused.stderr
+    unknown = triage(tmp_path, "reply", wile, "--template", "nope", "--config", str(config))
+    assert unknown.returncode == 2 and "templates: thanks, personal" in unknown.stderr
+    assert sent_bodies(cyrus, cyrus_user) == [] or all(
+        "Dear" not in b for b in sent_bodies(cyrus, cyrus_user))  # fmt: skip
+
+    sent = triage(tmp_path, "reply", wile, "--template", "thanks", "--config", str(config))
+    assert sent.returncode == 0, sent.stderr
+    [body] = [b for b in sent_bodies(cyrus, cyrus_user) if "on it" in b]
+    assert body.startswith("Hi Acme Rockets, Alice here: on it, by ")
+    assert body.rstrip().endswith("-- \nAlice\nAgency") and body.count("-- \n") == 1

@@ -152,6 +152,7 @@ class FakeService:
         self._drafts: dict[str, Draft] = {}
         self._draft_ids = itertools.count(1)
         self._fail: BaseException | None = None
+        self._fail_only = ""
         self._changed = asyncio.Event()
         self._arrived: list[str] = []  # added since the last sync: the next one reports them
         self.sync_status = SyncStatus(True, False, None, self.clock.now(), 0)
@@ -166,6 +167,7 @@ class FakeService:
         self.thread_reads: list[str] = []
         self.workflow: list[tuple[str, str, str]] = []  # (note action, thread id, reason)
         self.replying_calls: list[tuple[str, bool]] = []
+        self.taken_back: list[str] = []
         self._populate(hostile=False)
 
     @classmethod
@@ -200,11 +202,14 @@ class FakeService:
     def push_change(self) -> None:
         self._changed.set()
 
-    def fail_next(self, exc: BaseException) -> None:
-        """The next async call (sync or action) raises `exc`."""
-        self._fail = exc
+    def fail_next(self, exc: BaseException, only: str = "") -> None:
+        """The next async call (sync or action; `only`: the next call of that method)
+        raises `exc`."""
+        self._fail, self._fail_only = exc, only
 
-    def _maybe_fail(self) -> None:
+    def _maybe_fail(self, name: str = "") -> None:
+        if self._fail_only and name != self._fail_only:
+            return
         exc, self._fail = self._fail, None
         if exc is not None:
             raise exc
@@ -281,11 +286,29 @@ class FakeService:
     def discard_draft(self, draft_id: str) -> None:
         self._drafts.pop(draft_id, None)
 
-    async def send_reply(self, draft_id: str) -> Draft:
-        self._maybe_fail()
-        draft = dataclasses.replace(self._drafts[draft_id], status=OutboxStatus.QUEUED)
+    async def send_reply(self, draft_id: str, hold: float = 0) -> Draft:
+        self._maybe_fail("send_reply")
+        now = self.now()
+        current = self._drafts[draft_id]
+        if current.held(now) and hold > 0:
+            return current
+        if hold > 0 and current.status.editable:
+            held = dataclasses.replace(current, status=OutboxStatus.QUEUED,
+                                       not_before=now + timedelta(seconds=hold))  # fmt: skip
+            self._drafts[draft_id] = held
+            return held
+        draft = dataclasses.replace(current, status=OutboxStatus.QUEUED, not_before=None)
         self._drafts[draft_id] = draft
         self.sent.append(draft_id)
+        return draft
+
+    def take_back(self, draft_id: str) -> Draft:
+        current = self._drafts[draft_id]
+        if not current.held(self.now()):
+            raise ActionError("too late: the undo delay is over and the reply has gone")
+        draft = dataclasses.replace(current, status=OutboxStatus.DRAFT, not_before=None)
+        self._drafts[draft_id] = draft
+        self.taken_back.append(draft_id)
         return draft
 
     def confirm_sent(self, draft_id: str) -> None:
@@ -422,6 +445,7 @@ def _config(user: str) -> Config:
         clients=clients,
         routing=RoutingConfig(default_region="us-east", tld={"ca": "ca-on"}),
         cache_path=Path("fake-cache-never-written.json"),
+        undo_send_seconds=0,  # replies go at once; the undo tests set a delay
     )
 
 

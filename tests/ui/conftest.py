@@ -64,6 +64,16 @@ async def wait_until(
         await pilot.pause(0.01)
 
 
+async def confirm_if_asked(pilot: Pilot[None]) -> None:
+    """Say yes when the console asks first (a reply on a colleague's conversation)."""
+    from triage.ui.screens.dialogs.confirm import Confirm
+
+    await pilot.pause()
+    if isinstance(pilot.app.screen, Confirm):
+        await pilot.press("y")
+        await pilot.pause()
+
+
 def make_app(service: FakeService, **kwargs: object) -> TriageApp:
     return TriageApp(service, **kwargs)  # type: ignore[arg-type]
 

@@ -11,7 +11,7 @@ from textual import events
 from textual.pilot import Pilot
 
 from tests.support.fake_service import FakeService
-from tests.ui.conftest import settle
+from tests.ui.conftest import confirm_if_asked, settle
 from triage.ui.app import TriageApp
 from triage.ui.screens.dialogs.escalate import EscalateScreen
 from triage.ui.screens.queue import QueueScreen
@@ -37,6 +37,7 @@ def text(s: str) -> list[str]:
 async def open_reply(app: TriageApp, pilot: Pilot[None]) -> ReplyScreen:
     await settle(pilot)
     await pilot.press("r")
+    await confirm_if_asked(pilot)
     await settle(pilot)
     assert isinstance(app.screen, ReplyScreen)
     return app.screen

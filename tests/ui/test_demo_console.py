@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import OptionList
 
+from tests.ui.conftest import confirm_if_asked
 from triage.cli import close_service, demo_service, queue_rows
 from triage.clock import FrozenClock
 from triage.demo.mailbox import DemoMailbox
@@ -30,6 +31,7 @@ from triage.engine.outbox import ActionError
 from triage.providers.jmap.marks import KW_ACK, KW_ESCALATED, KW_NOTE, KW_OWNER_PREFIX
 from triage.service.core import TriageService
 from triage.ui.app import TriageApp
+from triage.ui.screens.dialogs.collision import CollisionScreen
 from triage.ui.screens.dialogs.escalate import EscalateScreen
 from triage.ui.screens.dialogs.reassign import ReassignScreen
 from triage.ui.screens.escalations import EscalationsScreen
@@ -233,6 +235,7 @@ async def test_hostile_thread_is_inert(service: TriageService, size: tuple[int, 
 
 
 async def test_reply_sends_once_and_the_row_leaves(service: TriageService) -> None:
+    """With the default undo delay: nothing goes for 10 seconds, then it goes once."""
     thread_id = thread_of(service, "at-risk-east")
     sent = demo_of(service).server.sent
     app = TriageApp(service)
@@ -240,15 +243,25 @@ async def test_reply_sends_once_and_the_row_leaves(service: TriageService) -> No
         await synced(pilot)
         await go_to(pilot, thread_id)
         await pilot.press("r")
+        await confirm_if_asked(pilot)
         await settle(pilot)
         assert isinstance(app.screen, ReplyScreen)
         await pilot.press(*"Yes, the quote is final.")
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, QueueScreen)
+        assert sent == [] and service.config.undo_send_seconds == 10
+        clock = service.clock
+        assert isinstance(clock, FrozenClock)
+        clock.advance(timedelta(seconds=10))
+        app.tick()
+        await settle(pilot)
         assert len(sent) == 1
         assert sent[0]["subject"] == "Re: Press release approval"
-        assert sent[0]["body"].strip() == "Yes, the quote is final."
+        # What was typed, then the demo's signature for Alice, once.
+        assert sent[0]["body"].strip() == (
+            "Yes, the quote is final.\n\n-- \nAlice Martin\nAccount manager, Agency Example"
+        )
         assert sent[0]["to"] == ["priya@bluecrest-capital.com"]
         assert thread_id not in ids(app)
         # The next sync sees the reply in the thread: still gone, still sent once.
@@ -483,3 +496,37 @@ async def test_a_tick_during_shutdown_is_ignored(service: TriageService) -> None
     # run_test re-raises what the app raised: reaching here means no NoMatches
     # from the thread screen's countdown while its widgets were being removed.
     assert not app.is_running
+
+
+async def test_a_colleagues_reply_meanwhile_stops_the_send(
+    service: TriageService, tmp_path: Path
+) -> None:
+    """Two consoles on one mailbox: Bob's console shows Alice writing; Bob sends first;
+    Alice's ctrl+s shows his reply and sends nothing until she says so."""
+    thread_id = thread_of(service, "at-risk-east")  # Alice's
+    sent = demo_of(service).server.sent
+    bob = second_service(service, tmp_path)
+    bob = TriageService(dataclasses.replace(bob.config, user="bob"), service.clock,
+                        provider=demo_of(service).provider())  # fmt: skip
+    try:
+        app = TriageApp(service)
+        async with app.run_test(size=SIZE) as pilot:
+            await synced(pilot)
+            await go_to(pilot, thread_id)
+            await pilot.press("r")
+            await settle(pilot)
+            assert isinstance(app.screen, ReplyScreen)
+            await bob.sync()
+            conv = bob.conversation(thread_id)
+            assert conv is not None and conv.replying == "alice"  # shared, with an expiry
+            draft = bob.save_draft(thread_id, "Bob here: yes, it is final.")
+            assert (await bob.send_reply(draft.id)).status == "sent"
+            await pilot.press(*"Yes, final.")
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            assert isinstance(app.screen, CollisionScreen) and len(sent) == 1
+            await pilot.press("escape")
+            await settle(pilot)
+            assert isinstance(app.screen, ReplyScreen) and len(sent) == 1
+    finally:
+        await bob.close()

@@ -7,6 +7,7 @@ the `triage/escalated` label on the thread's messages with its note filed there.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 
 from tests.contract.conftest import DEMO_NOW
 from tests.contract.gmail_backend import GmailBackend
+from tests.ui.conftest import confirm_if_asked
 from tests.ui.test_demo_console import go_to, ids, settle, synced
 from triage.clock import FrozenClock
 from triage.domain import history
@@ -41,6 +43,8 @@ def backend() -> GmailBackend:
 @pytest.fixture
 async def service(backend: GmailBackend, tmp_path: Path) -> AsyncIterator[TriageService]:
     svc = backend.service(tmp_path, "alice")
+    # Replies go at once here (the undo delay is the console's own, tested on the demo).
+    svc.config = dataclasses.replace(svc.config, undo_send_seconds=0)
     yield svc
     await svc.close()
 
@@ -67,6 +71,7 @@ async def test_open_reply_and_escalate_by_keys(
 
         await go_to(pilot, sled)
         await pilot.press("r")
+        await confirm_if_asked(pilot)
         await settle(pilot)
         assert isinstance(app.screen, ReplyScreen)
         await pilot.press(*"Brakes ship today.")

@@ -9,6 +9,7 @@ sees alice's escalation.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -19,6 +20,7 @@ import pytest
 
 from tests.contract.graph_backend import SHARED, GraphBackend
 from tests.support.graph_fake.store import FakeMessage
+from tests.ui.conftest import confirm_if_asked
 from tests.ui.test_demo_console import (
     escalate_by_keys,
     go_to,
@@ -54,6 +56,8 @@ def backend(tmp_path: Path) -> GraphBackend:
 @pytest.fixture
 async def service(backend: GraphBackend, tmp_path: Path) -> AsyncIterator[TriageService]:
     service = backend.service(tmp_path, "alice")
+    # Replies go at once here (the undo delay is the console's own, tested on the demo).
+    service.config = dataclasses.replace(service.config, undo_send_seconds=0)
     yield service
     await service.close()
 
@@ -94,6 +98,7 @@ async def test_reply_is_sent_once_in_the_conversation_and_the_row_leaves(
         anvil = thread_id(service, "Anvil recall")
         await go_to(pilot, anvil)
         await pilot.press("r")
+        await confirm_if_asked(pilot)
         await settle(pilot)
         assert isinstance(app.screen, ReplyScreen)
         await pilot.press(*"On its way.")

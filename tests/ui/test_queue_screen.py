@@ -17,6 +17,7 @@ from tests.ui.conftest import (
     ReassignStandIn,
     ReplyStandIn,
     ThreadStandIn,
+    confirm_if_asked,
     settle,
     wait_until,
 )
@@ -168,7 +169,7 @@ async def test_keys_open_the_right_screens(service: FakeService) -> None:
             ("a", ReassignStandIn),
         ):
             await pilot.press(key)
-            await pilot.pause()
+            await confirm_if_asked(pilot)  # t02 is Bob's: a reply asks first
             assert isinstance(app.screen, kind), key
             assert app.screen.thread_id == "t02"
             app.pop_screen()
@@ -283,7 +284,7 @@ async def test_keymap_remaps_reply(service: FakeService) -> None:
         await pilot.pause()
         assert isinstance(app.screen, QueueScreen)
         await pilot.press("R")
-        await pilot.pause()
+        await confirm_if_asked(pilot)
         assert isinstance(app.screen, ReplyStandIn)
         app.pop_screen()
         await pilot.press("question_mark")

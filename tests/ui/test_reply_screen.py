@@ -168,7 +168,7 @@ async def test_failed_send_keeps_the_screen_text_and_draft() -> None:
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await settle(app, pilot)
         await pilot.press(*"Important answer")
-        svc.fail_next(ConnectionError("connection refused"))
+        svc.fail_next(ConnectionError("connection refused"), only="send_reply")
         await pilot.press("ctrl+s")
         await settle(app, pilot)
         screen = reply(app)
@@ -289,9 +289,9 @@ class SlowSend(FakeService):
         super().__init__()
         self.gate = asyncio.Event()
 
-    async def send_reply(self, draft_id: str) -> Draft:
+    async def send_reply(self, draft_id: str, hold: float = 0) -> Draft:
         await self.gate.wait()
-        return await super().send_reply(draft_id)
+        return await super().send_reply(draft_id, hold)
 
 
 async def test_cannot_leave_or_edit_while_sending() -> None:

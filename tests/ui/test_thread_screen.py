@@ -14,6 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from tests.support.fake_service import FROZEN_AT, FakeService
+from tests.ui.conftest import confirm_if_asked
 from triage.domain.model import Conversation
 from triage.service.api import ThreadView
 from triage.ui.app import TriageApp
@@ -210,7 +211,7 @@ async def test_reply_key_opens_the_compose_screen_and_back_pops() -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
         await pilot.press("r")
-        await pilot.pause()
+        await confirm_if_asked(pilot)
         assert isinstance(app.screen, ReplyScreen)
         await pilot.press("escape")
         await pilot.pause()

@@ -6,6 +6,7 @@ the domain's own transitions, so the rows move as they would on the real service
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from typing import Any
 
@@ -210,3 +211,16 @@ async def test_x_takes_an_escalation_back_with_a_reason() -> None:
         burst(app, "x")
         await settle(pilot)
         assert any("Not escalated by hand" in n for n in app.notes)
+
+
+async def test_the_queue_can_start_on_mine_and_m_shows_everyone() -> None:
+    service = FakeService()
+    service.config = dataclasses.replace(service.config, default_filter="mine")
+    app = NotingApp(service)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        owners = {service.conversation(t).owner for t in ids(app)}  # type: ignore[union-attr]
+        assert owners == {"alice"} and "owner=alice" in app.screen.query_one(StatusBar).text
+        burst(app, "m")
+        await settle(pilot)
+        assert len(ids(app)) == len(service.queue_view())

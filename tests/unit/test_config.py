@@ -272,12 +272,39 @@ def test_each_mistake_names_its_key(
         ('[keys]\nreply = ""\n', "keys.reply", "comma-separated"),
         ('[keys]\n"Reply!" = "r"\n', 'keys."Reply!"', "lower case"),
         ("[extras]\nx = 1\n", "extras", "unknown key"),
+        (
+            '[templates.thanks]\nbody = "Hi {client_frist_name}"\n',
+            "templates.thanks.body",
+            "unknown placeholder {client_frist_name} (known: {client_name}",
+        ),
+        ('[templates.thanks]\ntitle = "Thanks"\n', "templates.thanks.body", "missing"),
+        (
+            '[templates.thanks]\nbody = "x"\nsubject = "y"\n',
+            "templates.thanks.subject",
+            "unknown key",
+        ),
     ],
 )
 def test_optional_sections_are_checked(tmp_path: Path, extra: str, key: str, words: str) -> None:
     found = problems(tmp_path, BASE + extra)
     assert [p.key for p in found] == [key]
     assert words in found[0].message
+
+
+def test_templates_signatures_and_the_start_filter(tmp_path: Path) -> None:
+    text = edit(
+        'email = "alice@agency.example"\n',
+        'email = "alice@agency.example"\nsignature = """\nAlice Martin\nAgency\n"""\n',
+    )
+    text = edit('manager = "alice"', 'manager = "alice"\ndefault_filter = "mine"', text)
+    text += '[templates.thanks]\ntitle = "Thank you"\nbody = "Hi {client_first_name}"\n'
+    cfg = C.load_config(write(tmp_path, text), env=ENV)
+    assert cfg.managers["alice"].signature == "Alice Martin\nAgency"
+    assert cfg.default_filter == "mine"
+    [t] = cfg.templates.values()
+    assert (t.name, t.title, t.body) == ("thanks", "Thank you", "Hi {client_first_name}")
+    bad = problems(tmp_path, edit('manager = "alice"', 'manager = "alice"\ndefault_filter = "me"'))
+    assert [(p.key, 'use "mine"' in p.message) for p in bad] == [("user.default_filter", True)]
 
 
 def test_missing_sections_are_named(tmp_path: Path) -> None:

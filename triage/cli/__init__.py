@@ -98,10 +98,13 @@ def build_parser() -> argparse.ArgumentParser:
     x = command("deescalate", "take an escalation back, with a reason")
     x.add_argument("thread_id")
     x.add_argument("--reason", required=True)
-    y = command("reply", "send a reply from a file")
+    y = command("reply", "send a reply from a file or a template (signed as in the console)")
     y.add_argument("thread_id")
-    y.add_argument("--body-file", required=True, metavar="FILE",
-                   help="the reply's text (UTF-8); - reads standard input")  # fmt: skip
+    body = y.add_mutually_exclusive_group(required=True)
+    body.add_argument("--body-file", metavar="FILE",
+                      help="the reply's text (UTF-8); - reads standard input")  # fmt: skip
+    body.add_argument("--template", metavar="NAME",
+                      help="a [templates.NAME] of the config, its placeholders filled")  # fmt: skip
     return p
 
 

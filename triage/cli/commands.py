@@ -20,6 +20,8 @@ from triage.cli.demo import DemoService
 from triage.cli.start import UsageError, open_service
 from triage.clock import FrozenClock, SystemClock
 from triage.domain.model import Conversation
+from triage.domain.routing import is_staff
+from triage.domain.templates import render, unfilled, values_for, with_signature
 from triage.domain.urgency import state_of
 from triage.domain.when import parse_when
 from triage.domain.workflow import status_at
@@ -51,7 +53,7 @@ async def run_command(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         elif args.command in WORKFLOW:
             print(await WORKFLOW[args.command](service, args))
         elif args.command == "reply":
-            code = await _reply(service, args.thread_id, args.body_file)
+            code = await _reply(service, args.thread_id, args.body_file, args.template)
             await _settle(service)
             return code
         if args.command in ("escalate", "reassign", *WORKFLOW):
@@ -140,8 +142,13 @@ def read_body(source: str) -> str:
         ) from None
 
 
-async def _reply(service: TriageService, thread_id: str, body_file: str) -> int:
-    body = read_body(body_file)
+async def _reply(
+    service: TriageService, thread_id: str, body_file: str | None, template: str | None
+) -> int:
+    body = read_body(body_file) if body_file else await _from_template(service, thread_id,
+                                                                        template or "")  # fmt: skip
+    me = service.config.managers.get(service.user)
+    body = with_signature(body, me.signature if me else "")
     draft = service.save_draft(thread_id, body)
     sent = await service.send_reply(draft.id)
     if sent.status == "sent":
@@ -149,6 +156,27 @@ async def _reply(service: TriageService, thread_id: str, body_file: str) -> int:
         return 0
     print(f"reply {sent.status}: {sent.error}; kept in the outbox, sent on the next sync")
     return 1
+
+
+async def _from_template(service: TriageService, thread_id: str, name: str) -> str:
+    """The template rendered for this thread; UsageError when it is unknown or leaves a
+    placeholder unfilled (nothing half-written is sent)."""
+    cfg = service.config
+    template = cfg.templates.get(name)
+    if template is None:
+        known = ", ".join(cfg.templates) or "none: add [templates.NAME] to the config"
+        raise UsageError(f"--template: no template {name!r} (templates: {known})")
+    view = await service.thread(thread_id)
+    clients = [m for m in view.messages if not is_staff(m.sender, cfg)]
+    conv = view.conversation
+    values = values_for(conv, clients[-1].sender_name if clients else "",
+                        cfg.managers.get(service.user), cfg.regions.get(conv.region))  # fmt: skip
+    body = render(template.body, values)
+    if left := unfilled(body):
+        names = ", ".join("{" + n + "}" for n in left)
+        raise UsageError(f"--template {name}: {names} cannot be filled for {thread_id}; "
+                         "write the reply in a file and use --body-file")  # fmt: skip
+    return body
 
 
 def _parse_now(text: str | None) -> datetime | None:

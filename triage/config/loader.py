@@ -33,7 +33,14 @@ from triage.config.reader import (
     undefined,
 )
 from triage.config.secrets import SecretError, check_secret_file
-from triage.config.sections import Known, build_clients, build_keys, build_manager, build_region
+from triage.config.sections import (
+    Known,
+    build_clients,
+    build_keys,
+    build_manager,
+    build_region,
+    build_templates,
+)
 from triage.domain.addresses import domain_key, normalize
 from triage.domain.model import CEO_ID
 from triage.domain.settings import AgencyConfig, Config, ProviderConfig, RoutingConfig
@@ -50,15 +57,16 @@ class ConfigError(Exception):
 THEMES = ("triage-dark", "triage-light", "triage-high-contrast", "triage-mono")
 SECTIONS: dict[str, tuple[str, ...]] = {
     "provider": tuple(ProviderConfig.__dataclass_fields__),
-    "user": ("manager",),
+    "user": ("manager", "default_filter"),
     "agency": tuple(AgencyConfig.__dataclass_fields__),
     "regions": (),
     "managers": (),
     "clients": (),
     "routing": ("default_region", "tld"),
     "cache": ("path", "shared"),
-    "ui": ("theme",),
+    "ui": ("theme", "undo_send_seconds"),
     "keys": (),
+    "templates": (),
 }
 
 
@@ -163,6 +171,10 @@ def _build(
     clients = build_clients(r, s["clients"], known)
     routing = _routing(r, s["routing"], region_ids)
     user = _user(r, s["user"], override, set(managers))
+    default_filter = r.string(s["user"], "default_filter", "user", "")
+    if default_filter not in ("", "mine", "all"):
+        r.problem("user.default_filter",
+                  f"{default_filter!r} is not a start filter: use \"mine\" or \"all\"")  # fmt: skip
     _acknowledgers(r, agency, set(managers))
     r.known(s["cache"], SECTIONS["cache"], "cache")
     cache = r.string(s["cache"], "path", "cache", "")
@@ -172,6 +184,7 @@ def _build(
     if theme not in THEMES:
         r.problem("ui.theme", f"unknown theme {theme!r} ({hint(theme, THEMES, 'valid')})")
     keys = build_keys(r, s["keys"])
+    undo = r.number(s["ui"], "undo_send_seconds", "ui", 10, minimum=0, maximum=300, integer=True)
     return Config(
         path=path,
         provider=provider,
@@ -186,6 +199,9 @@ def _build(
         theme=theme,
         keys=keys,
         cache_shared=shared,
+        templates=build_templates(r, s["templates"]),
+        default_filter="" if default_filter == "all" else default_filter,
+        undo_send_seconds=int(undo),
     )
 
 

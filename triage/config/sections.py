@@ -22,9 +22,11 @@ from triage.config.values import (
 )
 from triage.domain.addresses import domain_key, normalize
 from triage.domain.model import CEO_ID, Client, Manager, Region, Tier
+from triage.domain.templates import PLACEHOLDERS, Template, unknown_placeholders
 
 REGION_KEYS = ("label", "timezone", "holidays", "hours", "days", "reply_within")
-MANAGER_KEYS = ("name", "email", "regions")
+MANAGER_KEYS = ("name", "email", "regions", "signature")
+TEMPLATE_KEYS = ("body", "title")
 CLIENT_KEYS = ("name", "region", "owner", "tier")
 KEY_ID = re.compile(r"[a-z][a-z0-9_]*")
 
@@ -60,7 +62,29 @@ def build_manager(r: Reader, mid: str, tbl: dict[str, Any], region_ids: set[str]
     for region in regions:
         if region not in region_ids:
             r.problem(f"{p}.regions", undefined("region", region, region_ids))
-    return Manager(mid, name, email, regions) if len(r.problems) == before else None
+    signature = r.string(tbl, "signature", p, "")
+    if len(r.problems) != before:
+        return None
+    return Manager(mid, name, email, regions, signature.strip("\n"))
+
+
+def build_templates(r: Reader, tbl: dict[str, Any]) -> dict[str, Template]:
+    """`[templates.NAME]`: a body whose placeholders are all known, and a title."""
+    out: dict[str, Template] = {}
+    for name, raw in tbl.items():
+        p = join_key("templates", name)
+        t = r.table(raw, p)
+        r.known(t, TEMPLATE_KEYS, p)
+        body = r.string(t, "body", p, None)  # required: a missing body is a problem
+        if "body" not in t:
+            continue
+        if unknown := unknown_placeholders(body):
+            known = ", ".join("{" + k + "}" for k in PLACEHOLDERS)
+            named = ", ".join("{" + u + "}" for u in unknown)
+            r.problem(f"{p}.body", f"unknown placeholder {named} (known: {known})")
+            continue
+        out[name] = Template(name, body, r.string(t, "title", p, "") or name)
+    return out
 
 
 @dataclass(frozen=True)

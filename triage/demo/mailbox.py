@@ -142,6 +142,19 @@ SCENES: tuple[Scene, ...] = (
           "with social media. Do you take small clients?",), age=50),
     Scene("unknown-com", "Jordan Price <jordan@brightpath-logistics.com>",
           "Partnership inquiry", ("c: We'd like to discuss a retainer for 2027.",), age=130),
+    # Three that need no reply now: a "thanks" (done), an out-of-office (done), and a
+    # promise of news on Thursday (snooze it until then).
+    Scene("thanks", "Marcus Reed <marcus@bluecrest-capital.com>", "Board deck",
+          ("c: Could you send the final board deck?", "alice: Attached, the final version.",
+           "c: Perfect, thanks a lot!"), age=15),
+    Scene("out-of-office", "Lena Ortiz <lena@goldengate-cider.com>",
+          "Harvest festival banner", ("bob: The banner proofs are attached.",
+          "c: [Automatic reply] I am out of the office until Monday with limited access "
+          "to email. For anything urgent, call the cellar door."), age=10),
+    Scene("snooze-worthy", "Sophie Bennett <sophie@northernpine-realty.ca>",
+          "Spring budget", ("claire: Could you send the spring budget when you have it?",
+           "c: Our board meets Thursday morning; I'll send the numbers right after."),
+          age=20),
     Scene("hostile", "\u202eMallory Evil <billing@totally-legit-invoices.com>",
           HOSTILE_SUBJECT, ("c: \x1b[31mPAY NOW\x1b[0m [link=https://evil.example]click"
           "[/link] \x1b]8;;https://evil.example\x07here\x1b]8;;\x07 \u202etxt.exe",), age=30),

@@ -74,6 +74,7 @@ class Manager:
     name: str
     email: str
     regions: tuple[str, ...] = ()
+    signature: str = ""  # added to each reply after a "-- " line ("" = none)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,10 @@ The promise it carries: **a typed reply is never lost and never sent twice.**
 - A reply being sent is never touched by another attempt: not by this process's
   background flush, and not by another console's until its send lease has run out.
 - SENT replies wait for a sync to show them in the thread, then leave the outbox.
+- A reply sent with an undo delay is QUEUED with `not_before`: nothing sends it before
+  then, and until then the user may take it back (QUEUED -> DRAFT). Once the time has
+  come any triage process sends it, once (a console that quit or crashed meanwhile
+  included: the next start's first sync does).
 
 Shared-state actions (escalate, reassign, acknowledge) are QUEUED until the
 provider has them, retried by every sync; after MAX_ATTEMPTS refusals they are
@@ -67,9 +71,9 @@ class OutboxStatus(StrEnum):
 
 _S = OutboxStatus
 TRANSITIONS: Mapping[OutboxStatus, frozenset[OutboxStatus]] = {
-    _S.DRAFT: frozenset({_S.DRAFT, _S.SENDING}),
-    _S.FAILED: frozenset({_S.DRAFT, _S.SENDING}),
-    _S.QUEUED: frozenset({_S.SENDING, _S.QUEUED, _S.FAILED}),
+    _S.DRAFT: frozenset({_S.DRAFT, _S.SENDING, _S.QUEUED}),  # QUEUED: held for undo
+    _S.FAILED: frozenset({_S.DRAFT, _S.SENDING, _S.QUEUED}),
+    _S.QUEUED: frozenset({_S.SENDING, _S.QUEUED, _S.FAILED, _S.DRAFT}),  # DRAFT: taken back
     _S.SENDING: frozenset({_S.SENT, _S.QUEUED, _S.UNCLEAR, _S.FAILED}),
     _S.UNCLEAR: frozenset({_S.SENDING, _S.SENT, _S.UNCLEAR}),
     _S.SENT: frozenset(),
@@ -120,6 +124,12 @@ class Draft:
     attempts: int = 0
     error: str = ""
     updated_at: datetime | None = None
+    not_before: datetime | None = None  # held for undo until then (QUEUED only)
+
+    def held(self, now: datetime) -> bool:
+        """Still inside its undo delay: not to be sent yet, and the user may take it back."""
+        return (self.status is _S.QUEUED and self.not_before is not None
+                and now < self.not_before)  # fmt: skip
 
     def moved(self, to: OutboxStatus, *, error: str = "", at: datetime | None = None) -> Draft:
         """The same reply in state `to` (raises TransitionError if not allowed)."""

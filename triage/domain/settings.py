@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from triage.domain.model import CEO_ID, Client, Manager, Region
+from triage.domain.templates import Template
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,9 @@ class Config:
     theme: str = "triage-dark"
     keys: dict[str, str] = field(default_factory=dict)  # action id -> key(s)
     cache_shared: bool = False  # a team cache: a group-owned 2770 directory
+    templates: dict[str, Template] = field(default_factory=dict)  # canned replies, by name
+    default_filter: str = ""  # "mine": the queue starts on the user's own conversations
+    undo_send_seconds: int = 10  # a sent reply waits this long for u (0: it goes at once)
 
     def manager_name(self, manager_id: str) -> str:
         if manager_id == CEO_ID:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from triage.clock import Clock
@@ -82,6 +83,17 @@ class Outbox:
         self.cache.put_outbox(draft)
         return draft
 
+    def take_back(self, draft_id: str) -> Draft:
+        """Undo send: a held reply back to the user's draft; ActionError once it left."""
+        item = self.cache.outbox_item(draft_id)
+        if not isinstance(item, Draft) or item.id in self._in_flight:
+            raise ActionError("too late: this reply is on its way")
+        if not item.held(self.clock.now()):
+            raise ActionError("too late: the undo delay is over and the reply has gone")
+        draft = replace(item.moved(S.DRAFT, at=self.clock.now()), not_before=None)
+        self.cache.put_outbox(draft, replace=True)
+        return draft
+
     def discard(self, draft_id: str) -> None:
         item = self.cache.outbox_item(draft_id)
         if item is not None and not item.status.discardable:
@@ -90,10 +102,13 @@ class Outbox:
 
     # -- sending -------------------------------------------------------------------
 
-    async def send_reply(self, draft_id: str) -> Draft:
+    async def send_reply(self, draft_id: str, hold: float = 0) -> Draft:
         """Send a draft (or a refused reply, again). The result says what happened:
         SENT, QUEUED (it could not leave: sent by the next sync), UNCLEAR (looked up
-        first by the next sync); a refusal raises ProviderError with the reply FAILED."""
+        first by the next sync); a refusal raises ProviderError with the reply FAILED.
+        `hold` seconds > 0: QUEUED until then instead (the undo delay), sent by the
+        next call or flush after it; `hold` 0 on a held reply sends it now (its delay
+        ended, or the console is quitting)."""
         item = self.cache.outbox_item(draft_id)
         if not isinstance(item, Draft):
             raise ActionError("no such draft")
@@ -102,6 +117,13 @@ class Outbox:
         if item.id in self._in_flight:
             raise ActionError("this reply is being sent already")
         self._conversation(item.thread_id)
+        now = self.clock.now()
+        if item.held(now) and hold > 0:
+            return item  # held already: the delay it has runs on
+        if hold > 0 and item.status.editable:
+            held = replace(item.moved(S.QUEUED, at=now), not_before=now + timedelta(seconds=hold))
+            self.cache.put_outbox(held, replace=True)
+            return held
         try:
             return await self._deliver(item)
         except OfflineError:  # recorded on the item: sent (or looked up) when online
@@ -283,7 +305,7 @@ class Outbox:
             return False
         if not isinstance(item, Draft):
             return True
-        if item.id in self._in_flight:
+        if item.id in self._in_flight or item.held(now):
             return False
         started = item.updated_at
         recent = started is not None and now - started < SEND_LEASE
@@ -292,6 +314,12 @@ class Outbox:
     async def _flush_one(self, item: Draft | QueuedAction) -> int:
         if isinstance(item, QueuedAction):
             return int(await self.perform(item))
+        # Read again: while the items before it were flushed, the console may have
+        # sent (or taken back) this one; a stale copy must never be sent a second time.
+        fresh = self.cache.outbox_item(item.id)
+        if not isinstance(fresh, Draft) or not self._mine_to_flush(fresh, self.clock.now()):
+            return 0
+        item = fresh
         if item.status is S.SENT:
             return int(self._confirm(item))
         if self.live.truth(item.thread_id) is None:

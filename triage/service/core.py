@@ -173,8 +173,11 @@ class TriageService:
     def discard_draft(self, draft_id: str) -> None:
         self.outbox.discard(draft_id)
 
-    async def send_reply(self, draft_id: str) -> Draft:
-        return await self.outbox.send_reply(draft_id)
+    async def send_reply(self, draft_id: str, hold: float = 0) -> Draft:
+        return await self.outbox.send_reply(draft_id, hold)
+
+    def take_back(self, draft_id: str) -> Draft:
+        return self.outbox.take_back(draft_id)
 
     async def escalate(self, thread_id: str, reason: str) -> bool:
         return await self.actions.escalate(thread_id, reason)

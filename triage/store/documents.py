@@ -279,7 +279,8 @@ def outbox_doc(item: OutboxItem) -> dict[str, Any]:
               "attempts": item.attempts, "error": item.error, "by": item.by,
               "updated_at": _opt_iso(item.updated_at)}  # fmt: skip
     if isinstance(item, Draft):
-        return {**common, "kind": "reply", "body": item.body, "message_id": item.message_id}
+        return {**common, "kind": "reply", "body": item.body, "message_id": item.message_id,
+                "not_before": _opt_iso(item.not_before)}  # fmt: skip
     marks = [[m.kind.value, m.value, on] for m, on in item.marks]
     return {**common, "kind": "action", "action": item.action, "marks": marks,
             "note": history.fields(item.note)}  # fmt: skip
@@ -294,7 +295,7 @@ def outbox_from_doc(d: Mapping[str, Any]) -> OutboxItem:
         if d.get("kind", "reply") == "reply":
             body, message_id = _str(d.get("body", "")), _str(d.get("message_id", ""))
             return Draft(item_id, thread_id, body, status, message_id, by, attempts, error,
-                         updated_at)  # fmt: skip
+                         updated_at, _opt_time(d.get("not_before")))  # fmt: skip
         marks = _marks(d["marks"]) if "marks" in d else _legacy_marks(d.get("keywords") or {})
         return QueuedAction(item_id, thread_id, _str(d["action"]), marks, _note(d["note"]),
                             status, attempts, error, by, updated_at)  # fmt: skip

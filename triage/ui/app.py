@@ -9,6 +9,8 @@ turn those into notifications and screen reloads. Errors never crash the app.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import math
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import ClassVar
@@ -23,7 +25,7 @@ from textual.filter import LineFilter, Monochrome, NoColor
 from textual.message import Message
 from textual.message_pump import MessagePump
 
-from triage.service.api import Service
+from triage.service.api import Draft, Service
 from triage.ui.commands import TriageCommands
 from triage.ui.keys import bindings
 from triage.ui.messages import ActionDone, ActionFailed, ConversationsSynced, SyncFailed
@@ -85,6 +87,7 @@ class TriageApp(App[None]):
         self._sync_asked = 0  # `s` was pressed: say how this round (number) ended
         self._last_sync_error = ""
         self._undo: tuple[datetime, Undo] | None = None  # until when, and how
+        self._held: Draft | None = None  # a reply in its undo delay: sent when it ends
         if keymap:
             self.set_keymap(keymap)
 
@@ -190,9 +193,14 @@ class TriageApp(App[None]):
             # Shutting down: the timer still fires while the screens' children are
             # removed, and a screen's query_one would raise NoMatches on exit.
             return
+        now = self.service.now()
+        held = self._held
+        if held is not None and held.not_before is not None and now >= held.not_before:
+            self._held = None
+            self.send_held(held)
         tick = getattr(self.screen, "tick", None)
         if tick is not None:
-            tick(self.service.now())
+            tick(now)
 
     def sync_now(self) -> None:
         """A sync the user asked for (`s`): its outcome is said when it ends."""
@@ -292,8 +300,60 @@ class TriageApp(App[None]):
                 return f" · {self.get_key_display(active.binding)} undoes it"
         return ""
 
+    # ---- undo send ----
+
+    def hold_reply(self, draft: Draft) -> None:
+        """A reply in its undo delay: `u` takes it back until then, the tick sends it."""
+        if self._held is not None and self._held.id != draft.id:
+            self.send_held(self._held)  # one at a time: the older one goes now
+        self._held = draft
+
+    def held_notice(self, now: datetime) -> str:
+        """'↗ reply goes in 7s (u undoes)', while a reply is held."""
+        held = self._held
+        if held is None or held.not_before is None or now >= held.not_before:
+            return ""
+        left = max(1, math.ceil((held.not_before - now).total_seconds()))
+        return f"↗ reply goes in {left}s (u undoes)"
+
+    @work(group="actions", exit_on_error=False)
+    async def send_held(self, draft: Draft) -> None:
+        """Its undo delay is over: send it now (exactly once: the outbox decides)."""
+        from triage.ui.screens.reply import outcome
+
+        try:
+            sent = await self.service.send_reply(draft.id)
+        except Exception as exc:
+            # A sync's flush may have taken it first (its time had come): then it is
+            # on its way, and there is nothing to tell.
+            if not any(d.id == draft.id and d.status.awaiting_provider
+                       for d in self.service.drafts()):  # fmt: skip
+                self.post_message(ActionFailed(f"Reply not sent: {safe_plain(str(exc))}"))
+            return
+        self.post_message(ActionDone(outcome(sent)))
+
+    def _take_back(self) -> bool:
+        """`u` while a reply is held: back into the editor, nothing sent."""
+        held, self._held = self._held, None
+        if held is None or not held.held(self.service.now()):
+            return False
+        try:
+            self.service.take_back(held.id)
+        except Exception as exc:  # its time came meanwhile: it has gone
+            self.notify(f"Not taken back: {safe_plain(str(exc))}", severity="warning",
+                        markup=False)  # fmt: skip
+            return True
+        from triage.ui.screens.reply import ReplyScreen
+
+        self.notify("Reply taken back: nothing was sent", markup=False)
+        self.push_screen(ReplyScreen(self.service, held.thread_id))
+        return True
+
     def undo_last(self) -> None:
-        """Undo this console's last undoable action, if it is less than a minute old."""
+        """Undo this console's last undoable action, if it is less than a minute old:
+        a reply still in its undo delay first."""
+        if self._take_back():
+            return
         last, self._undo = self._undo, None
         if last is None or self.service.now() > last[0]:
             self.notify("Nothing to undo: u takes back your last action within a minute",
@@ -313,5 +373,9 @@ class TriageApp(App[None]):
         self.reload_screens()
 
     async def action_quit(self) -> None:
+        held, self._held = self._held, None
+        if held is not None:  # quitting ends the undo delay: it goes now, once
+            with contextlib.suppress(Exception):
+                await self.service.send_reply(held.id)
         await self.service.close()
         self.exit()

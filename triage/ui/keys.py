@@ -107,6 +107,8 @@ _ACTIONS = (
     Action("draft", "escape", "Keep draft", "Close, keep the draft", method="keep"),
     Action("editor", "ctrl+e", "$EDITOR", "Edit the reply in $EDITOR", priority=True),
     Action("discard", "ctrl+d", "Discard", "Delete the draft (asks first)", priority=True),
+    Action("template", "ctrl+t", "Template", "Insert a canned reply from the config's "
+           "[templates]", priority=True, name="Insert template"),
     # -- dialogs --
     Action("escalate_pick_1", "1", "Reason 1", "Pick the first quick reason", method="pick(0)",
            footer=False, palette=False),

@@ -62,11 +62,42 @@ class ConversationScreen(Screen[None]):
         raise NotImplementedError
 
     def action_reply(self) -> None:
-        from triage.ui.screens.reply import ReplyScreen
+        from triage.ui.screens.dialogs.confirm import Confirm
 
         thread_id = self.current_thread()
-        if thread_id is not None:
-            self.app.push_screen(ReplyScreen(self.service, thread_id), self._replied)
+        if thread_id is None:
+            return
+        question = self._reply_question(thread_id)
+        if question is None:
+            self._open_reply(thread_id)
+            return
+        self.app.push_screen(
+            Confirm(*question), lambda yes: self._open_reply(thread_id) if yes else None
+        )
+
+    def _reply_question(self, thread_id: str) -> tuple[str, str] | None:
+        """Why to ask before replying: someone else is writing, or it is someone else's."""
+        conv = self.service.conversation(thread_id)
+        if conv is None:
+            return None
+        name = self.service.config.manager_name
+        now, me = self.service.now(), self.service.user
+        if (
+            conv.replying
+            and conv.replying != me
+            and (conv.replying_until is None or conv.replying_until > now)
+        ):
+            who = safe_plain(name(conv.replying), 30)
+            return f"{who} is writing a reply to this right now.", "Write one too?"
+        if conv.owner and conv.owner != me:
+            who = safe_plain(name(conv.owner), 30)
+            return f"This conversation is {who}'s.", "Reply to it anyway?"
+        return None
+
+    def _open_reply(self, thread_id: str) -> None:
+        from triage.ui.screens.reply import ReplyScreen
+
+        self.app.push_screen(ReplyScreen(self.service, thread_id), self._replied)
 
     def _replied(self, draft: Draft | None) -> None:
         if draft is not None:  # sent or queued; a kept draft changes nothing on screen

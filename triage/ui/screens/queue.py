@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.widgets import Footer
 
-from triage.domain.model import Conversation
+from triage.domain.model import CEO_ID, Conversation
 from triage.domain.ordering import QueueView
 from triage.domain.urgency import Filter
 from triage.domain.views import VIEWS
@@ -61,6 +61,8 @@ class QueueScreen(TableScreen):
     def __init__(self, service: Service) -> None:
         super().__init__(service, "queue")
         self.view_name = "waiting"  # one of VIEWS, or "search"
+        if service.config.default_filter == "mine" and service.user != CEO_ID:
+            self.filter = Filter(owner=service.user)  # [user] default_filter; m shows all
 
     def compose(self) -> ComposeResult:
         yield QueueTable(self.service.config, mode="queue")

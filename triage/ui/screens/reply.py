@@ -10,6 +10,7 @@ only through `triage.ui.text`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import subprocess
@@ -27,7 +28,16 @@ from textual.timer import Timer
 from textual.widgets import Footer, Static, TextArea
 
 from triage.domain.conversation import reply_subject
+from triage.domain.model import Message
 from triage.domain.routing import is_staff
+from triage.domain.templates import (
+    Template,
+    render,
+    unfilled,
+    values_for,
+    with_signature,
+    without_signature,
+)
 from triage.service.api import Draft, OutboxStatus, Service, ThreadView
 from triage.text.mailtext import address_display
 from triage.ui.keys import bindings
@@ -41,7 +51,7 @@ _QUOTE_LINES = 200  # enough context; a huge body must not slow the screen down
 _HEADER_CHARS = 150  # two lines at 80 columns; the full text is in the thread view
 
 
-def _outcome(draft: Draft) -> str:
+def outcome(draft: Draft) -> str:
     """What happened to a reply that was handed over, in the user's words."""
     if draft.status is OutboxStatus.QUEUED:
         return "Reply queued: the provider is unreachable; it is sent when it is back"
@@ -54,7 +64,9 @@ def _outcome(draft: Draft) -> str:
 class ReplyScreen(Screen[Draft | None]):
     """Compose a reply; dismissed with the sent Draft, or None when kept/discarded."""
 
-    BINDINGS: ClassVar[list[BindingType]] = bindings("send", "draft", "editor", "discard")
+    BINDINGS: ClassVar[list[BindingType]] = bindings(
+        "send", "draft", "template", "editor", "discard"
+    )
 
     DEFAULT_CSS = """
     ReplyScreen #reply-head { height: auto; padding: 0 1; }
@@ -79,8 +91,13 @@ class ReplyScreen(Screen[Draft | None]):
         self._sending = False
         self._done = False  # sent or discarded: nothing left to save
         self._refused = ""  # why the provider refused this reply, when it did
+        self._view: ThreadView | None = None
+        self._seen: frozenset[str] | None = None  # the thread's messages when it opened
         restored = self._restore()
-        self._area = TextArea(restored, soft_wrap=True, id="reply-body")
+        self._fresh = not restored  # a new reply: the cursor goes above the signature
+        me = service.config.managers.get(service.user)
+        text = restored or with_signature("", me.signature if me else "")
+        self._area = TextArea(text, soft_wrap=True, id="reply-body")
         self._area.cursor_blink = cursor_blink
 
     @property
@@ -115,7 +132,7 @@ class ReplyScreen(Screen[Draft | None]):
 
     def on_mount(self) -> None:
         self._area.focus()
-        self._area.move_cursor(self._area.document.end)
+        self._area.move_cursor((0, 0) if self._fresh else self._area.document.end)
         pending = [
             d
             for d in self.service.drafts()
@@ -126,6 +143,14 @@ class ReplyScreen(Screen[Draft | None]):
         elif self._refused:
             self._notice(f"Not sent: {safe_plain(self._refused)}. ctrl+s sends it again.")
         self.load()
+        self.tell_others(True)
+
+    @work(group="reply-replying", exit_on_error=False)
+    async def tell_others(self, writing: bool) -> None:
+        """Other consoles show that this user is writing here (the mark expires by
+        itself if this console dies); best effort: a failure blocks nothing."""
+        with contextlib.suppress(Exception):
+            await self.service.replying(self.thread_id, writing)
 
     def _notice(self, text: str | None) -> None:
         notice = self.query_one("#reply-notice", Static)
@@ -142,6 +167,9 @@ class ReplyScreen(Screen[Draft | None]):
         self._show(view)
 
     def _show(self, view: ThreadView) -> None:
+        self._view = view
+        if self._seen is None:
+            self._seen = frozenset(view.message_ids or (m.id for m in view.messages))
         conv = view.conversation
         address = address_display(conv.client_name, conv.client_email)
         to = Text.assemble(("To: ", "bold"), safe(address, max_len=_HEADER_CHARS))
@@ -189,6 +217,12 @@ class ReplyScreen(Screen[Draft | None]):
 
     def on_unmount(self) -> None:
         self.flush_draft()
+        if not self._done:  # a sent reply ends it on the provider by itself
+            self.app.call_later(self._stopped_writing)
+
+    async def _stopped_writing(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.service.replying(self.thread_id, False)
 
     # ---- keys ----
 
@@ -212,8 +246,13 @@ class ReplyScreen(Screen[Draft | None]):
     def _send_now(self) -> None:
         if self._sending or self._done:
             return
-        if not self._area.text.strip():
+        if not without_signature(self._area.text).strip():
             self.notify("Nothing to send: the reply is empty", severity="warning", markup=False)
+            return
+        if left := unfilled(self._area.text):
+            names = ", ".join("{" + n + "}" for n in left)
+            self._notice(f"Fill in {names} before sending (the template could not).")
+            self.notify(f"Not sent: fill in {names} first", severity="warning", markup=False)
             return
         if not self.flush_draft() or self._draft_id is None:
             return
@@ -222,9 +261,17 @@ class ReplyScreen(Screen[Draft | None]):
         self.send(self._draft_id)
 
     @work(group="reply-send", exclusive=True, exit_on_error=False)
-    async def send(self, draft_id: str) -> None:
+    async def send(self, draft_id: str, anyway: bool = False) -> None:
+        arrived = [] if anyway else await self._arrived_since()
+        if arrived:
+            from triage.ui.screens.dialogs.collision import CollisionScreen
+
+            staff = [is_staff(m.sender, self.service.config) for m in arrived]
+            self.app.push_screen(CollisionScreen(arrived, staff),
+                                 lambda go: self._after_collision(draft_id, go))  # fmt: skip
+            return
         try:
-            draft = await self.service.send_reply(draft_id)
+            draft = await self.service.send_reply(draft_id, self.service.config.undo_send_seconds)
         except Exception as exc:  # refused: the text stays, here and in the outbox
             self._sending = False
             self._area.read_only = False
@@ -239,10 +286,42 @@ class ReplyScreen(Screen[Draft | None]):
             )
             return
         self._done = True
-        self.notify(_outcome(draft), markup=False, timeout=8)
+        if draft.held(self.service.now()):
+            hold = getattr(self.app, "hold_reply", None)  # the console (tests may host it)
+            if hold is not None:
+                hold(draft)
+            seconds = self.service.config.undo_send_seconds
+            self.notify(f"Reply goes in {seconds}s: u takes it back", markup=False, timeout=5)
+        else:
+            self.notify(outcome(draft), markup=False, timeout=8)
         self.post_message(ReplySent(draft))
         close_burst(self)  # keys typed with the reply must not act on the screen below
         self.dismiss(draft)
+
+    async def _arrived_since(self) -> list[Message]:
+        """Messages the provider has in the thread that this screen had not seen when
+        it opened (none when it cannot be asked: the reply is then queued as always)."""
+        if self._seen is None:
+            return []
+        try:
+            view = await self.service.thread(self.thread_id)
+        except Exception:  # offline: nothing to compare with; the outbox takes the reply
+            return []
+        if view.offline:
+            return []
+        mine = {d.message_id.strip("<>") for d in self.service.drafts() if d.message_id}
+        return [m for m in view.messages
+                if m.id not in self._seen and m.message_id.strip("<>") not in mine]  # fmt: skip
+
+    def _after_collision(self, draft_id: str, send_anyway: bool | None) -> None:
+        if send_anyway:
+            self.send(draft_id, anyway=True)
+            return
+        self._sending = False
+        self._area.read_only = False
+        self._seen = None  # what is shown now counts as seen: the next send asks again
+        self.load()
+        self._area.focus()
 
     def action_discard(self) -> None:
         after_pending_keys(self, self._discard_now)
@@ -268,6 +347,44 @@ class ReplyScreen(Screen[Draft | None]):
                 return
         self.notify("Draft discarded", markup=False)
         self.dismiss(None)
+
+    # ---- templates ----
+
+    def action_template(self) -> None:
+        after_pending_keys(self, self._template_now)
+
+    def _template_now(self) -> None:
+        from triage.ui.screens.dialogs.templates import TemplatePicker
+
+        if self._busy() or self._done:
+            return
+        templates = self.service.config.templates
+        if not templates:
+            self.notify('No templates yet: add [templates.NAME] with body = "..." to the '
+                        "config", severity="warning", markup=False)  # fmt: skip
+            return
+        self.app.push_screen(TemplatePicker(templates), self._insert_template)
+
+    def _insert_template(self, template: Template | None) -> None:
+        if template is None:
+            return
+        text = render(template.body, self._values())
+        self._area.insert(text)
+        self.flush_draft()
+        if left := unfilled(text):
+            names = ", ".join("{" + n + "}" for n in left)
+            self._notice(f"Fill in {names}: sending waits until they are replaced.")
+
+    def _values(self) -> dict[str, str]:
+        """The placeholders' values: this conversation, its latest client, this user."""
+        view, config = self._view, self.service.config
+        conv = view.conversation if view else self.service.conversation(self.thread_id)
+        if conv is None:
+            return {}
+        clients = [m for m in view.messages if not is_staff(m.sender, config)] if view else []
+        contact = clients[-1].sender_name if clients else ""
+        manager = config.managers.get(self.service.user)
+        return values_for(conv, contact, manager, config.regions.get(conv.region))
 
     def action_editor(self) -> None:
         after_pending_keys(self, self._editor_now)

@@ -88,7 +88,9 @@ class TableScreen(ConversationScreen):
 
     def _show_status(self, now: datetime) -> None:
         bar = self.query_one(StatusBar)
-        bar.show(self.service.status(), self.counts(now), self.status_label(), now)
+        held = getattr(self.app, "held_notice", None)
+        bar.show(self.service.status(), self.counts(now), self.status_label(), now,
+                 held(now) if held else "")  # fmt: skip
 
     def status_label(self) -> str:
         """What the rows are narrowed to, for the status bar."""

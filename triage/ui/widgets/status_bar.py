@@ -63,10 +63,15 @@ class StatusBar(Widget):
         self.user = "CEO" if user == "ceo" else user
         self._parts: list[tuple[int, str]] = []
 
-    def show(self, status: SyncStatus, counts: Counts, filter_text: str, now: datetime) -> None:
+    def show(
+        self, status: SyncStatus, counts: Counts, filter_text: str, now: datetime,
+        notice: str = "",
+    ) -> None:  # fmt: skip
+        """`notice`: something on its way the user can still stop (a held reply)."""
         essential, total = counts_text(counts)
         # (priority, text): the lowest priority is dropped first when narrow.
         parts = [
+            *([(11, notice)] if notice else []),
             (10, sync_text(status)),
             (FILTER, f"filter: {safe_plain(filter_text)}"),
             (9, essential),
