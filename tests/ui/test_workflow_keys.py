@@ -224,3 +224,22 @@ async def test_the_queue_can_start_on_mine_and_m_shows_everyone() -> None:
         burst(app, "m")
         await settle(pilot)
         assert len(ids(app)) == len(service.queue_view())
+
+
+async def test_the_answered_view_says_how_fast_and_by_whom() -> None:
+    service = FakeService()
+    for tid, seconds, on_time, who in (("t05", 720.0, True, "bob"), ("t06", 7500.0, False, "")):
+        conv = service.conversation(tid)
+        assert conv is not None
+        service._convs[tid] = dataclasses.replace(
+            conv, waiting=False, status=Status.ANSWERED, replied_at=service.now(),
+            replied_by=who, reply_seconds=seconds, reply_on_time=on_time)  # fmt: skip
+    app = NotingApp(service)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        burst(app, "4")
+        await settle(pilot)
+        assert sorted(ids(app)) == ["t05", "t06"]
+        fast, slow = line_of(app, "t05"), line_of(app, "t06")
+        assert fast.startswith("answd") and "✓ 0:12" in fast and "by Bob" in fast
+        assert "✖ 2:05" in slow and "by " not in slow

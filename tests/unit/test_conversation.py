@@ -45,7 +45,9 @@ def cfg() -> Config:
 
 
 def client_domain(cfg: Config) -> str:
-    return next(k for k in cfg.clients if "@" not in k)
+    """A client domain on its region's own target (standard tier, no override)."""
+    plain = [k for k, c in cfg.clients.items() if c.tier is Tier.STANDARD]
+    return next(k for k in plain if "@" not in k and cfg.clients[k].targets.reply_within is None)
 
 
 def mail(
@@ -199,6 +201,7 @@ def test_a_derived_conversation_carries_every_fact_of_its_thread() -> None:
         impersonation="", status=Status.WAITING,
         # carol's reply at 15:20 answered the 15:00 question in 20 business minutes
         replied_at=at("15:20"), replied_by="carol", reply_seconds=1200.0, reply_on_time=True,
+        target="next reply, region US East: 1h", target_source="region",
     )  # fmt: skip
     assert derive(t, AGENCY, {}) == expected
 

@@ -14,6 +14,7 @@ from triage.demo.mailbox import DemoMailbox
 from triage.demo.server import JmapServer
 from triage.demo.store import CORE, MAIL, SUBMISSION
 from triage.domain import calendar, routing, urgency
+from triage.domain.targets import target_for
 
 # Tuesday 10 March 2026, 11:00 in New York (EDT since 8 March), 08:00 in Los Angeles.
 TUESDAY_11_NY = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
@@ -371,8 +372,10 @@ def classify(demo: DemoMailbox, now: datetime) -> dict[str, str]:
             states[key] = "answered"
             continue
         first = unanswered[0]
-        region = cfg.regions[routing.route(first.from_[0]["email"], "", cfg).region]
-        deadline = calendar.deadline(first.received_at, region)
+        route = routing.route(first.from_[0]["email"], "", cfg)
+        region = cfg.regions[route.region]
+        target = target_for(not staff, route.client_key, route.tier, region, cfg)
+        deadline = calendar.deadline(first.received_at, region, target.within)
         states[key] = str(urgency.state(deadline, now, at_risk))
     return states
 

@@ -78,6 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--sync", action="store_true", help="sync once before printing")
     q.add_argument("--view", dest="list_view", choices=VIEWS, default="waiting",
                    help="the waiting queue (default) or another view")  # fmt: skip
+    x = command("explain", "one conversation's deadline in words: arrival, clock, target, due")
+    x.add_argument("thread_id")
+    x.add_argument("--json", action="store_true", help="a JSON object (times in ISO 8601)")
+    x.add_argument("--now", help="evaluate time left at this ISO 8601 instant")
+    x.add_argument("--sync", action="store_true", help="sync once before explaining")
     e = command("escalate", "escalate a conversation")
     e.add_argument("thread_id")
     e.add_argument("--reason", required=True)

@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from triage.cli.demo import DemoService
+from triage.cli.explain import print_explain
 from triage.cli.start import UsageError, open_service
 from triage.clock import FrozenClock, SystemClock
 from triage.domain.model import Conversation
@@ -38,12 +39,15 @@ async def run_command(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     now = _parse_now(getattr(args, "now", None))
     service = open_service(args, env, FrozenClock(now) if now else SystemClock())
     try:
-        if args.command != "queue" or args.sync or isinstance(service, DemoService):
+        offline = args.command in ("queue", "explain")
+        if not offline or args.sync or isinstance(service, DemoService):
             result = await service.sync()
             if args.command == "sync":
                 print(_describe(result))
         if args.command == "queue":
             print_queue(service, now or service.now(), as_json=args.json, view=args.list_view)
+        elif args.command == "explain":
+            print_explain(service, args.thread_id, now or service.now(), args.json)
         elif args.command == "escalate":
             await service.escalate(args.thread_id, args.reason)
             print(f"escalated {args.thread_id}")
@@ -243,6 +247,8 @@ def _row(
         "deadline": iso(c.deadline) if c.deadline and c.waiting else None,
         "seconds_left": round(left) if left is not None else None,
         "state": state_of(c, now, at_risk).value if c.waiting else "",
+        "target": c.target if c.waiting else "",  # "first reply, premium tier: 30m"
+        "target_source": c.target_source if c.waiting else "",  # client | tier | region
         "escalated": esc is not None,
         "escalation_reason": esc.escalation_reason if esc else "",
         "ceo_contacted": c.ceo_contacted,

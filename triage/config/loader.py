@@ -40,6 +40,7 @@ from triage.config.sections import (
     build_manager,
     build_region,
     build_templates,
+    build_tiers,
 )
 from triage.domain.addresses import domain_key, normalize
 from triage.domain.model import CEO_ID
@@ -67,6 +68,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "ui": ("theme", "undo_send_seconds"),
     "keys": (),
     "templates": (),
+    "tiers": (),
 }
 
 
@@ -200,6 +202,7 @@ def _build(
         keys=keys,
         cache_shared=shared,
         templates=build_templates(r, s["templates"]),
+        tiers=build_tiers(r, s["tiers"]),
         default_filter="" if default_filter == "all" else default_filter,
         undo_send_seconds=int(undo),
     )

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date, time
 from typing import Any
 
 from triage.config.reader import HOST, Reader, choice, is_address, join_key, undefined
+from triage.config.values import NEXT_BUSINESS_DAY as NEXT_BUSINESS_DAY_KEY
 from triage.config.values import (
     check_holidays,
     check_timezone,
@@ -21,13 +23,24 @@ from triage.config.values import (
     parse_hours,
 )
 from triage.domain.addresses import domain_key, normalize
-from triage.domain.model import CEO_ID, Client, Manager, Region, Tier
+from triage.domain.model import (
+    CEO_ID,
+    NEXT_BUSINESS_DAY,
+    Client,
+    Manager,
+    Region,
+    Targets,
+    Tier,
+    Within,
+)
 from triage.domain.templates import PLACEHOLDERS, Template, unknown_placeholders
 
-REGION_KEYS = ("label", "timezone", "holidays", "hours", "days", "reply_within")
+REGION_KEYS = ("label", "timezone", "holidays", "hours", "days", "reply_within",
+               "first_reply_within", "closed", "hours_on")  # fmt: skip
+TARGET_KEYS = ("reply_within", "first_reply_within")
 MANAGER_KEYS = ("name", "email", "regions", "signature")
 TEMPLATE_KEYS = ("body", "title")
-CLIENT_KEYS = ("name", "region", "owner", "tier")
+CLIENT_KEYS = ("name", "region", "owner", "tier", *TARGET_KEYS)
 KEY_ID = re.compile(r"[a-z][a-z0-9_]*")
 
 
@@ -42,10 +55,56 @@ def build_region(r: Reader, rid: str, tbl: dict[str, Any]) -> Region | None:
     hours = r.parsed(f"{p}.hours", parse_hours, r.string(tbl, "hours", p, None))
     days = r.parsed(f"{p}.days", parse_days, r.string(tbl, "days", p, "mon-fri"))
     within = r.parsed(f"{p}.reply_within", parse_duration, r.string(tbl, "reply_within", p, None))
+    first = build_targets(r, tbl, p, ("first_reply_within",)).first_reply_within
+    closed, hours_on = _closures(r, tbl, p)
     label = r.string(tbl, "label", p, rid)
     if len(r.problems) > before:
         return None
-    return Region(rid, label, tz, holiday_code or "", hours, days or frozenset(), within)
+    return Region(rid, label, tz, holiday_code or "", hours, days or frozenset(), within,
+                  first, closed, hours_on)  # fmt: skip
+
+
+def build_targets(
+    r: Reader, tbl: dict[str, Any], p: str, keys: tuple[str, ...] = TARGET_KEYS
+) -> Targets:
+    """`reply_within` / `first_reply_within` where set (a duration or next-business-day)."""
+    found: dict[str, Within] = {}
+    for key in keys:
+        if key in tbl:
+            text = r.string(tbl, key, p, None)
+            span = r.parsed(f"{p}.{key}", parse_duration, text) if text else None
+            if text and (
+                span is not None or text.strip().lower().replace(" ", "") == NEXT_BUSINESS_DAY_KEY
+            ):
+                found[key] = span if span is not None else NEXT_BUSINESS_DAY
+    return Targets(found.get("reply_within"), found.get("first_reply_within"))
+
+
+def _closures(
+    r: Reader, tbl: dict[str, Any], p: str
+) -> tuple[frozenset[date], tuple[tuple[date, time, time], ...]]:
+    """`closed = ["2026-12-24"]` whole days, `hours_on = {"2026-12-24" = "08:00-12:00"}`."""
+    closed = {d for text in r.strings(tbl, "closed", p)
+              if (d := r.parsed(f"{p}.closed", _day_of, text)) is not None}  # fmt: skip
+    hours_on = []
+    for text, hours in r.table(tbl.get("hours_on", {}), f"{p}.hours_on").items():
+        key = join_key(f"{p}.hours_on", text)
+        day = r.parsed(key, _day_of, text)
+        span = r.parsed(key, parse_hours, hours) if isinstance(hours, str) else None
+        if not isinstance(hours, str):
+            r.problem(key, "expected hours such as '08:00-12:00'")
+        if day in closed:
+            r.problem(key, f"{text} is also in {p}.closed: a day is closed or short, not both")
+        elif day is not None and span is not None:
+            hours_on.append((day, *span))
+    return frozenset(closed), tuple(sorted(hours_on))
+
+
+def _day_of(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date such as '2026-12-24'") from None
 
 
 def build_manager(r: Reader, mid: str, tbl: dict[str, Any], region_ids: set[str]) -> Manager | None:
@@ -123,9 +182,10 @@ def _client(r: Reader, key: str, tbl: dict[str, Any], known: Known) -> Client | 
             f"{owner!r} is not qualified for region {region!r} "
             f"(managers.{owner}.regions; qualified: {', '.join(qualified) or 'none'})",
         )
+    targets = build_targets(r, tbl, p)
     if len(r.problems) > before:
         return None
-    return Client(ckey, name, region, owner, Tier(tier))
+    return Client(ckey, name, region, owner, Tier(tier), targets)
 
 
 def build_clients(r: Reader, tbl: dict[str, Any], known: Known) -> dict[str, Client]:
@@ -150,3 +210,19 @@ def build_keys(r: Reader, tbl: dict[str, Any]) -> dict[str, str]:
         else:
             keys[action] = ",".join(k.strip() for k in value.split(","))
     return keys
+
+
+def build_tiers(r: Reader, tbl: dict[str, Any]) -> dict[Tier, Targets]:
+    """`[tiers.premium]`, `[tiers.standard]`: the targets a tier's clients are promised."""
+    out: dict[Tier, Targets] = {}
+    for name, raw in tbl.items():
+        p = join_key("tiers", name)
+        t = r.table(raw, p)
+        if name not in {tier.value for tier in Tier}:
+            choice(r, p, name, (tier.value for tier in Tier))
+            continue
+        r.known(t, TARGET_KEYS, p)
+        if not t:
+            r.problem(p, "set reply_within or first_reply_within (or leave the table out)")
+        out[Tier(name)] = build_targets(r, t, p)
+    return out

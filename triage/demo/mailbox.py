@@ -29,7 +29,9 @@ from triage.demo.server import JmapServer
 from triage.demo.store import Login, utc_text
 from triage.domain import calendar as sla
 from triage.domain import routing
+from triage.domain.calendar import REGIONS_OWN, RegionsOwn
 from triage.domain.model import Region
+from triage.domain.targets import target_for
 from triage.providers.jmap import Credentials, JmapProvider, connect_provider
 
 DEMO_CONFIG = Path(__file__).resolve().parent / "demo.toml"
@@ -181,7 +183,10 @@ def region_for(cfg: Config, address: str) -> Region:
     return cfg.regions[routing.route(address, "", cfg).region]
 
 
-def arrival_for(region: Region, now: datetime, left: timedelta) -> datetime | None:
+def arrival_for(
+    region: Region, now: datetime, left: timedelta,
+    within: timedelta | RegionsOwn | None = REGIONS_OWN,
+) -> datetime | None:  # fmt: skip
     """The latest arrival whose deadline is at most `now + left`.
 
     Deadlines never move earlier when a message arrives later, so a bisection works.
@@ -191,13 +196,13 @@ def arrival_for(region: Region, now: datetime, left: timedelta) -> datetime | No
     """
     target = now + left
     lo, hi = now - timedelta(days=21), now - MINUTE
-    if sla.deadline(hi, region) <= target:
+    if sla.deadline(hi, region, within) <= target:
         return hi
     while hi - lo > timedelta(seconds=1):
         mid = lo + (hi - lo) / 2
-        lo, hi = (mid, hi) if sla.deadline(mid, region) <= target else (lo, mid)
+        lo, hi = (mid, hi) if sla.deadline(mid, region, within) <= target else (lo, mid)
     hit = lo.replace(microsecond=0)
-    exact = abs(sla.deadline(hit, region) - target) < 2 * MINUTE
+    exact = abs(sla.deadline(hit, region, within) - target) < 2 * MINUTE
     return hit if exact or left < timedelta(0) else None
 
 
@@ -272,7 +277,10 @@ class DemoMailbox:
         at = now - timedelta(minutes=scene.age)
         if scene.left is not None:
             anchor = staff[-1] + 1 if staff else 0
-            timed = arrival_for(region, now, timedelta(minutes=scene.left))
+            # The target the console will apply: a first reply when no staff line is before.
+            route = routing.route(_split(scene.sender)[1], "", self.config)
+            target = target_for(not staff, route.client_key, route.tier, region, self.config)
+            timed = arrival_for(region, now, timedelta(minutes=scene.left), target.within)
             at = timed or now - timedelta(minutes=scene.age)  # closed: waits for opening
         times = [at] * len(lines)
         rng = random.Random(f"{self.seed}:{scene.key}")

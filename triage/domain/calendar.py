@@ -58,10 +58,26 @@ def local_time(at: datetime, region: Region) -> datetime:
 
 
 def is_business_day(day: date, region: Region) -> bool:
-    """Whether a local calendar day has business hours (24x7 regions: every day)."""
+    """Whether a local calendar day has business hours (24x7 regions: every day).
+    A day in `hours_on` is open whatever its weekday; one in `closed` never is."""
     if region.is_24x7:
         return True
+    if day in region.closed:
+        return False
+    if day in region.special_hours:
+        return True
     return day.weekday() in region.days and day not in _holiday_dates(region.holidays, day.year)
+
+
+def closed_because(day: date, region: Region) -> str:
+    """Why a local day has no business hours, in words ("" when it has some)."""
+    if is_business_day(day, region):
+        return ""
+    if day in region.closed:
+        return "closed (the region's closures)"
+    if day.weekday() not in region.days:
+        return "not a business day of the week"
+    return "a public holiday"
 
 
 def _day_interval(day: date, region: Region) -> _Interval | None:
@@ -75,7 +91,7 @@ def _day_interval(day: date, region: Region) -> _Interval | None:
     if not is_business_day(day, region):
         return None
     zone = _zone(region.timezone)
-    opens, closes = region.hours
+    opens, closes = region.special_hours.get(day, region.hours)
     close_day = day if closes > opens else day + timedelta(days=1)
     start = datetime.combine(day, opens, tzinfo=zone).astimezone(UTC)
     end = datetime.combine(close_day, closes, tzinfo=zone).astimezone(UTC)
@@ -120,16 +136,28 @@ def clock_start(arrival: datetime, region: Region) -> datetime:
     return max(opens, arrival)
 
 
-def deadline(arrival: datetime, region: Region) -> datetime:
-    """When the reply is due (UTC) for a client message that arrived at `arrival`."""
+class RegionsOwn:
+    """The default target of `deadline`: the region's `reply_within`."""
+
+
+REGIONS_OWN = RegionsOwn()
+
+
+def deadline(
+    arrival: datetime, region: Region, within: timedelta | RegionsOwn | None = REGIONS_OWN
+) -> datetime:
+    """When the reply is due (UTC) for a client message that arrived at `arrival`:
+    `within` of business time (None: the end of the next business day); by default
+    the region's own target. Which target applies is `triage.domain.targets`'."""
     _require_aware(arrival)
     arrival = arrival.astimezone(UTC)
-    if region.reply_within is None:
+    target = region.reply_within if isinstance(within, RegionsOwn) else within
+    if target is None:
         return _next_business_day_close(arrival, region)
     if region.is_24x7:
         # Wall-clock regions count real elapsed time, DST changes included.
-        return arrival + region.reply_within
-    return _add_business_time(arrival, region.reply_within, region)
+        return arrival + target
+    return _add_business_time(arrival, target, region)
 
 
 def business_time(start: datetime, end: datetime, region: Region) -> timedelta:

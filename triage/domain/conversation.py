@@ -26,12 +26,12 @@ from triage.domain.model import (
     MessageInfo,
     Note,
     NoteAction,
-    Region,
     Status,
     ThreadData,
     ThreadRef,
 )
 from triage.domain.settings import Config
+from triage.domain.targets import target_for
 
 REFERENCES_KEPT = 5  # the root and the latest few, as RFC 5322 3.6.4 suggests
 STAFF_IDS_KEPT = 3
@@ -93,16 +93,29 @@ def derive(
         problem=_problem(mail),
         status=Status.ANSWERED,
     )
-    conv = _replying(_replied(conv, workflow.last_reply(mail, cfg, region)), flow)
-    if waiting_for:
-        conv = _clocked(conv, waiting_for[0].received_at, region)
-    elif flow.woken is not None and not _staff_after(mail, flow.woken.at, cfg):
-        conv = replace(_clocked(conv, flow.woken.at, region), follow_up=True)
+    conv = _replying(_replied(conv, workflow.last_reply(mail, cfg, region, route)), flow)
+    conv = _clock_of(conv, mail, waiting_for, flow, cfg)
     if flow.done is not None:
         return as_done(conv, flow.done)
     if flow.snooze is not None and flow.snooze.until is not None:
         return as_snoozed(conv, flow.snooze.until, cfg)
     return replace(conv, status=Status.FOLLOW_UP) if conv.follow_up else conv
+
+
+def _clock_of(
+    conv: Conversation, mail: Sequence[MessageInfo], waiting_for: Sequence[MessageInfo],
+    flow: workflow.Flow, cfg: Config,
+) -> Conversation:  # fmt: skip
+    """The clock of the oldest unanswered client message (a first reply when no staff
+    message came before it), or of a reminder that came due; else none."""
+    if waiting_for:
+        asked = waiting_for[0]
+        new_request = not any(m.received_at < asked.received_at
+                              and routing.is_staff(m.sender, cfg) for m in mail)  # fmt: skip
+        return _clocked(conv, asked.received_at, cfg, first=new_request)
+    if flow.woken is not None and not _staff_after(mail, flow.woken.at, cfg):
+        return replace(_clocked(conv, flow.woken.at, cfg, first=False), follow_up=True)
+    return conv
 
 
 def _staff_after(mail: Sequence[MessageInfo], at: datetime, cfg: Config) -> bool:
@@ -129,7 +142,7 @@ def as_snoozed(c: Conversation, until: datetime, cfg: Config) -> Conversation:
     """Out of the queue until the wake; on an answered conversation, a reminder whose
     clock starts at the wake time (a follow-up)."""
     if not c.waiting or c.follow_up:
-        c = replace(_clocked(c, until, cfg.regions.get(c.region)), follow_up=True)
+        c = replace(_clocked(c, until, cfg, first=False), follow_up=True)
     at_risk = timedelta(minutes=cfg.agency.at_risk_minutes)
     wake = until if c.follow_up else workflow.wake_at(until, c.deadline, at_risk)
     return replace(c, status=Status.SNOOZED, snoozed_until=until, wake_at=wake,
@@ -140,17 +153,22 @@ def as_woken(c: Conversation, at: datetime, cfg: Config) -> Conversation:
     """A snooze ended by hand: waiting on its own clock, or a follow-up clocked from now."""
     c = replace(c, wake_at=None, snoozed_until=None)
     if c.follow_up:
-        return replace(_clocked(c, at, cfg.regions.get(c.region)), status=Status.FOLLOW_UP)
+        return replace(_clocked(c, at, cfg, first=False), status=Status.FOLLOW_UP)
     return replace(c, status=Status.WAITING if c.waiting else Status.ANSWERED)
 
 
-def _clocked(c: Conversation, since: datetime, region: Region | None) -> Conversation:
-    """Waiting since `since`: the clock start and the deadline (none in an unknown region)."""
-    clock = deadline = None
-    if region is not None:
-        clock, deadline = calendar.clock_start(since, region), calendar.deadline(since, region)
+def _clocked(c: Conversation, since: datetime, cfg: Config, *, first: bool) -> Conversation:
+    """Waiting since `since`: the clock start, and the deadline of the target that
+    applies (`first`: a new request); none in an unknown region."""
+    region = cfg.regions.get(c.region)
+    if region is None:
+        return replace(c, waiting=True, status=Status.WAITING, waiting_since=since,
+                       clock_start=None, deadline=None, target="", target_source="")  # fmt: skip
+    target = target_for(first, c.client_key, c.tier, region, cfg)
     return replace(c, waiting=True, status=Status.WAITING, waiting_since=since,
-                   clock_start=clock, deadline=deadline)  # fmt: skip
+                   clock_start=calendar.clock_start(since, region),
+                   deadline=calendar.deadline(since, region, target.within),
+                   target=target.label, target_source=target.source)  # fmt: skip
 
 
 def _replied(c: Conversation, reply: workflow.Reply | None) -> Conversation:

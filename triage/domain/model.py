@@ -11,8 +11,9 @@ Microsoft Graph category.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from functools import cached_property
 
 CEO_ID = "ceo"
 AUTO = "auto"  # who escalated, for the escalations the rules make by themselves
@@ -33,6 +34,19 @@ class Tier(StrEnum):
     STANDARD = "standard"
 
 
+NEXT_BUSINESS_DAY = "next business day"  # a reply target that is not a duration
+Within = timedelta | str  # a business-time duration, or NEXT_BUSINESS_DAY
+
+
+@dataclass(frozen=True)
+class Targets:
+    """The reply targets one level of the config sets (a client, a tier); None: not set
+    here, the next level down decides."""
+
+    reply_within: Within | None = None
+    first_reply_within: Within | None = None
+
+
 @dataclass(frozen=True)
 class Region:
     """A regional market: its business calendar and its reply target.
@@ -50,6 +64,14 @@ class Region:
     hours: tuple[time, time] | None = (time(9), time(17))
     days: frozenset[int] = frozenset(range(5))
     reply_within: timedelta | None = timedelta(hours=1)
+    first_reply_within: Within | None = None  # a new request's target (None: reply_within)
+    closed: frozenset[date] = frozenset()  # whole local days closed beyond the holidays
+    hours_on: tuple[tuple[date, time, time], ...] = ()  # short (or long) days: their hours
+
+    @cached_property
+    def special_hours(self) -> dict[date, tuple[time, time]]:
+        """`hours_on` by day, for the calendar's lookups."""
+        return {day: (opens, closes) for day, opens, closes in self.hours_on}
 
     @property
     def is_24x7(self) -> bool:
@@ -86,6 +108,7 @@ class Client:
     region: str
     owner: str
     tier: Tier = Tier.STANDARD
+    targets: Targets = field(default_factory=lambda: Targets())  # the contract's own, if any
 
 
 @dataclass(frozen=True)
@@ -318,6 +341,8 @@ class Conversation:
     replied_by: str = ""  # its manager id (or address, for staff not in the config)
     reply_seconds: float | None = None  # how long it took, in business time
     reply_on_time: bool | None = None  # whether it came before that deadline
+    target: str = ""  # the target that set the deadline: "first reply, premium tier: 30m"
+    target_source: str = ""  # where it came from: "client", "tier" or "region"
 
     def seconds_left(self, now: datetime) -> float | None:
         """Seconds until the deadline (negative once breached), None when answered."""

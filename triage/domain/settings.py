@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from triage.domain.model import CEO_ID, Client, Manager, Region
+from triage.domain.model import CEO_ID, Client, Manager, Region, Targets, Tier
 from triage.domain.templates import Template
 
 
@@ -79,6 +79,7 @@ class Config:
     templates: dict[str, Template] = field(default_factory=dict)  # canned replies, by name
     default_filter: str = ""  # "mine": the queue starts on the user's own conversations
     undo_send_seconds: int = 10  # a sent reply waits this long for u (0: it goes at once)
+    tiers: dict[Tier, Targets] = field(default_factory=dict)  # [tiers.premium] and so on
 
     def manager_name(self, manager_id: str) -> str:
         if manager_id == CEO_ID:

@@ -27,9 +27,11 @@ from triage.domain.model import (
     Note,
     NoteAction,
     Region,
+    Route,
     Status,
 )
 from triage.domain.settings import Config
+from triage.domain.targets import target_for
 
 # The reasons the "done" dialog offers by a digit (any other may be typed).
 QUICK_DONE_REASONS = ("thanks / no question", "out of office", "spam or phishing",
@@ -94,23 +96,32 @@ class Reply:
     on_time: bool
 
 
-def last_reply(mail: Sequence[MessageInfo], cfg: Config, region: Region | None) -> Reply | None:
-    """The latest staff message that answered client mail (the exchange it closed)."""
+def last_reply(
+    mail: Sequence[MessageInfo], cfg: Config, region: Region | None, route: Route
+) -> Reply | None:
+    """The latest staff message that answered client mail (the exchange it closed),
+    measured against the target that applied to the message it answered."""
+    exchanges: list[tuple[MessageInfo, MessageInfo, bool]] = []  # asked, answer, first
     asked: MessageInfo | None = None
-    found: tuple[MessageInfo, MessageInfo] | None = None
+    first = staff_seen = False
     for m in mail:
         if not routing.is_staff(m.sender, cfg):
-            asked = asked or m
-        elif asked is not None:
-            found, asked = (asked, m), None
-    if found is None:
+            if asked is None:
+                asked, first = m, not staff_seen
+            continue
+        staff_seen = True
+        if asked is not None:
+            exchanges.append((asked, m, first))
+            asked = None
+    if not exchanges:
         return None
-    asked, answer = found
+    asked, answer, first = exchanges[-1]
     by = next((k for k, v in cfg.managers.items() if v.email == answer.sender), answer.sender)
     if region is None:
         return Reply(answer.received_at, by, (answer.received_at - asked.received_at)
                      .total_seconds(), True)  # fmt: skip
     start = calendar.clock_start(asked.received_at, region)
     took = calendar.business_time(start, answer.received_at, region)
-    due = calendar.deadline(asked.received_at, region)
+    target = target_for(first, route.client_key, route.tier, region, cfg)
+    due = calendar.deadline(asked.received_at, region, target.within)
     return Reply(answer.received_at, by, took.total_seconds(), answer.received_at <= due)

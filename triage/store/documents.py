@@ -108,7 +108,8 @@ _WORKFLOW_TIMES = {"wake_at": "wake_at", "snoozed_until": "snoozed_until",
                    "done_at": "done_at", "replying_until": "replying_until",
                    "replied_at": "replied_at"}  # fmt: skip
 _WORKFLOW_TEXT = {"done_reason": "done_reason", "done_by": "done_by",
-                  "replying": "replying", "replied_by": "replied_by"}  # fmt: skip
+                  "replying": "replying", "replied_by": "replied_by",
+                  "target": "target", "target_source": "target_source"}  # fmt: skip
 
 
 def _workflow_doc(c: Conversation) -> dict[str, Any]:

@@ -60,7 +60,7 @@ def why_text(conv: Conversation, region: Region | None, arrival: datetime | None
     """Why the deadline is where it is: the rule and when the clock started."""
     if region is None:
         return f"region {conv.region!r} is not in the config"
-    parts = [region.rule]
+    parts = [f"{conv.target} (from the {conv.target_source})" if conv.target else region.rule]
     if conv.clock_start is not None:
         zone = ZoneInfo(region.timezone)
         start = conv.clock_start.astimezone(zone)

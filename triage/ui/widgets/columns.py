@@ -245,6 +245,11 @@ class RowClock:
         waited = ""
         if status is Status.SNOOZED and c.waiting and (since := c.clock_start or c.waiting_since):
             waited = humanize.naturaldelta(self.now - since) if self.now >= since else "not yet"
+        if status is Status.ANSWERED:  # how fast (business time, ✖ when late) and by whom
+            if c.reply_seconds is not None:
+                mark = "✖" if c.reply_on_time is False else "✓"
+                wake = f"{mark} {format_left(c.reply_seconds)}"
+            waited = f"by {first_name(self.config, c.replied_by)}" if c.replied_by else ""
         return (SlaState.OK, STATUS_TEXT[status], wake, self._region(c), waited, False)
 
     def _countdown(self, c: Conversation, state: SlaState) -> str:
