@@ -90,3 +90,20 @@ async def test_the_tick_and_a_sync_racing_at_the_end_of_the_delay_send_once(rig:
     assert all(isinstance(r, ActionError) and "being sent" in str(r) for r in refused)
     await service.sync()
     assert len(rig.demo.server.sent) == 2
+
+
+async def test_two_processes_of_one_user_never_both_send_a_held_reply(rig: Rig) -> None:
+    """The console's tick and a `triage sync` (or a second terminal) at the end of the
+    delay: each reads the reply QUEUED, but only one may move it to SENDING."""
+    console, thread = await synced(rig)
+    held = await console.send_reply(console.save_draft(thread, BODY).id, hold=10)
+    other = rig.open()  # the same user, the same cache file, another process
+    await other.sync()
+    rig.clock.advance(timedelta(seconds=10))
+    results = await asyncio.gather(console.send_reply(held.id), other.send_reply(held.id),
+                                   return_exceptions=True)  # fmt: skip
+    lost = [r for r in results if isinstance(r, Exception)]
+    assert all(isinstance(r, ActionError) and "being sent" in str(r) for r in lost)
+    await console.sync()
+    await other.sync()
+    assert len(rig.demo.server.sent) == 1

@@ -21,7 +21,13 @@ from pathlib import Path
 from triage.clock import FrozenClock
 from triage.config import AgencyConfig, Config, ProviderConfig, RoutingConfig
 from triage.domain import views
-from triage.domain.conversation import as_done, as_reopened, as_snoozed, as_woken
+from triage.domain.conversation import (
+    as_done,
+    as_reopened,
+    as_snoozed,
+    as_unsnoozed,
+    as_woken,
+)
 from triage.domain.model import (
     CEO_ID,
     Client,
@@ -397,6 +403,13 @@ class FakeService:
             raise ActionError("this conversation is not snoozed")
         after = as_woken(conv, self.now(), self.config)
         return self._record(thread_id, after, Note(NoteAction.WAKE, self.user, self.now()))
+
+    async def unsnooze(self, thread_id: str) -> bool:
+        conv = self._convs[thread_id]
+        if conv.status is not Status.SNOOZED:
+            raise ActionError("this conversation is not snoozed")
+        note = Note(NoteAction.WAKE, self.user, self.now(), "snooze cancelled")
+        return self._record(thread_id, as_unsnoozed(conv), note)
 
     async def deescalate(self, thread_id: str, reason: str) -> bool:
         if not self._convs[thread_id].escalated:

@@ -24,7 +24,7 @@ from triage.domain.model import (
     ThreadData,
     replying_mark,
 )
-from triage.domain.workflow import status_at
+from triage.domain.workflow import SNOOZE_CANCELLED, status_at
 from triage.text.isotime import parse_iso
 
 AGENCY = agency_config()
@@ -178,3 +178,40 @@ def test_the_shown_outcome_of_each_action_equals_what_the_provider_will_say() ->
     synced = conv(*(marked(m, SNOOZED) for m in (msg(1, "15:00", CLIENT), msg(2, "15:20", STAFF))),
                   notes=(reminder,))  # fmt: skip
     assert as_snoozed(answered, at("18:00"), AGENCY) == without_notes(synced)
+
+
+def test_a_client_message_the_person_had_not_seen_ends_the_done_marked_or_not() -> None:
+    # Seen up to 15:00; the client wrote at 15:08 while the reason was being picked
+    # (unmarked: the cache did not have it), or at 15:20 while the done was queued
+    # offline (marked by the flush that came after the sync that cached it).
+    done = Note("done", "carol", at("15:10"), reason="thanks / no question", seen=at("15:00"))
+    for late in (msg(2, "15:08", CLIENT), marked(msg(2, "15:20", CLIENT), DONE)):
+        c = conv(marked(msg(1, "15:00", CLIENT), DONE), late, notes=(done,))
+        assert c.waiting and c.status is Status.WAITING
+        assert c.waiting_since == late.received_at  # a fresh clock, from the new message
+    alone = conv(marked(msg(1, "15:00", CLIENT), DONE), notes=(done,))
+    assert alone.status is Status.DONE and not alone.waiting
+
+
+def test_a_snooze_ends_with_a_client_message_after_what_was_seen() -> None:
+    snooze = Note("snooze", "carol", at("15:10"), until=at("18:00"), seen=at("15:00"))
+    c = conv(marked(msg(1, "15:00", CLIENT), SNOOZED), marked(msg(2, "15:05", CLIENT), SNOOZED),
+             notes=(snooze,))  # fmt: skip
+    assert c.status is Status.WAITING
+
+
+def test_undoing_a_reminder_leaves_the_conversation_answered() -> None:
+    mail = (msg(1, "15:00", CLIENT), msg(2, "15:20", STAFF))
+    snooze = Note("snooze", "carol", at("15:30"), until=at("18:00"))
+    cancelled = Note("wake", "carol", at("15:31"), reason=SNOOZE_CANCELLED)
+    c = conv(*mail, notes=(snooze, cancelled))
+    assert c.status is Status.ANSWERED and not c.follow_up and c.deadline is None
+    woken = conv(*mail, notes=(snooze, Note("wake", "carol", at("15:31"))))
+    assert woken.status is Status.FOLLOW_UP  # woken by hand: the reminder is due now
+
+
+def test_replying_now_ends_when_a_staff_reply_is_in_the_thread() -> None:
+    writing = Note("replying", "carol", at("15:30"), until=at("15:40"))
+    first = marked(msg(1, "15:00", CLIENT), replying_mark("carol"))
+    assert conv(first, notes=(writing,)).replying == "carol"
+    assert conv(first, msg(2, "15:32", STAFF), notes=(writing,)).replying == ""

@@ -1,8 +1,8 @@
 """Starting the console, and ending it cleanly however the terminal goes away.
 
 Closing the terminal sends SIGHUP, and `kill` sends SIGTERM: both ask the app to
-exit like `q` does, so the service is closed (drafts are already on disk) and a
-demo's temporary cache is removed.
+quit like `q` does, so a reply still in its undo delay is sent, the service is
+closed (drafts are already on disk) and a demo's temporary cache is removed.
 """
 
 from __future__ import annotations
@@ -35,7 +35,8 @@ def run_console(args: argparse.Namespace, env: Mapping[str, str]) -> int:
                 loop = asyncio.get_running_loop()
             except RuntimeError:  # not running yet, or any more: just stop
                 raise SystemExit(128 + signum) from None
-            loop.call_soon_threadsafe(app.exit)  # the app exits on its own loop
+            # Quit as `q` does, on the app's own loop: a reply held for undo goes first.
+            loop.call_soon_threadsafe(lambda: loop.create_task(app.action_quit()))
 
         previous = {s: signal.signal(s, hang_up) for s in HANGUPS}
         try:

@@ -59,7 +59,7 @@ def derive(
     route = routing.route(first.sender, first.sender_name, cfg)
     region = cfg.regions.get(route.region)
     notes = history.merged(thread.notes)
-    flow = workflow.read(mail, notes)
+    flow = workflow.read(mail, notes, cfg)
     waiting_for = unanswered(mail, cfg)
     if flow.restart_after is not None:  # a client wrote after "done": a fresh clock
         waiting_for = [m for m in waiting_for if m.received_at > flow.restart_after]
@@ -154,6 +154,16 @@ def as_woken(c: Conversation, at: datetime, cfg: Config) -> Conversation:
     c = replace(c, wake_at=None, snoozed_until=None)
     if c.follow_up:
         return replace(_clocked(c, at, cfg, first=False), status=Status.FOLLOW_UP)
+    return replace(c, status=Status.WAITING if c.waiting else Status.ANSWERED)
+
+
+def as_unsnoozed(c: Conversation) -> Conversation:
+    """A snooze taken back (undo): as it was before it, a reminder never set."""
+    c = replace(c, wake_at=None, snoozed_until=None)
+    if c.follow_up:
+        return replace(c, status=Status.ANSWERED, waiting=False, follow_up=False,
+                       waiting_since=None, clock_start=None, deadline=None, target="",
+                       target_source="")  # fmt: skip
     return replace(c, status=Status.WAITING if c.waiting else Status.ANSWERED)
 
 

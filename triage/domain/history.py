@@ -36,6 +36,8 @@ def fields(note: Note) -> dict[str, Any]:
         data["account"] = True
     if note.until is not None:
         data["until"] = iso(note.until)
+    if note.seen is not None:
+        data["seen"] = iso(note.seen)
     return data
 
 
@@ -62,6 +64,7 @@ def decode_fields(data: Mapping[str, Any]) -> Note | None:
         client=_text(data.get("client")),
         previous=_text(data.get("from")),
         until=_time(data["until"]) if isinstance(data.get("until"), str) else None,
+        seen=_time(data["seen"]) if isinstance(data.get("seen"), str) else None,
     )
 
 

@@ -185,7 +185,8 @@ class Note:
 
     `client` is the client account of a reassignment (`account`: for the whole
     account), `previous` the owner it was taken from; `until` when a snooze ends
-    or a "replying now" expires."""
+    or a "replying now" expires; `seen` the newest message a done or a snooze was
+    decided on (a client message after it ends them, marked or not)."""
 
     action: str  # a NoteAction; kept as read, so a newer triage's notes survive
     by: str
@@ -196,6 +197,7 @@ class Note:
     client: str = ""
     previous: str = ""
     until: datetime | None = None
+    seen: datetime | None = None  # done / snooze: the newest message the person had seen
 
 
 # ---- threads as the provider reports them ----

@@ -70,7 +70,13 @@ def values_for(
         values["region"] = region.label
         if conv.deadline is not None:
             values["deadline"] = _local(conv.deadline, region.timezone)
-    return {k: v for k, v in values.items() if v}
+    return {k: plain for k, v in values.items() if (plain := _inert(v))}
+
+
+def _inert(text: str) -> str:
+    """One line of printable text: email's display names may carry terminal escapes,
+    bidi controls or line breaks, and the filled template is the manager's text."""
+    return " ".join("".join(ch for ch in text if ch.isprintable() or ch.isspace()).split())
 
 
 def _first(name: str) -> str:

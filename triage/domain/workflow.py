@@ -19,8 +19,6 @@ from datetime import datetime, timedelta
 
 from triage.domain import calendar, history, routing
 from triage.domain.model import (
-    DONE,
-    SNOOZED,
     Conversation,
     MarkKind,
     MessageInfo,
@@ -49,21 +47,41 @@ class Flow:
     replying: Note | None = None  # the latest "replying now" of a manager still marked
 
 
-def read(mail: Sequence[MessageInfo], notes: Sequence[Note]) -> Flow:
-    """The workflow facts of a thread's mail (oldest first) and merged notes."""
-    latest = mail[-1].marks
+def read(mail: Sequence[MessageInfo], notes: Sequence[Note], cfg: Config) -> Flow:
+    """The workflow facts of a thread's mail (oldest first) and merged notes.
+
+    A done or a snooze covers the messages up to the newest one its person had seen
+    (`Note.seen`; older notes: up to the note's time): a client message after that
+    ends it, whether or not a mark was written on it since."""
     done = _active(notes, NoteAction.DONE, NoteAction.REOPEN)
     snooze = _active(notes, NoteAction.SNOOZE, NoteAction.WAKE)
     marked = {m.value for msg in mail for m in msg.marks if m.kind is MarkKind.REPLYING}
-    replying = [n for n in notes if n.action == NoteAction.REPLYING and n.by in marked]
+    staff = [m.received_at for m in mail if routing.is_staff(m.sender, cfg)]
+    # A staff message sent since a "replying now" ends it (the reply went).
+    replying = [n for n in notes if n.action == NoteAction.REPLYING and n.by in marked
+                and not any(at > n.at for at in staff)]  # fmt: skip
     wake, last_snooze = history.last(notes, NoteAction.WAKE), history.last(notes, NoteAction.SNOOZE)
+    done_ended = done is not None and _client_after(mail, _covered(done), cfg)
+    awake = snooze is None or snooze.until is None or _client_after(mail, _covered(snooze), cfg)
+    woke = wake is not None and last_snooze is not None and wake.at >= last_snooze.at
     return Flow(
-        done=done if DONE in latest and done is not None else None,
-        restart_after=done.at if done is not None and DONE not in latest else None,
-        snooze=snooze if SNOOZED in latest and snooze and snooze.until else None,
-        woken=wake if wake and last_snooze and wake.at >= last_snooze.at else None,
+        done=done if not done_ended else None,
+        restart_after=_covered(done) if done is not None and done_ended else None,
+        snooze=None if awake else snooze,
+        woken=wake if woke and wake is not None and wake.reason != SNOOZE_CANCELLED else None,
         replying=replying[-1] if replying else None,
     )
+
+
+SNOOZE_CANCELLED = "snooze cancelled"  # a wake note that undoes a snooze: no follow-up
+
+
+def _covered(note: Note) -> datetime:
+    return note.seen or note.at
+
+
+def _client_after(mail: Sequence[MessageInfo], at: datetime, cfg: Config) -> bool:
+    return any(m.received_at > at and not routing.is_staff(m.sender, cfg) for m in mail)
 
 
 def _active(notes: Sequence[Note], start: str, end: str) -> Note | None:

@@ -29,7 +29,7 @@ from triage.providers.base import (
     SentState,
     UnclearOutcome,
 )
-from triage.store.cache import Cache
+from triage.store.cache import Cache, OutboxConflict
 from triage.text.mailtext import header_safe
 
 S = OutboxStatus
@@ -118,6 +118,10 @@ class Outbox:
             raise ActionError("this reply is being sent already")
         self._conversation(item.thread_id)
         now = self.clock.now()
+        started = item.updated_at
+        if item.status is S.SENDING and started is not None and now - started < SEND_LEASE:
+            # Another process has it on its way: its lookup-before-resend is its own.
+            raise ActionError("this reply is being sent already (by another triage)")
         if item.held(now) and hold > 0:
             return item  # held already: the delay it has runs on
         if hold > 0 and item.status.editable:
@@ -145,9 +149,14 @@ class Outbox:
         never_left = item.status in (S.DRAFT, S.QUEUED, S.FAILED)
         look_up = bool(item.message_id)
         if item.status is not S.SENDING:
-            # Record our Message-ID before anything leaves, so a retry can look it up.
+            # Record our Message-ID before anything leaves, so a retry can look it up;
+            # only if no other process started sending it since we read it.
+            before = item.status
             item = item.sending(self._new_message_id(), self.clock.now())
-            self.cache.put_outbox(item, replace=True)
+            try:
+                self.cache.put_outbox(item, replace=True, expect=before)
+            except OutboxConflict:
+                raise ActionError("this reply is being sent already (by another triage)") from None
         found = None
         if look_up:
             try:

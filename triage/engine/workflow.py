@@ -12,7 +12,13 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from triage.domain.conversation import as_done, as_reopened, as_snoozed, as_woken
+from triage.domain.conversation import (
+    as_done,
+    as_reopened,
+    as_snoozed,
+    as_unsnoozed,
+    as_woken,
+)
 from triage.domain.model import (
     ACKNOWLEDGED,
     DONE,
@@ -23,6 +29,7 @@ from triage.domain.model import (
     Status,
     replying_mark,
 )
+from triage.domain.workflow import SNOOZE_CANCELLED
 from triage.engine.actions import Actions
 from triage.engine.outbox import ActionError
 
@@ -44,7 +51,8 @@ class WorkflowActions:
             raise ActionError("this conversation is already done")
         if not shown.waiting:
             raise ActionError("nothing is waiting for a reply here (staff wrote last)")
-        note = self.a.note(NoteAction.DONE, reason=reason.strip() or "no reply needed")
+        note = self.a.note(NoteAction.DONE, reason=reason.strip() or "no reply needed",
+                           seen=shown.last_message_at)  # fmt: skip
         marks = ((DONE, True), (SNOOZED, False))
         return await self.a.record(thread_id, note, marks, as_done(shown, note))
 
@@ -62,10 +70,11 @@ class WorkflowActions:
         now = self.a.clock.now()
         if until <= now:
             raise ActionError("a snooze ends in the future")
-        after = as_snoozed(self.a.shown(thread_id), until, self.a.cfg)
+        shown = self.a.shown(thread_id)
+        after = as_snoozed(shown, until, self.a.cfg)
         if after.wake_at is not None and after.wake_at <= now:
             raise ActionError(SNOOZE_AT_RISK)
-        note = self.a.note(NoteAction.SNOOZE, until=until)
+        note = self.a.note(NoteAction.SNOOZE, until=until, seen=shown.last_message_at)
         marks = ((SNOOZED, True), (DONE, False))
         return await self.a.record(thread_id, note, marks, after)
 
@@ -77,6 +86,14 @@ class WorkflowActions:
         note = self.a.note(NoteAction.WAKE)
         after = as_woken(shown, note.at, self.a.cfg)
         return await self.a.record(thread_id, note, ((SNOOZED, False),), after)
+
+    async def unsnooze(self, thread_id: str) -> bool:
+        """A snooze taken back (undo): as if never set; a reminder does not come due."""
+        shown = self.a.shown(thread_id)
+        if shown.status is not Status.SNOOZED:
+            raise ActionError("this conversation is not snoozed")
+        note = self.a.note(NoteAction.WAKE, reason=SNOOZE_CANCELLED)
+        return await self.a.record(thread_id, note, ((SNOOZED, False),), as_unsnoozed(shown))
 
     async def deescalate(self, thread_id: str, reason: str) -> bool:
         """An escalation taken back, with a reason (both stay in the history)."""

@@ -203,6 +203,9 @@ class TriageService:
     async def wake(self, thread_id: str) -> bool:
         return await self.workflow.wake(thread_id)
 
+    async def unsnooze(self, thread_id: str) -> bool:
+        return await self.workflow.unsnooze(thread_id)
+
     async def deescalate(self, thread_id: str, reason: str) -> bool:
         return await self.workflow.deescalate(thread_id, reason)
 

@@ -25,6 +25,7 @@ from tinydb.table import Document
 
 from triage.clock import Clock, SystemClock
 from triage.domain.model import Conversation, Message
+from triage.domain.outbox import OutboxStatus
 from triage.store.documents import (
     AuditDoc,
     DocumentError,
@@ -44,7 +45,13 @@ from triage.store.storage import CacheDB, CacheError, CacheWriteError, Data
 from triage.store.tables import KeyedTable
 from triage.text.isotime import iso
 
-__all__ = ["SCHEMA_VERSION", "Cache", "CacheError", "CacheRefused", "CacheWriteError", "SyncState"]
+__all__ = ["SCHEMA_VERSION", "Cache", "CacheError", "CacheRefused", "CacheWriteError",
+           "OutboxConflict", "SyncState"]  # fmt: skip
+
+
+class OutboxConflict(KeyError):
+    """An outbox item was not in the state the write expected: another process has it."""
+
 
 SCHEMA_VERSION = 1
 BODIES_KEEP = 2_000  # threads whose bodies are kept; older ones are fetched again
@@ -250,17 +257,24 @@ class Cache:
                 self.outbox()  # quarantines it, and says so
                 return None
 
-    def put_outbox(self, item: OutboxItem, *, replace: bool = False) -> None:
+    def put_outbox(
+        self, item: OutboxItem, *, replace: bool = False, expect: OutboxStatus | None = None
+    ) -> None:
         """Insert or replace the item with this id (atomic, one write).
 
         With `replace`, the item must still be there: KeyError when it is gone
         (another console may have sent or removed it, and the caller must not act
-        on it as if it were still queued)."""
+        on it as if it were still queued). With `expect`, it must still be in that
+        state, checked inside the same locked write: OutboxConflict when another
+        process moved it first (two of them must never both start sending it)."""
         if not item.id:
             raise ValueError("an outbox item needs a non-empty id")
         with self._lock, self._out_db.transaction():
-            if replace and self._outbox.get(item.id) is None:
+            current = self._outbox.get(item.id)
+            if replace and current is None:
                 raise KeyError(f"outbox item {item.id!r} is gone (sent or removed elsewhere?)")
+            if expect is not None and (current is None or current.get("status") != expect.value):
+                raise OutboxConflict(f"outbox item {item.id!r} was moved by another process")
             self._outbox.replace({self._outbox.assign(item.id): outbox_doc(item)})
 
     def remove_outbox(self, item_id: str) -> None:

@@ -332,11 +332,17 @@ class TriageApp(App[None]):
             return
         self.post_message(ActionDone(outcome(sent)))
 
-    def _take_back(self) -> bool:
-        """`u` while a reply is held: back into the editor, nothing sent."""
-        held, self._held = self._held, None
-        if held is None or not held.held(self.service.now()):
+    def take_back_held(self) -> bool:
+        """`u` while a reply is held: back into the editor, nothing sent. True when a
+        held reply was there (taken back, or said to be too late and sent now)."""
+        held = self._held
+        if held is None:
             return False
+        self._held = None
+        if not held.held(self.service.now()):  # its second came before the tick did
+            self.notify("Too late: the reply is on its way", severity="warning", markup=False)
+            self.send_held(held)
+            return True
         try:
             self.service.take_back(held.id)
         except Exception as exc:  # its time came meanwhile: it has gone
@@ -352,7 +358,7 @@ class TriageApp(App[None]):
     def undo_last(self) -> None:
         """Undo this console's last undoable action, if it is less than a minute old:
         a reply still in its undo delay first."""
-        if self._take_back():
+        if self.take_back_held():
             return
         last, self._undo = self._undo, None
         if last is None or self.service.now() > last[0]:

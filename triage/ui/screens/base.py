@@ -191,7 +191,7 @@ class ConversationScreen(Screen[None]):
                     f"Snoozed until {until.astimezone():%a %H:%M} your time{sooner}",
                     "Could not snooze",
                     lambda: self.service.snooze(thread_id, until),
-                    ("the snooze", lambda: self.service.wake(thread_id)),
+                    ("the snooze", lambda: self.service.unsnooze(thread_id)),
                 )
 
         self.app.push_screen(SnoozeScreen(self.service, thread_id), snooze)
@@ -220,6 +220,7 @@ class ConversationScreen(Screen[None]):
         if thread_id is None or conv is None:
             return
         if not conv.escalated:
+            close_burst(self)  # the "1" + enter typed after x must not act on the queue
             self.notify("Not escalated by hand: an automatic escalation ends with a reply",
                         severity="warning", markup=False)  # fmt: skip
             return

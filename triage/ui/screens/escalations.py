@@ -95,6 +95,8 @@ class EscalationsScreen(TableScreen):
         )
 
     def action_unacknowledge(self) -> None:
+        if self.triage.take_back_held():  # a reply in its undo delay comes first
+            return
         if not self.showing_acknowledged:
             self.notify("t lists the acknowledged escalations; u there takes one back.",
                         markup=False)  # fmt: skip

@@ -14,7 +14,6 @@ from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from rich.text import Text
-from textual import events
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Vertical
@@ -30,19 +29,7 @@ from triage.ui.screens.dialogs.reason import about_text
 from triage.ui.text import safe_plain
 
 PRESETS = ("1h", "3h", "tomorrow 9:00", "mon 9:00")
-
-
-class WhenInput(Input):
-    """The time typed. A digit typed while it is empty picks a preset instead."""
-
-    async def _on_key(self, event: events.Key) -> None:
-        if not self.value and event.character in ("1", "2", "3", "4"):
-            event.stop()
-            event.prevent_default()
-            self.value = PRESETS[int(event.character) - 1]
-            self.cursor_position = len(self.value)
-            return
-        await super()._on_key(event)
+PRESET_KEYS = ("1", "2", "3", "4")
 
 
 class SnoozeScreen(ModalScreen[datetime | None]):
@@ -75,23 +62,28 @@ class SnoozeScreen(ModalScreen[datetime | None]):
         self.place = region.label if region else "UTC"
 
     def compose(self) -> ComposeResult:
-        presets = "  ".join(f"{i} {p}" for i, p in enumerate(PRESETS, 1))
+        presets = "  ".join(f"{i} = {p}" for i, p in enumerate(PRESETS, 1))
         with Vertical(id="dialog"):
             yield Static(Text(" Snooze until "), id="title")
             yield Static(about_text(self.service, self.thread_id, 70), id="about")
             yield Static(Text(presets), id="presets")
-            yield WhenInput(placeholder="2h, 17:30, tomorrow 9:00, mon 14:00 ...", id="when")
+            yield Input(placeholder="2h, 17:30, tomorrow 9:00, mon 14:00 ...", id="when")
             yield Static(id="preview")
-            yield Static(Text("1-4 pick · or type · enter snooze · esc cancel"), id="hint")
+            yield Static(Text("type when (or 1-4 alone for a preset) · enter snooze · esc cancel"),
+                         id="hint")  # fmt: skip
 
     def on_mount(self) -> None:
-        self.query_one(WhenInput).focus()
+        self.query_one("#when", Input).focus()
         self._show()
 
     def until(self) -> datetime:
-        """The instant typed (UTC); ValueError saying why not."""
-        boxes = self.query(WhenInput)
-        return parse_when(boxes.first().value if boxes else "", self.service.now(), self.zone)
+        """The instant typed (UTC); ValueError saying why not. A lone digit 1-4 is its
+        preset (so "10m" or "2h" typed in full mean what they say)."""
+        boxes = self.query("#when")
+        text = boxes.first(Input).value.strip() if boxes else ""
+        if text in PRESET_KEYS:
+            text = PRESETS[PRESET_KEYS.index(text)]
+        return parse_when(text, self.service.now(), self.zone)
 
     def preview(self) -> str:
         """When it comes back, in the client's time and the user's, and why if earlier."""
