@@ -283,6 +283,9 @@ def test_each_mistake_names_its_key(
             "templates.thanks.subject",
             "unknown key",
         ),
+        ('[alerts]\ndesktop = "osc8"\n', "alerts.desktop", "'osc8' is not one of"),
+        ('[alerts]\nbell = "yes"\n', "alerts.bell", "true or false"),
+        ("[alerts]\nsound = true\n", "alerts.sound", "unknown key"),
     ],
 )
 def test_optional_sections_are_checked(tmp_path: Path, extra: str, key: str, words: str) -> None:
@@ -635,3 +638,19 @@ def test_a_gmail_oauth_clients_file_must_exist_and_login_is_pending(tmp_path: Pa
     assert check.code == 0 and "run `triage login`" in check.warnings[0].message
     assert check.config is not None
     assert check.config.provider.token_file == Path("/home/tester/.config/triage/gmail-token.json")
+
+
+def test_working_hours_of_a_manager_and_the_alerts_table(tmp_path: Path) -> None:
+    text = edit('email = "alice@agency.example"\n',
+                'email = "alice@agency.example"\ntimezone = "America/Toronto"\n'
+                'hours = "08:00-16:00"\ndays = "mon-thu"\n')  # fmt: skip
+    text += '[alerts]\nbell = false\ndesktop = "osc9"\noutside_hours = true\n'
+    cfg = C.load_config(write(tmp_path, text), env=ENV)
+    alice = cfg.managers["alice"]
+    assert (alice.timezone, alice.hours, alice.days) == (
+        "America/Toronto", (time(8), time(16)), frozenset({0, 1, 2, 3}))  # fmt: skip
+    assert (cfg.alerts.bell, cfg.alerts.toast, cfg.alerts.desktop, cfg.alerts.outside_hours) == (
+        False, True, "osc9", True)  # fmt: skip
+    no_zone = 'email = "alice@agency.example"\nhours = "08:00-16:00"\n'
+    bad = problems(tmp_path, edit('email = "alice@agency.example"\n', no_zone))
+    assert [p.key for p in bad] == ["managers.alice.timezone"]

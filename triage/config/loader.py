@@ -35,6 +35,7 @@ from triage.config.reader import (
 from triage.config.secrets import SecretError, check_secret_file
 from triage.config.sections import (
     Known,
+    build_alerts,
     build_clients,
     build_keys,
     build_manager,
@@ -69,6 +70,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "keys": (),
     "templates": (),
     "tiers": (),
+    "alerts": (),
 }
 
 
@@ -203,6 +205,7 @@ def _build(
         cache_shared=shared,
         templates=build_templates(r, s["templates"]),
         tiers=build_tiers(r, s["tiers"]),
+        alerts=build_alerts(r, s["alerts"]),
         default_filter="" if default_filter == "all" else default_filter,
         undo_send_seconds=int(undo),
     )

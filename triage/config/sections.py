@@ -33,12 +33,14 @@ from triage.domain.model import (
     Tier,
     Within,
 )
+from triage.domain.settings import AlertsConfig
 from triage.domain.templates import PLACEHOLDERS, Template, unknown_placeholders
 
 REGION_KEYS = ("label", "timezone", "holidays", "hours", "days", "reply_within",
                "first_reply_within", "closed", "hours_on")  # fmt: skip
 TARGET_KEYS = ("reply_within", "first_reply_within")
-MANAGER_KEYS = ("name", "email", "regions", "signature")
+MANAGER_KEYS = ("name", "email", "regions", "signature", "timezone", "hours", "days")
+ALERT_KEYS = ("bell", "toast", "desktop", "outside_hours")
 TEMPLATE_KEYS = ("body", "title")
 CLIENT_KEYS = ("name", "region", "owner", "tier", *TARGET_KEYS)
 KEY_ID = re.compile(r"[a-z][a-z0-9_]*")
@@ -122,9 +124,39 @@ def build_manager(r: Reader, mid: str, tbl: dict[str, Any], region_ids: set[str]
         if region not in region_ids:
             r.problem(f"{p}.regions", undefined("region", region, region_ids))
     signature = r.string(tbl, "signature", p, "")
+    tz, hours, days = _shift(r, tbl, p)
     if len(r.problems) != before:
         return None
-    return Manager(mid, name, email, regions, signature.strip("\n"))
+    return Manager(mid, name, email, regions, signature.strip("\n"), tz, hours, days)
+
+
+def _shift(
+    r: Reader, tbl: dict[str, Any], p: str
+) -> tuple[str, tuple[time, time] | None, frozenset[int]]:
+    """A manager's working hours: `timezone`, `hours`, `days` as for regions (optional;
+    hours need a timezone)."""
+    tz = r.string(tbl, "timezone", p, "")
+    if tz:
+        r.parsed(f"{p}.timezone", check_timezone, tz)
+    text = r.string(tbl, "hours", p, "")
+    hours = r.parsed(f"{p}.hours", parse_hours, text) if text else None
+    if hours is not None and not tz:
+        r.problem(f"{p}.timezone", "working hours need a timezone such as 'America/Toronto'")
+    days = r.parsed(f"{p}.days", parse_days, r.string(tbl, "days", p, "mon-fri"))
+    return tz, hours, days or frozenset(range(5))
+
+
+def build_alerts(r: Reader, tbl: dict[str, Any]) -> AlertsConfig:
+    """`[alerts]`: bell, toast, desktop ("off", "osc9", "osc777"), outside_hours."""
+    r.known(tbl, ALERT_KEYS, "alerts")
+    desktop = r.string(tbl, "desktop", "alerts", "off")
+    choice(r, "alerts.desktop", desktop, ("off", "osc9", "osc777"))
+    return AlertsConfig(
+        bell=r.boolean(tbl, "bell", "alerts", True),
+        toast=r.boolean(tbl, "toast", "alerts", True),
+        desktop=desktop,
+        outside_hours=r.boolean(tbl, "outside_hours", "alerts", False),
+    )
 
 
 def build_templates(r: Reader, tbl: dict[str, Any]) -> dict[str, Template]:

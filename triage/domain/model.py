@@ -97,6 +97,9 @@ class Manager:
     email: str
     regions: tuple[str, ...] = ()
     signature: str = ""  # added to each reply after a "-- " line ("" = none)
+    timezone: str = ""  # working hours: where (the alerts keep to them)
+    hours: tuple[time, time] | None = None  # None: no hours set (alerts at any time)
+    days: frozenset[int] = frozenset(range(5))
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,16 @@ class RoutingConfig:
 
 
 @dataclass(frozen=True)
+class AlertsConfig:
+    """`[alerts]`: how the console tells a user that something changed."""
+
+    bell: bool = True  # the terminal bell (reaches tmux and a terminal over SSH)
+    toast: bool = True
+    desktop: str = "off"  # "osc9" or "osc777": the terminal's own notification sequence
+    outside_hours: bool = False  # alerts outside the manager's working hours too
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole validated config file."""
 
@@ -80,6 +90,7 @@ class Config:
     default_filter: str = ""  # "mine": the queue starts on the user's own conversations
     undo_send_seconds: int = 10  # a sent reply waits this long for u (0: it goes at once)
     tiers: dict[Tier, Targets] = field(default_factory=dict)  # [tiers.premium] and so on
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)
 
     def manager_name(self, manager_id: str) -> str:
         if manager_id == CEO_ID:

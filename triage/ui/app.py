@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import os
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import ClassVar
@@ -25,7 +26,9 @@ from textual.filter import LineFilter, Monochrome, NoColor
 from textual.message import Message
 from textual.message_pump import MessagePump
 
+from triage.domain.alerts import Alert, Ladder, Step
 from triage.service.api import Draft, Service
+from triage.ui.alerts import desktop_sequence, words
 from triage.ui.commands import TriageCommands
 from triage.ui.keys import bindings
 from triage.ui.messages import ActionDone, ActionFailed, ConversationsSynced, SyncFailed
@@ -49,6 +52,9 @@ NO_COLOUR = WithoutColour()
 # What `u` runs: the words for the toast, and the inverse action.
 Undo = tuple[str, Callable[[], Awaitable[object]]]
 UNDO_WINDOW = timedelta(minutes=1)
+ALERT_EVERY = timedelta(
+    seconds=5
+)  # how often the ladder is asked (alerts are not urgent to the second)
 
 
 class TriageApp(App[None]):
@@ -88,6 +94,9 @@ class TriageApp(App[None]):
         self._last_sync_error = ""
         self._undo: tuple[datetime, Undo] | None = None  # until when, and how
         self._held: Draft | None = None  # a reply in its undo delay: sent when it ends
+        self._ladder = Ladder()  # what was told, so each step is told once
+        self._alerts_at: datetime | None = None
+        self.emitted: list[str] = []  # terminal sequences, when headless
         if keymap:
             self.set_keymap(keymap)
 
@@ -201,6 +210,40 @@ class TriageApp(App[None]):
         tick = getattr(self.screen, "tick", None)
         if tick is not None:
             tick(now)
+        if self._alerts_at is None or now - self._alerts_at >= ALERT_EVERY:
+            self._alerts_at = now
+            self.tell_alerts(now)
+
+    # ---- alerts ----
+
+    def tell_alerts(self, now: datetime) -> None:
+        """What became at risk, breached or escalated since the last look, told once on
+        each channel `[alerts]` turns on."""
+        view = self.service.queue_view(now)
+        for alert in self._ladder.due(view, now, self.service.config, self.service.user):
+            self._tell(alert)
+
+    def _tell(self, alert: Alert) -> None:
+        cfg = self.service.config.alerts
+        text = words(alert)
+        if cfg.toast:
+            quiet = alert.step is Step.AT_RISK
+            self.notify(text, title="triage", severity="information" if quiet else "warning",
+                        timeout=10, markup=False)  # fmt: skip
+        if cfg.bell:
+            self.emit("\a")
+        if cfg.desktop != "off":
+            head, _, body = text.partition(": ")
+            self.emit(desktop_sequence(cfg.desktop, f"triage: {head}", body,
+                                       in_tmux=bool(os.environ.get("TMUX"))))  # fmt: skip
+
+    def emit(self, sequence: str) -> None:
+        """Bytes for the terminal itself (the bell, a notification); kept in `emitted`
+        when there is no terminal (headless: tests)."""
+        if self.is_headless or self._driver is None:
+            self.emitted.append(sequence)
+        else:
+            self._driver.write(sequence)
 
     def sync_now(self) -> None:
         """A sync the user asked for (`s`): its outcome is said when it ends."""
