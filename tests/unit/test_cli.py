@@ -318,3 +318,24 @@ def test_a_config_with_kind_demo_runs_the_demo_on_the_configs_own_setup(
     assert {r["owner"] for r in rows} <= {*config.managers, ""}
     assert {r["region"] for r in rows} <= set(config.regions)
     assert cache.exists()  # the config's own cache path, kept
+
+
+def test_a_view_as_text_says_why_each_line_is_there() -> None:
+    r = run("queue", "--demo", "--view", "answered", "--now", NOW)
+    assert r.returncode == 0, r.stderr
+    header, *lines = r.stdout.splitlines()
+    assert header.split()[:2] == ["ID", "STATE"] and lines
+    assert all(" answered " in line and "(replied by " in line for line in lines)
+
+
+def test_explain_puts_the_deadline_in_words() -> None:
+    rows = json.loads(run("queue", "--demo", "--json", "--now", NOW).stdout)
+    late = next(r for r in rows if r["state"] == "breached")
+    r = run("explain", late["thread_id"], "--demo", "--now", NOW)
+    assert r.returncode == 0, r.stderr
+    assert "arrived" in r.stdout and "target" in r.stdout and "overdue" in r.stdout
+    as_json = json.loads(run("explain", late["thread_id"], "--demo", "--json", "--now", NOW).stdout)
+    assert as_json["deadline"] == late["deadline"] and as_json["target"] == late["target"]
+    assert as_json["target_source"] in ("client", "tier", "region") and as_json["seconds_left"] < 0
+    missing = run("explain", "T-nope", "--demo")
+    assert missing.returncode == 2 and "no conversation 'T-nope'" in missing.stderr

@@ -75,14 +75,22 @@ def _describe(result: SyncResult) -> str:
     return f"{kind}: {parts}{flushed}"
 
 
+QUEUED = " (queued: the provider is unreachable; it is written by the next sync)"
+
+
+def _said(recorded: bool) -> str:
+    """Nothing when the provider has it; the queued note when it does not yet."""
+    return "" if recorded else QUEUED
+
+
 async def _done(service: TriageService, args: argparse.Namespace) -> str:
-    await service.done(args.thread_id, args.reason)
-    return f"done {args.thread_id}: {args.reason or 'no reply needed'}"
+    recorded = await service.done(args.thread_id, args.reason)
+    return f"done {args.thread_id}: {args.reason or 'no reply needed'}{_said(recorded)}"
 
 
 async def _reopen(service: TriageService, args: argparse.Namespace) -> str:
-    await service.reopen(args.thread_id)
-    return f"reopened {args.thread_id}"
+    recorded = await service.reopen(args.thread_id)
+    return f"reopened {args.thread_id}{_said(recorded)}"
 
 
 async def _snooze(service: TriageService, args: argparse.Namespace) -> str:
@@ -95,19 +103,20 @@ async def _snooze(service: TriageService, args: argparse.Namespace) -> str:
         until = parse_when(args.until, service.now(), zone)
     except ValueError as e:
         raise UsageError(f"--until: {e}") from None
-    await service.snooze(args.thread_id, until)
+    recorded = await service.snooze(args.thread_id, until)
     local = until.astimezone(zone).strftime("%a %Y-%m-%d %H:%M %Z")
-    return f"snoozed {args.thread_id} until {local} (the client's time), {iso(until)}"
+    said = _said(recorded)
+    return f"snoozed {args.thread_id} until {local} (the client's time), {iso(until)}{said}"
 
 
 async def _wake(service: TriageService, args: argparse.Namespace) -> str:
-    await service.wake(args.thread_id)
-    return f"woke {args.thread_id}"
+    recorded = await service.wake(args.thread_id)
+    return f"woke {args.thread_id}{_said(recorded)}"
 
 
 async def _deescalate(service: TriageService, args: argparse.Namespace) -> str:
-    await service.deescalate(args.thread_id, args.reason)
-    return f"took the escalation of {args.thread_id} back"
+    recorded = await service.deescalate(args.thread_id, args.reason)
+    return f"took the escalation of {args.thread_id} back{_said(recorded)}"
 
 
 Command = Callable[[TriageService, argparse.Namespace], Awaitable[str]]
@@ -272,7 +281,20 @@ def print_queue(
         label = (region.label if region else r["region"]) + ("?" if r["region_guessed"] else "")
         left = format_left(r["seconds_left"]) if r["seconds_left"] is not None else ""
         mark = " ESC" if r["escalated"] else ""
+        state = r["state"] if view == "waiting" else r["status"]
         print(
-            f"{tid:{w}} {r['state']:9} {left:>8}  {sanitize_line(r['client'], 22):22} "
+            f"{tid:{w}} {state:9} {left:>8}  {sanitize_line(r['client'], 22):22} "
             f"{sanitize_line(label, 14):14} {r['owner']:8} {sanitize_line(r['subject'], 60)}{mark}"
+            + _view_note(r)
         )
+
+
+def _view_note(row: dict[str, Any]) -> str:
+    """What a view beside the queue adds to a line: the wake time or the reason."""
+    if row.get("wakes_at"):
+        return f"  (back {row['wakes_at']})"
+    if row.get("done_reason"):
+        return f"  (done: {sanitize_line(row['done_reason'], 40)})"
+    if row.get("replied_by"):
+        return f"  (replied by {sanitize_line(row['replied_by'], 20)})"
+    return ""
