@@ -8,7 +8,7 @@ Regenerate with `pytest tests/ui/test_snapshots_queue.py --snapshot-update`.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
 from typing import Any
 
 import pytest
@@ -65,6 +65,24 @@ def test_snapshot_workflow_view(snap_compare: Any, view: str, theme: str,
         await service.done("t08", "thanks / no question")
         await settle(pilot)
         await pilot.press("2" if view == "snoozed" else "3")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=ready)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("theme", THEMES)
+def test_snapshot_handoff(snap_compare: Any, theme: str, size: tuple[int, int]) -> None:
+    """The handoff view: what comes due before the next shift, and who can take it."""
+    from tests.ui.test_handoff import on_shift_until
+
+    service = FakeService()
+    on_shift_until(service, time(11, 20))
+    app = TriageApp(service, theme=theme)
+
+    async def ready(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await pilot.press("H")
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=ready)

@@ -126,6 +126,15 @@ def is_open(at: datetime, region: Region) -> bool:
     return opens <= at
 
 
+def closing_after(at: datetime, region: Region) -> datetime:
+    """When the business hours open at `at` (or next opening after it) close."""
+    _require_aware(at)
+    if region.is_24x7:
+        raise ValueError(f"region {region.id!r} is open 24x7: it never closes")
+    _, closes = next(_intervals_from(at.astimezone(UTC), region))
+    return closes
+
+
 def clock_start(arrival: datetime, region: Region) -> datetime:
     """When the reply clock starts: the arrival if open then, else the next opening."""
     _require_aware(arrival)

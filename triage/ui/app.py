@@ -27,6 +27,7 @@ from textual.message import Message
 from textual.message_pump import MessagePump
 
 from triage.domain.alerts import Alert, Ladder, Step
+from triage.domain.handoff import handoff_due, shift_end
 from triage.service.api import Draft, Service
 from triage.ui.alerts import desktop_sequence, words
 from triage.ui.commands import TriageCommands
@@ -96,6 +97,7 @@ class TriageApp(App[None]):
         self._held: Draft | None = None  # a reply in its undo delay: sent when it ends
         self._ladder = Ladder()  # what was told, so each step is told once
         self._alerts_at: datetime | None = None
+        self._handoff_told: datetime | None = None  # the shift end the handoff was offered for
         self.emitted: list[str] = []  # terminal sequences, when headless
         if keymap:
             self.set_keymap(keymap)
@@ -222,6 +224,18 @@ class TriageApp(App[None]):
         view = self.service.queue_view(now)
         for alert in self._ladder.due(view, now, self.service.config, self.service.user):
             self._tell(alert)
+        me = self.service.config.managers.get(self.service.user)
+        ends = shift_end(me, now) if me is not None else None
+        if (
+            me is not None
+            and ends is not None
+            and ends != self._handoff_told
+            and (handoff_due(me, now))
+        ):
+            self._handoff_told = ends  # once per shift
+            self.notify(f"Your shift ends at {ends.astimezone():%H:%M}: H lists what comes due "
+                        "before your next shift, and who can take it", title="Handoff",
+                        timeout=15, markup=False)  # fmt: skip
 
     def _tell(self, alert: Alert) -> None:
         cfg = self.service.config.alerts

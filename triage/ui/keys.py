@@ -60,6 +60,10 @@ _ACTIONS = (
       for i, v in enumerate(("waiting", "snoozed", "done", "answered", "all"), 1)),
     Action("find", "f", "Find", "Search every conversation: subject, client, and the text "
            "of messages read on this machine", footer=False, name="Find in all conversations"),
+    Action("handoff", "H", "Handoff", "Your shift handoff: what comes due before your next "
+           "shift, and who can take it", footer=False, name="Shift handoff"),
+    Action("hand_over", "h", "Hand over", "Give the conversation to the first colleague "
+           "listed (reason: handoff)"),
     Action("filter", "slash", "Filter", "Filter by client, subject or sender as you type"),
     Action("mine", "m", "Mine", "Show only my conversations (toggle)", name="Only mine"),
     Action("region", "g", "Region", "Cycle the region filter: all, then each region",

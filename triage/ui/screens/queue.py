@@ -54,7 +54,7 @@ class QueueScreen(TableScreen):
         # The footer shows them in this order: at 80 columns it ends after help.
         *bindings("open", "reply", "done", "snooze", "escalate", "reassign", "next_view",
                   *(f"view_{v}" for v in VIEWS), "filter", "help", "escalations", "mine",
-                  "find", "region", "clear_filters", "bring_back", "deescalate", "undo",
+                  "find", "handoff", "region", "clear_filters", "bring_back", "deescalate", "undo",
                   "sync", "quit"),
     ]  # fmt: skip
 
@@ -157,6 +157,11 @@ class QueueScreen(TableScreen):
         bar.placeholder = FIND_PROMPT
         bar.open(self.filter.text)
         self.reload()
+
+    def action_handoff(self) -> None:
+        from triage.ui.screens.handoff import HandoffScreen
+
+        self.app.push_screen(HandoffScreen(self.service))
 
     def action_escalations(self) -> None:
         from triage.ui.screens.escalations import EscalationsScreen
