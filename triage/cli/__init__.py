@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from triage.cli import completion
+from triage.cli import completion, doctor
 from triage.cli.checks import check_file, report
 from triage.cli.commands import queue_rows, read_body, run_command
 from triage.cli.console import run_console
@@ -113,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="the reply's text (UTF-8); - reads standard input")  # fmt: skip
     body.add_argument("--template", metavar="NAME",
                       help="a [templates.NAME] of the config, its placeholders filled")  # fmt: skip
+    doctor.add_parser(command)
     completion.add_parser(sub)
     return p
 
@@ -163,6 +164,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parse(argv)
         if args.command == "check-config":
             code = check_config_command(args, env)
+        elif args.command == "doctor":
+            code = doctor_command(args, env)
         elif args.command == "completion":
             code = completion_command(args, env)
         elif args.command == "login":
@@ -190,6 +193,12 @@ def completion_command(args: argparse.Namespace, env: dict[str, str]) -> int:
         code, out = completion.completion_command(args, env, build_parser())
     except ValueError as e:
         raise UsageError(str(e)) from None
+    sys.stdout.write(out)
+    return code
+
+
+def doctor_command(args: argparse.Namespace, env: dict[str, str]) -> int:
+    code, out = asyncio.run(doctor.doctor_command(args, env, SystemClock()))
     sys.stdout.write(out)
     return code
 
