@@ -49,7 +49,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_bash_completes_subcommands(installed: Path) -> None:
     assert complete(installed, "qu") == ["queue"]
     assert set(complete(installed, "re")) == {"reassign", "reopen", "reply"}
-    assert {"doctor", "completion"} <= set(complete(installed, ""))  # every subcommand, read from the parser
+    # every subcommand, read from the parser
+    assert {"doctor", "completion"} <= set(complete(installed, ""))
 
 
 def test_bash_completes_each_commands_own_options(installed: Path) -> None:
