@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test check lint format types bench bench-quick mutate clean
+.PHONY: demo test check lint format types bench bench-quick mutate screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,9 @@ bench-quick: $(STAMP)
 
 mutate: $(STAMP)  ## mutation testing of the rule modules, each against its own unit tests
 	$(BIN)/python -m tools.mutate
+
+screenshots: $(STAMP)  ## redraw the README's pictures (docs/screenshots/) from the demo
+	$(BIN)/python -m tools.screenshots
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -3,7 +3,8 @@
 Builds the wheel from this checkout, installs it (without dependencies) into a
 fresh virtualenv that borrows this environment's third-party packages, and runs
 the console headless there: the stylesheet it loads must come from the installed
-package, not from the checkout.
+package, not from the checkout. The installed `triage` script (what pipx and
+`uv tool install` put on PATH) prints its version.
 """
 
 from __future__ import annotations
@@ -68,3 +69,7 @@ def test_the_wheel_carries_its_stylesheet(tmp_path: Path) -> None:
     assert str(site / "triage" / "themes" / "triage.tcss") in paths
     assert str(ROOT) not in paths
     assert style == "bold"  # the stylesheet's rule for the table header applied
+    # The console script pipx or `uv tool install` puts on PATH, run from the install.
+    shown = subprocess.run([str(venv / "bin" / "triage"), "--version"], capture_output=True,
+                           text=True, timeout=60, cwd=tmp_path, env=env)  # fmt: skip
+    assert shown.stdout.strip() == "triage 0.1.0 (providers: jmap, graph, gmail, demo)", shown

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from triage.cli import completion, doctor
 from triage.cli.checks import check_file, report
 from triage.cli.commands import queue_rows, read_body, run_command
 from triage.cli.console import run_console
@@ -61,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p, top=True)
     p.add_argument("--theme", choices=THEMES, help="colour theme (NO_COLOR=1 picks triage-mono)")
     p.add_argument("--view", choices=["queue", "escalations"], help="the first screen")
+    p.add_argument("--version", action="version", version=version_line(),
+                   help="print the version and the provider kinds it supports")  # fmt: skip
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     def command(name: str, help: str) -> argparse.ArgumentParser:
@@ -110,12 +113,32 @@ def build_parser() -> argparse.ArgumentParser:
                       help="the reply's text (UTF-8); - reads standard input")  # fmt: skip
     body.add_argument("--template", metavar="NAME",
                       help="a [templates.NAME] of the config, its placeholders filled")  # fmt: skip
+    doctor.add_parser(command)
+    completion.add_parser(sub)
     return p
+
+
+def version_line() -> str:
+    """`triage --version`: the installed version and the provider kinds a config can name."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from triage.config.provider import KINDS
+
+    try:
+        number = version("triage")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        from triage import __version__ as number
+    return f"triage {number} (providers: {', '.join(KINDS)})"
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     """The arguments, with every combination that would be ignored refused instead."""
     args = build_parser().parse_args(argv)
+    if args.command == "completion":
+        given = [o for o, v in (("--config", args.config), ("--demo", args.demo),
+                                ("--as", args.user)) if v]  # fmt: skip
+        if given:
+            raise UsageError(f"{given[0]} means nothing to `triage completion`")
     if args.command:
         given = [f"--{o}" for o in CONSOLE_ONLY if getattr(args, o) is not None]
         if given:
@@ -141,6 +164,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parse(argv)
         if args.command == "check-config":
             code = check_config_command(args, env)
+        elif args.command == "doctor":
+            code = doctor_command(args, env)
+        elif args.command == "completion":
+            code = completion_command(args, env)
         elif args.command == "login":
             code = asyncio.run(login_command(args, env))
         elif args.command is None:
@@ -159,6 +186,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _reader_went_away()
     except KeyboardInterrupt:
         return 130
+
+
+def completion_command(args: argparse.Namespace, env: dict[str, str]) -> int:
+    try:
+        code, out = completion.completion_command(args, env, build_parser())
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    sys.stdout.write(out)
+    return code
+
+
+def doctor_command(args: argparse.Namespace, env: dict[str, str]) -> int:
+    code, out = asyncio.run(doctor.doctor_command(args, env, SystemClock()))
+    sys.stdout.write(out)
+    return code
 
 
 def check_config_command(args: argparse.Namespace, env: dict[str, str]) -> int:

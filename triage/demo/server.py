@@ -26,6 +26,7 @@ import bisect
 import hmac
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
+from email.utils import format_datetime
 
 import httpx
 
@@ -281,6 +282,12 @@ class JmapServer:
         return self.base_url + WELL_KNOWN
 
     async def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self._answer(request)
+        # Every answer is dated by the server's clock, as an HTTP server's are (doctor reads it).
+        response.headers["Date"] = format_datetime(self.clock.now().astimezone(UTC), usegmt=True)
+        return response
+
+    async def _answer(self, request: httpx.Request) -> httpx.Response:
         if self.on_request is not None:
             self.on_request()
         path = request.url.path

@@ -25,6 +25,8 @@ from triage.providers.base import (
     Snapshot,
     ThreadGone,
 )
+from triage.providers.health import Health
+from triage.providers.jmap import health as jmap_health
 from triage.providers.jmap import writes
 from triage.providers.jmap.account import JmapAccount
 from triage.providers.jmap.events import EventSource
@@ -78,6 +80,10 @@ class JmapProvider:
             self._events = None
         if session.event_source_url:
             self._events = EventSource(self.http, session.event_source_url)
+
+    async def health(self) -> Health:
+        """For `triage doctor`: connect, then the rights triage needs and the server's clock."""
+        return await jmap_health.health(self.account)
 
     async def aclose(self) -> None:
         if self._events is not None:

@@ -109,6 +109,9 @@ class JmapHttp:
             headers={"Authorization": creds.header(), "Accept": "application/json"},
         )
         self.session: Session | None = None
+        self.session_accounts: dict[str, Any] = {}  # the session's raw accounts (doctor)
+        # The latest answer's Date header and this machine's time then (doctor's clock check)
+        self.server_date: tuple[str | None, datetime | None] = (None, None)
         self.requests_sent = 0
         self._gate = asyncio.Semaphore(4)
 
@@ -120,6 +123,7 @@ class JmapHttp:
     async def connect(self) -> Session:
         raw = await self._request("GET", self.session_url, None, idempotent=True)
         self.session = parse_session(raw, self.session_url, self._account)
+        self.session_accounts = _dict(raw.get("accounts"))
         self._gate = asyncio.Semaphore(self.session.limits.max_concurrent)
         return self.session
 
@@ -198,6 +202,7 @@ class JmapHttp:
         try:
             async with self._client.stream(method, url, content=content, headers=headers) as r:
                 check_status(r, self._creds, self._clock.now())
+                self.server_date = (r.headers.get("Date"), self._clock.now())
                 data = await _read_capped(r)
         except (httpx.ConnectError, httpx.ConnectTimeout) as e:
             error = OfflineError(f"cannot reach {host_of(url)}: {_reason(e)}")
