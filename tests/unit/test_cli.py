@@ -339,3 +339,21 @@ def test_explain_puts_the_deadline_in_words() -> None:
     assert as_json["target_source"] in ("client", "tier", "region") and as_json["seconds_left"] < 0
     missing = run("explain", "T-nope", "--demo")
     assert missing.returncode == 2 and "no conversation 'T-nope'" in missing.stderr
+
+
+def test_report_prints_json_csv_and_a_table_and_refuses_a_bad_period() -> None:
+    rows = json.loads(run("report", "--demo", "--json", "--days", "30").stdout)
+    assert rows and {tuple(r) for r in rows} == {(
+        "group", "replies", "within_target", "attainment", "median_reply_minutes",
+        "p90_reply_minutes", "breaches", "done", "snoozed", "reassigned")}  # fmt: skip
+    assert sum(r["replies"] for r in rows) > 0 and all(r["breaches"] >= 0 for r in rows)
+    csv_out = run("report", "--demo", "--csv", "--by", "region").stdout.splitlines()
+    assert csv_out[0].startswith("group,replies,within_target,attainment") and len(csv_out) > 1
+    table = run("report", "--demo", "--by", "client")
+    assert table.returncode == 0 and "business minutes" in table.stdout
+    for args, says in ((("--from", "2026-11-30"), "--from and --to go together"),
+                       (("--from", "2026-11-30", "--to", "2026-11-01"), "--to is before"),
+                       (("--days", "0"), "--days: from 1 to 366"),
+                       (("--from", "30/11/2026", "--to", "2026-12-01"), "not a date")):  # fmt: skip
+        r = run("report", "--demo", *args)
+        assert r.returncode == 2 and says in r.stderr, (args, r.stderr)

@@ -48,7 +48,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_bash_completes_subcommands(installed: Path) -> None:
     assert complete(installed, "qu") == ["queue"]
-    assert set(complete(installed, "re")) == {"reassign", "reopen", "reply"}
+    assert set(complete(installed, "re")) == {"reassign", "reopen", "reply", "report"}
     # every subcommand, read from the parser
     assert {"doctor", "completion"} <= set(complete(installed, ""))
 

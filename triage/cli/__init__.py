@@ -12,7 +12,7 @@ import argparse
 import asyncio
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--json", action="store_true", help="a JSON object (times in ISO 8601)")
     x.add_argument("--now", help="evaluate time left at this ISO 8601 instant")
     x.add_argument("--sync", action="store_true", help="sync once before explaining")
+    _report_command(command)
     e = command("escalate", "escalate a conversation")
     e.add_argument("thread_id")
     e.add_argument("--reason", required=True)
@@ -94,18 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--to", required=True, metavar="MANAGER")
     r.add_argument("--reason", required=True)
     r.add_argument("--account", action="store_true", help="also for the client's future mail")
-    d = command("done", "no reply needed: out of the queue until the client writes again")
-    d.add_argument("thread_id")
-    d.add_argument("--reason", default="", help="why (default: no reply needed)")
-    command("reopen", "undo done: back in the queue on its own clock").add_argument("thread_id")
-    z = command("snooze", "out of the queue until a time (or until at risk)")
-    z.add_argument("thread_id")
-    z.add_argument("--until", required=True, metavar="WHEN",
-                   help="'tomorrow 9:00', 'mon 9:00' (client's time), '2h', ISO 8601")  # fmt: skip
-    command("wake", "end a snooze now").add_argument("thread_id")
-    x = command("deescalate", "take an escalation back, with a reason")
-    x.add_argument("thread_id")
-    x.add_argument("--reason", required=True)
+    _workflow_commands(command)
     y = command("reply", "send a reply from a file or a template (signed as in the console)")
     y.add_argument("thread_id")
     body = y.add_mutually_exclusive_group(required=True)
@@ -129,6 +119,35 @@ def version_line() -> str:
     except PackageNotFoundError:  # run from a checkout that was never installed
         from triage import __version__ as number
     return f"triage {number} (providers: {', '.join(KINDS)})"
+
+
+def _workflow_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    """done, reopen, snooze, wake, deescalate: the workflow from the shell."""
+    d = command("done", "no reply needed: out of the queue until the client writes again")
+    d.add_argument("thread_id")
+    d.add_argument("--reason", default="", help="why (default: no reply needed)")
+    command("reopen", "undo done: back in the queue on its own clock").add_argument("thread_id")
+    z = command("snooze", "out of the queue until a time (or until at risk)")
+    z.add_argument("thread_id")
+    z.add_argument("--until", required=True, metavar="WHEN",
+                   help="'tomorrow 9:00', 'mon 9:00' (client's time), '2h', ISO 8601")  # fmt: skip
+    command("wake", "end a snooze now").add_argument("thread_id")
+    x = command("deescalate", "take an escalation back, with a reason")
+    x.add_argument("thread_id")
+    x.add_argument("--reason", required=True)
+
+
+def _report_command(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    """`triage report`'s options: the period, the grouping, the format."""
+    rp = command("report", "the CEO's report: replies, on time, reply times, breaches")
+    rp.add_argument("--days", type=int, help="the last N days (default 7)")
+    rp.add_argument("--from", dest="since", metavar="DATE", help="first day (UTC), with --to")
+    rp.add_argument("--to", dest="until", metavar="DATE", help="last day (UTC), included")
+    rp.add_argument("--by", choices=["manager", "region", "client"], default="manager")
+    out = rp.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="a JSON array")
+    out.add_argument("--csv", action="store_true", help="CSV with a header row")
+    rp.add_argument("--now", help="the end of --days at this ISO 8601 instant")
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from triage.cli.demo import DemoService
 from triage.cli.explain import print_explain
 from triage.cli.start import UsageError, open_service
+from triage.cli.teamreport import period, print_report
 from triage.clock import FrozenClock, SystemClock
 from triage.domain.model import Conversation
 from triage.domain.routing import is_staff
@@ -39,8 +40,8 @@ async def run_command(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     now = _parse_now(getattr(args, "now", None))
     service = open_service(args, env, FrozenClock(now) if now else SystemClock())
     try:
-        offline = args.command in ("queue", "explain")
-        if not offline or args.sync or isinstance(service, DemoService):
+        offline = args.command in ("queue", "explain", "report")
+        if not offline or getattr(args, "sync", False) or isinstance(service, DemoService):
             result = await service.sync()
             if args.command == "sync":
                 print(_describe(result))
@@ -48,6 +49,10 @@ async def run_command(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             print_queue(service, now or service.now(), as_json=args.json, view=args.list_view)
         elif args.command == "explain":
             print_explain(service, args.thread_id, now or service.now(), args.json)
+        elif args.command == "report":
+            start, end = period(args.days, args.since, args.until, now or service.now())
+            fmt = "json" if args.json else "csv" if args.csv else "table"
+            await print_report(service, start, end, args.by, fmt)
         elif args.command == "escalate":
             await service.escalate(args.thread_id, args.reason)
             print(f"escalated {args.thread_id}")

@@ -106,12 +106,15 @@ def status_at(c: Conversation, now: datetime) -> Status:
 
 @dataclass(frozen=True)
 class Reply:
-    """The latest staff reply to the client, and how it did against its deadline."""
+    """A staff reply to the client, and how it did against its deadline."""
 
     at: datetime
     by: str  # a manager id, or the address of staff not in the config
     business_seconds: float
     on_time: bool
+    asked_at: datetime | None = None  # the client message it answered (its clock's start)
+    deadline: datetime | None = None  # the deadline that applied to it
+    first: bool = False  # it answered a new request (a first reply)
 
 
 def last_reply(
@@ -119,6 +122,15 @@ def last_reply(
 ) -> Reply | None:
     """The latest staff message that answered client mail (the exchange it closed),
     measured against the target that applied to the message it answered."""
+    found = replies(mail, cfg, region, route)
+    return found[-1] if found else None
+
+
+def replies(
+    mail: Sequence[MessageInfo], cfg: Config, region: Region | None, route: Route
+) -> list[Reply]:
+    """Every staff message that answered client mail, oldest first, each measured from
+    the oldest client message it answered, against the target that applied to it."""
     exchanges: list[tuple[MessageInfo, MessageInfo, bool]] = []  # asked, answer, first
     asked: MessageInfo | None = None
     first = staff_seen = False
@@ -131,15 +143,20 @@ def last_reply(
         if asked is not None:
             exchanges.append((asked, m, first))
             asked = None
-    if not exchanges:
-        return None
-    asked, answer, first = exchanges[-1]
+    return [_measured(a, answer, f, cfg, region, route) for a, answer, f in exchanges]
+
+
+def _measured(
+    asked: MessageInfo, answer: MessageInfo, first: bool, cfg: Config, region: Region | None,
+    route: Route,
+) -> Reply:  # fmt: skip
     by = next((k for k, v in cfg.managers.items() if v.email == answer.sender), answer.sender)
     if region is None:
-        return Reply(answer.received_at, by, (answer.received_at - asked.received_at)
-                     .total_seconds(), True)  # fmt: skip
+        took = (answer.received_at - asked.received_at).total_seconds()
+        return Reply(answer.received_at, by, took, True, asked.received_at, None, first)
     start = calendar.clock_start(asked.received_at, region)
-    took = calendar.business_time(start, answer.received_at, region)
+    took_business = calendar.business_time(start, answer.received_at, region)
     target = target_for(first, route.client_key, route.tier, region, cfg)
     due = calendar.deadline(asked.received_at, region, target.within)
-    return Reply(answer.received_at, by, took.total_seconds(), answer.received_at <= due)
+    return Reply(answer.received_at, by, took_business.total_seconds(), answer.received_at <= due,
+                 asked.received_at, due, first)  # fmt: skip

@@ -16,7 +16,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from triage.clock import Clock
-from triage.domain import views
+from triage.domain import history, report, views
 from triage.domain.model import Conversation, Message, Note, NoteAction
 from triage.domain.ordering import QueueView
 from triage.domain.outbox import Draft, OutboxStatus
@@ -115,6 +115,14 @@ class TriageService:
         result = await self.engine.run_once()
         flushed = await self.outbox.flush()
         return replace(result, flushed=flushed)
+
+    async def report(self, start: datetime, end: datetime, by: str) -> list[dict[str, object]]:
+        """The CEO's report over [start, end), read whole from the provider (not the
+        cache: every console computes the same numbers)."""
+        snap = await self.provider.full_sync()
+        account = [*snap.account_notes, *(n for t in snap.threads for n in t.notes if n.account)]
+        owners = {k: to for k, (to, _) in history.account_owners(account, {}).items()}
+        return report.report(snap.threads, self.config, start, end, by, owners)
 
     async def wait_for_changes(self, timeout: float) -> None:
         with contextlib.suppress(ProviderError):  # the next sync round reports it
