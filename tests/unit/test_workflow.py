@@ -11,9 +11,16 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from tests.support.builders import agency_config
+from tests.support.builders import T0, agency_config, conversation
 from triage.domain import calendar
-from triage.domain.conversation import as_done, as_reopened, as_snoozed, as_woken, derive
+from triage.domain.conversation import (
+    as_done,
+    as_reopened,
+    as_snoozed,
+    as_unsnoozed,
+    as_woken,
+    derive,
+)
 from triage.domain.model import (
     DONE,
     SNOOZED,
@@ -31,6 +38,7 @@ from triage.text.isotime import parse_iso
 
 AGENCY = agency_config()
 US_EAST = AGENCY.regions["us-east"]
+HOUR = timedelta(hours=1)
 CLIENT, STAFF = "dana@acme.example", "carol@agency.example"
 
 
@@ -285,3 +293,73 @@ def test_without_a_deadline_a_snooze_wakes_at_its_own_time() -> None:
     c = conv(marked(msg(1, "15:00", STRANGER, in_watched=True), SNOOZED), notes=(snooze,),
              cfg=NO_REGION)  # fmt: skip
     assert (c.status, c.deadline, c.wake_at) == (Status.SNOOZED, None, at("09:00", day=25))
+
+
+# ---- what each action shows, on the clock it should have ----
+
+
+def test_done_on_a_snoozed_conversation_leaves_no_wake_behind() -> None:
+    snoozed = as_snoozed(conv(msg(1, "15:00", CLIENT)), at("15:30"), AGENCY)
+    done = as_done(snoozed, Note("done", "carol", at("15:10"), reason="spam or phishing"))
+    assert (done.status, done.wake_at, done.snoozed_until) == (Status.DONE, None, None)
+
+
+def test_a_reopened_conversation_waits_on_its_clock_or_is_answered_if_it_had_none() -> None:
+    done = Note("done", "carol", at("15:30"), reason="thanks / no question")
+    answered = conv(msg(1, "15:00", CLIENT), msg(2, "15:20", STAFF))
+    assert as_reopened(as_done(answered, done)) == answered
+    no_deadline = conv(msg(1, "15:00", STRANGER, in_watched=True), cfg=NO_REGION)
+    assert no_deadline.clock_start is None  # waiting all the same
+    assert as_reopened(as_done(no_deadline, done)) == no_deadline
+
+
+def test_a_reminder_is_due_on_the_next_reply_target_from_its_wake() -> None:
+    answered = conv(msg(1, "15:00", CLIENT), msg(2, "15:20", STAFF), cfg=CONTRACT)
+    shown = as_snoozed(answered, at("18:00"), CONTRACT)
+    assert (shown.clock_start, shown.deadline) == (at("18:00"), at("20:00"))  # 2h, not 30m
+    notes = (Note("snooze", "carol", at("15:30"), until=at("09:00", day=25)),
+             Note("wake", "carol", at("16:00")))  # fmt: skip
+    woken = conv(msg(1, "15:00", CLIENT), msg(2, "15:20", STAFF), notes=notes, cfg=CONTRACT)
+    assert (woken.status, woken.deadline) == (Status.FOLLOW_UP, at("18:00"))
+
+
+def test_a_reminder_comes_back_when_asked_even_if_its_target_is_shorter_than_at_risk() -> None:
+    quick = replace(AGENCY, clients={**AGENCY.clients, "acme.example": replace(
+        ACME, targets=Targets(timedelta(minutes=10)))})  # fmt: skip
+    answered = conv(msg(1, "15:00", CLIENT), msg(2, "15:20", STAFF), cfg=quick)
+    shown = as_snoozed(answered, at("18:00"), quick)
+    assert (shown.wake_at, shown.deadline) == (at("18:00"), at("18:10"))
+
+
+def test_waking_a_reminder_by_hand_shows_what_the_provider_will_say() -> None:
+    mail = (msg(1, "15:00", CLIENT), msg(2, "15:20", STAFF))
+    snooze = Note("snooze", "carol", at("15:30"), until=at("09:00", day=25))
+    shown = as_snoozed(conv(*mail, cfg=CONTRACT), at("09:00", day=25), CONTRACT)
+    woken = as_woken(shown, at("16:00"), CONTRACT)
+    synced = conv(*mail, notes=(snooze, Note("wake", "carol", at("16:00"))), cfg=CONTRACT)
+    assert woken == without_notes(synced)
+    assert (woken.status, woken.deadline, woken.wake_at) == (Status.FOLLOW_UP, at("18:00"), None)
+
+
+def test_a_staff_message_in_the_second_of_the_wake_does_not_answer_the_reminder() -> None:
+    notes = (Note("snooze", "carol", at("15:30"), until=at("09:00", day=25)),
+             Note("wake", "carol", at("16:00")))  # fmt: skip
+    c = conv(msg(1, "15:00", CLIENT), msg(2, "15:20", STAFF), msg(3, "16:00", STAFF), notes=notes)
+    assert c.status is Status.FOLLOW_UP
+
+
+def test_a_snooze_taken_back_leaves_the_conversation_exactly_as_it_was() -> None:
+    waiting = conv(msg(1, "15:00", CLIENT))
+    assert as_unsnoozed(as_snoozed(waiting, at("15:30"), AGENCY)) == waiting
+    answered = conv(msg(1, "15:00", CLIENT), msg(2, "15:20", STAFF))
+    assert as_unsnoozed(as_snoozed(answered, at("18:00"), AGENCY)) == answered  # no reminder
+
+
+def test_a_reminder_in_a_region_the_config_no_longer_has_keeps_no_old_deadline() -> None:
+    # Shown from the cache, made before the region was taken out of the config.
+    old = conversation(1, region="gone", status=Status.FOLLOW_UP, follow_up=True,
+                       target="next reply, region Gone: 1h", target_source="region")  # fmt: skip
+    for shown in (as_snoozed(old, T0 + 2 * HOUR, AGENCY), as_woken(old, T0 + 2 * HOUR, AGENCY)):
+        assert (shown.waiting, shown.waiting_since) == (True, T0 + 2 * HOUR)
+        assert (shown.clock_start, shown.deadline, shown.target, shown.target_source) == (
+            None, None, "", "")  # fmt: skip
