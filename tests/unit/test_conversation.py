@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from triage.domain.conversation import (
 )
 from triage.domain.model import (
     ACKNOWLEDGED,
+    DONE,
     ESCALATED,
     Conversation,
     Mark,
@@ -29,11 +30,13 @@ from triage.domain.model import (
     MessageInfo,
     Note,
     Status,
+    Targets,
     ThreadData,
     ThreadRef,
     Tier,
     owner_mark,
 )
+from triage.domain.settings import RoutingConfig
 from triage.text.isotime import parse_iso
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
@@ -305,6 +308,57 @@ def test_a_readable_thread_without_a_subject_keeps_an_empty_one() -> None:
     t = ThreadData("T", (msg(1, "15:00", "x@shop.example", subject=""),))
     conv = derive(t, AGENCY, {})
     assert conv is not None and (conv.subject, conv.problem) == ("", "")
+
+
+# ---- the clock: which target applies, and none without a region ----
+
+# Acme's contract: a first reply within 30 minutes, a next one within 2 hours (the
+# region's own target is 1 hour, so a clock on the wrong target shows).
+ACME = dataclasses.replace(AGENCY.clients["acme.example"],
+                           targets=Targets(timedelta(hours=2), timedelta(minutes=30)))  # fmt: skip
+CONTRACT = dataclasses.replace(AGENCY, clients={**AGENCY.clients, "acme.example": ACME})
+DANA, CAROL = "dana@acme.example", "carol@agency.example"
+
+
+def test_a_new_request_is_due_on_the_first_reply_target_and_a_follow_on_on_the_next() -> None:
+    new = derive(ThreadData("T", (msg(1, "15:00", DANA),)), CONTRACT, {})
+    assert new is not None and new.deadline == at("15:30")
+    assert (new.target, new.target_source) == ("first reply, client Acme: 30m", "client")
+    again = (msg(1, "15:00", DANA), msg(2, "15:10", CAROL), msg(3, "16:00", DANA))
+    follow_on = derive(ThreadData("T", again), CONTRACT, {})
+    assert follow_on is not None and follow_on.deadline == at("18:00")
+    assert follow_on.target == "next reply, client Acme: 2h"
+
+
+def test_a_client_writing_again_after_done_on_a_new_request_is_still_a_new_request() -> None:
+    done = Note("done", "carol", at("15:10"), reason="out of office", seen=at("15:00"))
+    t = ThreadData("T", (msg(1, "15:00", DANA, marks=frozenset({DONE})), msg(2, "16:00", DANA)),
+                   (done,))  # fmt: skip
+    conv = derive(t, CONTRACT, {})
+    assert conv is not None and (conv.waiting_since, conv.deadline) == (at("16:00"), at("16:30"))
+
+
+def test_a_thread_staff_began_waits_on_the_next_reply_target_even_in_the_same_second() -> None:
+    # Staff wrote first; the client answered within the second. The queue's deadline
+    # and the measure of the reply that follows use the same (next reply) target.
+    mail = (msg(1, "15:00", CAROL), msg(2, "15:00", DANA))
+    conv = derive(ThreadData("T", mail), CONTRACT, {})
+    assert conv is not None and (conv.deadline, conv.target_source) == (at("17:00"), "client")
+    assert conv.target == "next reply, client Acme: 2h"
+    replied = derive(ThreadData("T", (*mail, msg(3, "16:30", CAROL))), CONTRACT, {})
+    assert replied is not None and replied.reply_on_time is True
+
+
+# Senders nobody configured fall back to a region that does not exist: no calendar.
+NO_REGION = dataclasses.replace(AGENCY, routing=RoutingConfig("nowhere", {}))
+
+
+def test_a_client_in_no_known_region_waits_without_a_deadline() -> None:
+    conv = derive(ThreadData("T", (msg(1, "15:00", "x@shop.example"),)), NO_REGION, {})
+    assert conv is not None
+    assert (conv.status, conv.waiting, conv.waiting_since) == (Status.WAITING, True, at("15:00"))
+    assert (conv.clock_start, conv.deadline, conv.target, conv.target_source) == (
+        None, None, "", "")  # fmt: skip
 
 
 # ---- the reply: to whom, under which subject, citing what ----

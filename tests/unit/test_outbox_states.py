@@ -134,3 +134,12 @@ def test_an_action_is_retried_until_the_last_allowed_refusal_then_fails() -> Non
     assert (a.status, a.attempts, a.error) == (S.FAILED, MAX_ATTEMPTS, "the last")
     requeued = a.retried(LATER)
     assert (requeued.status, requeued.attempts, requeued.error) == (S.QUEUED, 0, "")
+
+
+def test_a_reply_sent_with_an_undo_delay_is_held_until_the_delay_ends() -> None:
+    held = draft("o1", status=S.QUEUED, not_before=LATER)
+    assert held.held(T0) and held.held(LATER - timedelta(microseconds=1))
+    assert not held.held(LATER)  # the time has come: it goes
+    assert not draft("o1", status=S.QUEUED).held(T0)  # queued with no delay: it goes
+    for status in (S.DRAFT, S.SENDING, S.UNCLEAR, S.SENT, S.FAILED):  # no longer on hold
+        assert not draft("o1", status=status, not_before=LATER).held(T0)

@@ -61,3 +61,23 @@ def test_a_signature_is_added_once_after_the_separator() -> None:
     assert without_signature(once) == "Thanks, done.\n"
     assert without_signature("no signature") == "no signature"
     assert without_signature("a\n-- \nb\n-- \nc") == "a\n-- \nb"  # the last separator
+
+
+def test_the_first_name_is_the_first_word_as_written_without_its_comma() -> None:
+    conv = conversation(1)
+    assert values_for(conv, "Dana, Acme Corp", None, None)["client_first_name"] == "Dana"
+    assert values_for(conv, "Xavier Dupont", None, None)["client_first_name"] == "Xavier"
+    me = Manager("xena", "Xena Roy", "xena@agency.example", ("us-east",))
+    assert values_for(conv, "", me, None)["manager_first_name"] == "Xena"
+
+
+def test_a_signature_is_added_as_written_only_its_blank_lines_trimmed() -> None:
+    sig = "\n  Xavier Dupont\n  Agency, Montreal\n\n"
+    assert with_signature("Hi", sig) == "Hi\n\n-- \n  Xavier Dupont\n  Agency, Montreal"
+    assert with_signature("Hi", "Xavier\nAgency X\n") == "Hi\n\n-- \nXavier\nAgency X"
+
+
+def test_the_text_above_a_separator_anywhere_is_what_the_manager_wrote() -> None:
+    assert without_signature("Thanks\n-- ") == "Thanks"  # a separator with nothing under it
+    assert without_signature("-- \nAlice Martin") == ""  # only a signature
+    assert without_signature("\n-- \nAlice Martin") == ""

@@ -57,8 +57,16 @@ def test_a_snooze_whose_wake_came_is_in_the_queue_not_the_snoozed_view() -> None
 
 
 def test_an_unknown_view_is_refused_by_name() -> None:
-    with pytest.raises(ValueError, match=r"unknown view 'later'.*snoozed"):
+    with pytest.raises(
+        ValueError, match=r"^unknown view 'later' \(views: waiting, snoozed, done, answered, all\)$"
+    ):
         in_view(day(), "later", T0)
+
+
+def test_done_and_answered_are_the_most_recent_first_whatever_order_they_came_in() -> None:
+    convs = list(reversed(day()))
+    assert ids(in_view(convs, "done", T0)) == ["T00006", "T00005"]
+    assert ids(in_view(convs, "answered", T0)) == ["T00007", "T00008"]
 
 
 def test_search_finds_every_word_in_any_field_or_the_bodies_newest_first() -> None:

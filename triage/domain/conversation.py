@@ -109,10 +109,10 @@ def _clock_of(
     """The clock of the oldest unanswered client message (a first reply when no staff
     message came before it), or of a reminder that came due; else none."""
     if waiting_for:
-        asked = waiting_for[0]
-        new_request = not any(m.received_at < asked.received_at
-                              and routing.is_staff(m.sender, cfg) for m in mail)  # fmt: skip
-        return _clocked(conv, asked.received_at, cfg, first=new_request)
+        # The oldest unanswered message comes after every staff message, one in the same
+        # second included (as last_reply reads the thread): new when there is none.
+        new_request = not any(routing.is_staff(m.sender, cfg) for m in mail)
+        return _clocked(conv, waiting_for[0].received_at, cfg, first=new_request)
     if flow.woken is not None and not _staff_after(mail, flow.woken.at, cfg):
         return replace(_clocked(conv, flow.woken.at, cfg, first=False), follow_up=True)
     return conv

@@ -33,7 +33,7 @@ def parse_when(text: str, now: datetime, zone: tzinfo) -> datetime:
 
 
 def _duration(words: str, now: datetime) -> datetime | None:
-    m = _DURATION.fullmatch(words.replace(" ", ""))
+    m = _DURATION.fullmatch(words)  # spaces may part a number from its unit, not its digits
     if m is None or not any(m.groups()):
         return None
     d, h, mins = (int(g or 0) for g in m.groups())
