@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from tests.contract.backends import Backend
 from tests.contract.test_contract import ago
 from triage.domain.model import Conversation, Status
+from triage.engine.outbox import ActionError
 from triage.service.core import TriageService
 
 MINUTE = timedelta(minutes=1)
@@ -57,6 +60,17 @@ async def test_done_leaves_every_queue_until_the_client_writes_again(
     assert back.status is Status.WAITING and tid in queued(bob)
     assert back.waiting_since == ago(backend, 1)  # a fresh clock, from the new message
     assert any("marked it done: thanks / no question" in h for h in (await bob.thread(tid)).history)
+
+
+async def test_a_done_conversation_is_reopened_before_it_can_be_snoozed(
+    backend: Backend, alice: TriageService
+) -> None:
+    tid = await one_waiting(backend, alice, subject="Invoice copy")
+    await alice.done(tid, "handled by phone")
+    with pytest.raises(ActionError, match="reopen it first"):
+        await alice.snooze(tid, backend.clock.now() + timedelta(hours=1))
+    await alice.sync()
+    assert seen(alice, tid).status is Status.DONE
 
 
 async def test_reopen_puts_it_back_on_its_own_clock(

@@ -42,7 +42,7 @@ from triage.domain.model import (
 )
 from triage.domain.ordering import QueueView
 from triage.engine.outbox import ActionError
-from triage.engine.workflow import SNOOZE_AT_RISK
+from triage.engine.workflow import SNOOZE_AT_RISK, SNOOZE_DONE
 from triage.service.api import (
     Draft,
     ManagerChoice,
@@ -391,6 +391,8 @@ class FakeService:
                                                                self.now()))  # fmt: skip
 
     async def snooze(self, thread_id: str, until: datetime) -> bool:
+        if self._convs[thread_id].status is Status.DONE:
+            raise ActionError(SNOOZE_DONE)
         after = as_snoozed(self._convs[thread_id], until, self.config)
         if after.wake_at is not None and after.wake_at <= self.now():
             raise ActionError(SNOOZE_AT_RISK)

@@ -34,6 +34,7 @@ from triage.engine.actions import Actions
 from triage.engine.outbox import ActionError
 
 REPLYING_LEASE = timedelta(minutes=10)  # a console that crashed stops "replying" after this
+SNOOZE_DONE = "this conversation is done: reopen it first (b), then snooze it"
 SNOOZE_AT_RISK = ("this conversation is at risk already, so a snooze would end at once: "
                   "answer it, or mark it done if it needs no reply")  # fmt: skip
 
@@ -71,6 +72,8 @@ class WorkflowActions:
         if until <= now:
             raise ActionError("a snooze ends in the future")
         shown = self.a.shown(thread_id)
+        if shown.status is Status.DONE:
+            raise ActionError(SNOOZE_DONE)
         after = as_snoozed(shown, until, self.a.cfg)
         if after.wake_at is not None and after.wake_at <= now:
             raise ActionError(SNOOZE_AT_RISK)
