@@ -91,10 +91,12 @@ def test_a_person_finds_reads_escalates_and_leaves(tmux_session: Callable[..., s
 
     screen("/")  # find the hostile demo message, wherever it sits in the queue
     screen("-l", "Invoice")
-    wait_for(screen, "filter: text='Invoice'")  # the filter is on (the row shows before it)
-    found = wait_for(screen, "␛]52;")  # its escape sequence shows as a placeholder
+    # The filter is on once the box shows what was typed and the status bar says so.
+    found = wait_for(screen, "▊  Invoice")
+    found = wait_for(screen, "text='Inv")  # cut short with … when the line is full
     assert "Invoice ␛]52;" in found  # the sequence shows as visible, inert text
-    screen("Escape")  # clears the filter
+    screen("Escape")  # clears the filter and closes the box
+    wait_gone(screen, "▊  Invoice")
     wait_for(screen, "filter: all")
 
     screen("?")
