@@ -81,10 +81,11 @@ def make_app(service: FakeService, **kwargs: object) -> TriageApp:
 class StandIn(Screen[None]):
     """Stands for a screen another module owns; records how it was built."""
 
-    def __init__(self, service: object, thread_id: str) -> None:
+    def __init__(self, service: object, thread_id: str, **options: object) -> None:
         super().__init__()
         self.service = service
         self.thread_id = thread_id
+        self.options = options  # the thread view's user_zone, ...
 
     def compose(self) -> ComposeResult:
         yield Static(type(self).__name__)

@@ -243,3 +243,19 @@ async def test_the_answered_view_says_how_fast_and_by_whom() -> None:
         fast, slow = line_of(app, "t05"), line_of(app, "t06")
         assert fast.startswith("answd") and "✓ 0:12" in fast and "by Bob" in fast
         assert "✖ 2:05" in slow and "by " not in slow
+
+
+async def test_yours_is_the_managers_own_time_zone_when_the_config_has_one() -> None:
+    service = FakeService()
+    alice = dataclasses.replace(service.config.managers["alice"], timezone="America/Vancouver")
+    managers = {**service.config.managers, "alice": alice}
+    service.config = dataclasses.replace(service.config, managers=managers)
+    app = NotingApp(service)
+    async with app.run_test(size=SIZE) as pilot:
+        await on_row(app, pilot, "t09")  # Ontario
+        burst(app, "z", *text("2h"))
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, SnoozeScreen)
+        # the frozen clock is 15:00 UTC: in 2 hours, 13:00 in Toronto, 10:00 in Vancouver
+        assert "13:00 Ontario time (Tue 10:00 yours)" in dialog.preview()

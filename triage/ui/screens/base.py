@@ -10,8 +10,9 @@ implementation, so the queue and the thread view do and say the same thing.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any, cast
+from zoneinfo import ZoneInfo
 
 from textual.message_pump import MessagePump
 from textual.screen import Screen
@@ -37,6 +38,13 @@ def after_pending_keys(screen: Screen[Any], callback: Callable[[], object]) -> N
     target: MessagePump = screen.focused or screen
     if not target.call_later(callback):
         screen.call_later(callback)
+
+
+def user_zone(service: Service) -> tzinfo | None:
+    """The user's own time zone: their `[managers.ID] timezone`, else None (the
+    machine's local zone, which on a shared server may be nobody's)."""
+    manager = service.config.managers.get(service.user)
+    return ZoneInfo(manager.timezone) if manager is not None and manager.timezone else None
 
 
 def close_burst(screen: Screen[Any]) -> None:

@@ -17,7 +17,7 @@ from triage.domain.model import Conversation
 from triage.domain.ordering import QueueView
 from triage.domain.urgency import Counts, Filter
 from triage.service.api import OutboxStatus, Service
-from triage.ui.screens.base import ConversationScreen
+from triage.ui.screens.base import ConversationScreen, user_zone
 from triage.ui.widgets.queue_table import QueueTable
 from triage.ui.widgets.status_bar import StatusBar
 
@@ -110,7 +110,8 @@ class TableScreen(ConversationScreen):
     def open_thread(self, thread_id: str) -> None:
         from triage.ui.screens.thread import ThreadScreen
 
-        self.app.push_screen(ThreadScreen(self.service, thread_id))
+        self.app.push_screen(ThreadScreen(self.service, thread_id,
+                                          user_zone=user_zone(self.service)))  # fmt: skip
 
     @on(QueueTable.Selected)
     def _selected(self, event: QueueTable.Selected) -> None:

@@ -24,7 +24,7 @@ from triage.domain.conversation import as_snoozed
 from triage.domain.when import parse_when
 from triage.service.api import Service
 from triage.ui.keys import binding
-from triage.ui.screens.base import close_burst
+from triage.ui.screens.base import close_burst, user_zone
 from triage.ui.screens.dialogs.reason import about_text
 from triage.ui.text import safe_plain
 
@@ -107,7 +107,7 @@ class SnoozeScreen(ModalScreen[datetime | None]):
 
     def _both(self, at: datetime) -> str:
         client = at.astimezone(self.zone).strftime("%a %d %b %H:%M")
-        mine = at.astimezone().strftime("%a %H:%M")
+        mine = at.astimezone(user_zone(self.service)).strftime("%a %H:%M")
         return f"{client} {self.place} time ({mine} yours)"
 
     def _show(self) -> None:
