@@ -50,8 +50,7 @@ class Ladder:
     def due(self, view: QueueView, now: datetime, cfg: Config, user: str) -> list[Alert]:
         """The alerts that are new at `now` for `user`, each recorded as told. The first
         call only records what is already so (the screen shows it)."""
-        found = [a for a in _candidates(view, now, cfg, user)
-                 if a.step not in self.told.get(a.thread_id, set())]  # fmt: skip
+        found = _candidates(view, now, cfg, user, self.told)
         for a in found:
             self.told.setdefault(a.thread_id, set()).add(a.step)
         if not self.primed:
@@ -60,18 +59,33 @@ class Ladder:
         return found if on_shift(cfg.managers.get(user), now, cfg) else []
 
 
-def _candidates(view: QueueView, now: datetime, cfg: Config, user: str) -> list[Alert]:
+def _candidates(
+    view: QueueView, now: datetime, cfg: Config, user: str, told: dict[str, set[Step]]
+) -> list[Alert]:
+    """The steps reached and not told yet (a told step costs a set lookup, no more)."""
     at_risk = timedelta(minutes=cfg.agency.at_risk_minutes)
     grace = timedelta(minutes=cfg.agency.escalate_after_minutes)
     near = view[: view.due_before(now + at_risk)]  # at risk or breached: few, by bisection
+
+    def new(c: Conversation, step: Step) -> bool:
+        return step not in told.get(c.thread_id, ())
+
     if user == CEO_ID:
-        escalated = [_alert(c, Step.ESCALATED, now) for c in view.escalations(now, grace)]
-        told = {a.thread_id for a in escalated}  # a premium breach escalated already: once
-        breached = [_alert(c, Step.BREACHED, now) for c in near if c.thread_id not in told
-                    and c.tier is Tier.PREMIUM and _breached(c, now)]  # fmt: skip
+        escalated = [_alert(c, Step.ESCALATED, now) for c in view.escalations(now, grace)
+                     if new(c, Step.ESCALATED)]  # fmt: skip
+        seen = {a.thread_id for a in escalated} | {
+            t for t, steps in told.items() if Step.ESCALATED in steps}  # fmt: skip
+        breached = [_alert(c, Step.BREACHED, now) for c in near if c.thread_id not in seen
+                    and c.tier is Tier.PREMIUM and _breached(c, now)
+                    and new(c, Step.BREACHED)]  # fmt: skip
         return escalated + breached
-    mine = [c for c in near if c.owner == user]
-    return [_alert(c, Step.BREACHED if _breached(c, now) else Step.AT_RISK, now) for c in mine]
+    out = []
+    for c in near:
+        if c.owner == user:
+            step = Step.BREACHED if _breached(c, now) else Step.AT_RISK
+            if new(c, step):
+                out.append(_alert(c, step, now))
+    return out
 
 
 def _breached(c: Conversation, now: datetime) -> bool:

@@ -96,7 +96,6 @@ class TriageApp(App[None]):
         self._undo: tuple[datetime, Undo] | None = None  # until when, and how
         self._held: Draft | None = None  # a reply in its undo delay: sent when it ends
         self._ladder = Ladder()  # what was told, so each step is told once
-        self._alerts_at: datetime | None = None
         self._handoff_told: datetime | None = None  # the shift end the handoff was offered for
         self.emitted: list[str] = []  # terminal sequences, when headless
         if keymap:
@@ -179,6 +178,8 @@ class TriageApp(App[None]):
             self.push_screen(EscalationsScreen(self.service))
         self._tell_once()
         self.set_interval(TICK_SECONDS, self.tick)
+        # Alerts on their own timer: the countdown tick stays the countdown's.
+        self.set_interval(ALERT_EVERY.total_seconds(), self._look_for_alerts)
         self.sync_loop()
 
     def _tell_once(self) -> None:
@@ -212,11 +213,12 @@ class TriageApp(App[None]):
         tick = getattr(self.screen, "tick", None)
         if tick is not None:
             tick(now)
-        if self._alerts_at is None or now - self._alerts_at >= ALERT_EVERY:
-            self._alerts_at = now
-            self.tell_alerts(now)
 
     # ---- alerts ----
+
+    def _look_for_alerts(self) -> None:
+        if self.is_running:
+            self.tell_alerts(self.service.now())
 
     def tell_alerts(self, now: datetime) -> None:
         """What became at risk, breached or escalated since the last look, told once on
