@@ -104,8 +104,9 @@ class Rig:
         cfg = config or self.config
         if credentials is None:
             demo = cfg.provider.kind == "demo"
-            credentials = self.demo.client_credentials() if demo else jmap_credentials(
-                cfg.provider, env or {})  # fmt: skip
+            login = self.demo.login
+            credentials = Credentials("basic", login.username, login.password) if demo else (
+                jmap_credentials(cfg.provider, env or {}))  # fmt: skip
         transport = AimedTransport(self.demo.transport())
         sleep = self._sleep if record_sleeps else asyncio.sleep
         http = JmapHttp(self.demo.session_url, credentials, timeout=timeout, transport=transport,

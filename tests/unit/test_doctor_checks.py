@@ -19,7 +19,7 @@ from triage.config import Config
 from triage.demo import methods_misc
 from triage.demo.mailbox import DemoMailbox
 from triage.providers.base import Provider, ProviderError
-from triage.providers.jmap import connect_provider
+from triage.providers.jmap import Credentials, connect_provider
 
 NOW = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
 TTY = Terminal(True, "xterm-256color", (100, 30), "utf-8", "256")
@@ -154,7 +154,7 @@ async def test_a_clock_minutes_off_the_providers_fails(tmp_path: Path) -> None:
         mailbox = DemoMailbox(server_clock, live=False, config=cfg)
         settings = dataclasses.replace(cfg.provider, kind="jmap")
         url, transport = mailbox.session_url, mailbox.transport()
-        creds = mailbox.client_credentials()
+        creds = Credentials("basic", mailbox.login.username, mailbox.login.password)
         return connect_provider(settings, creds, clock=ours, session_url=url, transport=transport)
 
     checks = await run(write_config(tmp_path), ours, opener=opener)

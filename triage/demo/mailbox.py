@@ -32,9 +32,10 @@ from triage.domain import routing
 from triage.domain.calendar import REGIONS_OWN, RegionsOwn
 from triage.domain.model import Region
 from triage.domain.targets import target_for
-from triage.providers.jmap import Credentials, JmapProvider, connect_provider
+from triage.providers.base import Provider, open_provider
 
 DEMO_CONFIG = Path(__file__).resolve().parent / "demo.toml"
+SECRET_ENV = "TRIAGE_DEMO_SECRET"  # the in-process login's password, never the user's env
 LIVE_BACKLOG = 30  # after a long clock jump only the newest arrivals are delivered
 MINUTE = timedelta(minutes=1)
 
@@ -253,19 +254,18 @@ class DemoMailbox:
     def login(self) -> Login:
         return self.server.credentials
 
-    def client_credentials(self) -> Credentials:
-        """What a JMAP client signs in with (Basic, as on Cyrus)."""
-        return Credentials("basic", self.login.username, self.login.password)
-
     def provider(
         self, *, transport: httpx.AsyncBaseTransport | None = None, timeout: float = 30.0
-    ) -> JmapProvider:
-        """The real JMAP client, talking to this mailbox through an httpx transport."""
-        settings = replace(self.config.provider, kind="jmap", timeout_seconds=timeout)
-        return connect_provider(
-            settings, self.client_credentials(), clock=self.clock,
-            session_url=self.session_url, transport=transport or self.transport(),
+    ) -> Provider:
+        """The real JMAP client (chosen through the provider registry), signing in with
+        Basic as on Cyrus and talking to this mailbox through an httpx transport."""
+        settings = replace(
+            self.config.provider, kind="jmap", auth="basic", username=self.login.username,
+            session_url=self.session_url, token_env=SECRET_ENV, token_file=None,
+            timeout_seconds=timeout,
         )  # fmt: skip
+        return open_provider(settings, env={SECRET_ENV: self.login.password}, clock=self.clock,
+                             transport=transport or self.transport())  # fmt: skip
 
     # ---- the seeded day ----
 

@@ -17,11 +17,14 @@ import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from triage.clock import Clock
 from triage.domain.model import Mark, Message, Note, ThreadData, ThreadRef
 from triage.domain.settings import ProviderConfig
+
+if TYPE_CHECKING:
+    import httpx  # a transport type only: no provider code is loaded here
 
 # provider.kind -> the module whose `open_provider` builds it (imported on use)
 KINDS: dict[str, str] = {
@@ -130,8 +133,9 @@ class Provider(Protocol):
 
 class ProviderFactory(Protocol):
     def __call__(
-        self, settings: ProviderConfig, *, env: Mapping[str, str], clock: Clock
-    ) -> Provider: ...
+        self, settings: ProviderConfig, *, env: Mapping[str, str], clock: Clock,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> Provider: ...  # fmt: skip
 
 
 class LoginFlow(Protocol):
@@ -158,11 +162,15 @@ async def login(
     await flow(settings, env=env, clock=clock, say=say)
 
 
-def open_provider(settings: ProviderConfig, *, env: Mapping[str, str], clock: Clock) -> Provider:
-    """The provider `settings.kind` names, built from the config (no network I/O yet)."""
+def open_provider(
+    settings: ProviderConfig, *, env: Mapping[str, str], clock: Clock,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Provider:  # fmt: skip
+    """The provider `settings.kind` names, built from the config (no network I/O yet).
+    `transport` replaces the network (the embedded demo server, tests)."""
     module_name = KINDS.get(settings.kind)
     if module_name is None:
         known = ", ".join(sorted(KINDS))
         raise ProviderError(f"provider.kind {settings.kind!r} is not known here (known: {known})")
     factory: ProviderFactory = importlib.import_module(module_name).open_provider
-    return factory(settings, env=env, clock=clock)
+    return factory(settings, env=env, clock=clock, transport=transport)

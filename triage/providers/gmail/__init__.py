@@ -62,7 +62,9 @@ async def login(
 
 
 def open_provider(
-    settings: ProviderConfig, *, env: Mapping[str, str], clock: Clock
-) -> GmailProvider:
+    settings: ProviderConfig, *, env: Mapping[str, str], clock: Clock,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> GmailProvider:  # fmt: skip
     """The provider registered for `kind = "gmail"`."""
-    return connect_provider(settings, token_source(settings, env, clock), clock=clock)
+    return connect_provider(settings, token_source(settings, env, clock), clock=clock,
+                            transport=transport)  # fmt: skip

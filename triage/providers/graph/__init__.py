@@ -62,11 +62,13 @@ def connect_provider(
 
 
 def open_provider(
-    settings: ProviderConfig, *, env: Mapping[str, str], clock: Clock
-) -> GraphProvider:
+    settings: ProviderConfig, *, env: Mapping[str, str], clock: Clock,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> GraphProvider:  # fmt: skip
     """The provider registered for `kind = "graph"` (no network I/O yet)."""
     tokens = access_tokens(settings, env, clock)
-    return connect_provider(settings, tokens, clock=clock, key=secret_key(settings, env))
+    return connect_provider(settings, tokens, clock=clock, key=secret_key(settings, env),
+                            transport=transport)  # fmt: skip
 
 
 async def login(

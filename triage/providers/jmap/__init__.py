@@ -47,7 +47,9 @@ def connect_provider(
 
 
 def open_provider(
-    settings: ProviderConfig, *, env: Mapping[str, str], clock: Clock
-) -> JmapProvider:
+    settings: ProviderConfig, *, env: Mapping[str, str], clock: Clock,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> JmapProvider:  # fmt: skip
     """The provider registered for `kind = "jmap"`."""
-    return connect_provider(settings, credentials(settings, env), clock=clock)
+    return connect_provider(settings, credentials(settings, env), clock=clock,
+                            transport=transport)  # fmt: skip
