@@ -8,6 +8,8 @@ so the difference is start to first painted queue, imports included.
 `baseline` does the same for a bare Textual app with one widget.
 `memory CACHE_DIR` loads the cache into a TriageService, builds the queue (sorted,
 with the rows a 160x52 screen shows) and prints the peak RSS.
+`queue CONFIG` is what a user's `triage queue --json` runs (no sync), its JSON sent
+to /dev/null; it prints when it returned and how many rows it wrote.
 """
 
 from __future__ import annotations
@@ -75,6 +77,17 @@ def _memory(cache_dir: str) -> None:
           shown=len(shown))  # fmt: skip
 
 
+def _queue(config: str) -> None:
+    import contextlib
+
+    from benchmarks.data import BENCH_NOW
+    from triage.cli import main as triage
+
+    with open(os.devnull, "w", encoding="utf-8") as sink, contextlib.redirect_stdout(sink):
+        code = triage(["--config", config, "queue", "--json", "--now", BENCH_NOW.isoformat()])
+    _emit(done=time.monotonic(), exit=code)
+
+
 def _peak_rss() -> int:
     """Peak RSS of this program, in bytes.
 
@@ -99,8 +112,10 @@ def main(argv: list[str]) -> None:
         asyncio.run(_start(argv[1]))
     elif mode == "memory":
         _memory(argv[1])
+    elif mode == "queue":
+        _queue(argv[1])
     else:
-        raise SystemExit(f"unknown mode {mode!r}: baseline | start DIR | memory DIR")
+        raise SystemExit(f"unknown mode {mode!r}: baseline | start DIR | memory DIR | queue TOML")
 
 
 if __name__ == "__main__":

@@ -18,12 +18,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import httpx
-
 import triage.demo
 from triage.clock import FrozenClock
 from triage.config import Config, load_config
-from triage.providers.jmap import Credentials, connect_provider
 from triage.service.core import TriageService
 
 if TYPE_CHECKING:  # the start-up child must not pay for the demo server's import
@@ -52,29 +49,25 @@ def bench_config(cache_dir: Path) -> Config:
     )
 
 
-def _no_network(request: httpx.Request) -> httpx.Response:
-    raise httpx.ConnectError("benchmark: no provider here", request=request)
-
-
 def open_service(
     cache_dir: Path, demo: DemoMailbox | None = None, clock: FrozenClock | None = None
 ) -> TriageService:
     """A TriageService on the cache in `cache_dir` (built without network I/O).
 
-    With `demo` it talks to that mailbox; without, every request fails at once,
-    as with the network down, so nothing can sneak into a measurement.
+    With `demo` it talks to that mailbox; without, it is built as the console builds
+    it (the provider from the registry, imported when first used) on a JMAP server at
+    a closed loopback port: every request fails at once, as with the network down, so
+    nothing can sneak into a measurement.
     """
     clock = clock or FrozenClock(BENCH_NOW)
     cfg = bench_config(cache_dir)
     if demo is not None:
         return TriageService(cfg, clock, provider=demo.provider())
-    settings = dataclasses.replace(cfg.provider, kind="jmap")
-    offline = connect_provider(
-        settings, Credentials("basic", "bench", "bench"), clock=clock,
-        session_url="http://127.0.0.1:9/jmap/session",
-        transport=httpx.MockTransport(_no_network),
-    )  # fmt: skip
-    return TriageService(cfg, clock, provider=offline)
+    offline = dataclasses.replace(cfg.provider, kind="jmap", auth="bearer",
+                                  session_url="http://127.0.0.1:9/jmap/session",
+                                  token_env="TRIAGE_BENCH_TOKEN")  # fmt: skip
+    cfg = dataclasses.replace(cfg, provider=offline)
+    return TriageService(cfg, clock, env={"TRIAGE_BENCH_TOKEN": "bench"})
 
 
 async def build_warm_cache(demo: DemoMailbox, cache_dir: Path) -> None:
@@ -95,6 +88,23 @@ def copy_cache(src: Path, dst: Path) -> Path:
     for name in CACHE_FILES:
         shutil.copy2(src / name, dst / name)
     return dst
+
+
+def cli_config(cache_dir: Path) -> Path:
+    """A config file for the CLI on `cache_dir`: the demo's regions, clients and managers,
+    a JMAP provider on a closed loopback port (nothing to sync with), written beside it."""
+    demo = DEMO_CONFIG.read_text(encoding="utf-8")
+    rest = demo.partition("[user]")[2]  # the demo's own [provider] is replaced
+    rest = rest.replace('path = "~/.cache/triage/demo-cache.json"',
+                        f'path = "{cache_dir / "cache.json"}"')  # fmt: skip
+    provider = (
+        '[provider]\nkind = "jmap"\nsession_url = "http://127.0.0.1:9/jmap/session"\n'
+        'auth = "bearer"\ntoken_env = "TRIAGE_BENCH_TOKEN"\nmailbox = "inbox"\n\n'
+    )
+    path = cache_dir / "triage.toml"
+    path.write_text(provider + "[user]" + rest, encoding="utf-8")
+    path.chmod(0o600)
+    return path
 
 
 def cache_bytes(cache_dir: Path) -> int:

@@ -14,6 +14,7 @@ the client's; cache methods are wrapped to time the cache's share of a call.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -176,9 +177,10 @@ async def _reload(app: Any, pilot: Any) -> None:
 
 def _child(*args: str) -> tuple[float, dict[str, Any]]:
     t0 = time.monotonic()
+    env = {**os.environ, "TRIAGE_BENCH_TOKEN": "bench"}
     proc = subprocess.run(
         [sys.executable, "-m", "benchmarks.child", *args],
-        capture_output=True, text=True, check=False, timeout=600,
+        capture_output=True, text=True, check=False, timeout=600, env=env,
     )  # fmt: skip
     if proc.returncode != 0 or not proc.stdout.strip():
         raise RuntimeError(f"benchmarks.child {' '.join(args)} failed:\n{proc.stderr[-2000:]}")
@@ -189,6 +191,17 @@ def start_ms(cache_dir: Path | None) -> float:
     """Process start to first paint: the console on `cache_dir`, or the bare app (None)."""
     t0, got = _child("start", str(cache_dir)) if cache_dir else _child("baseline")
     return 1000 * (float(got["painted"]) - t0)
+
+
+def queue_json_ms(cache_dir: Path) -> float:
+    """Process start to `triage queue --json` returned (every waiting row printed)."""
+    from benchmarks.data import cli_config
+
+    config = cli_config(cache_dir)
+    t0, got = _child("queue", str(config))
+    if got["exit"] != 0:
+        raise RuntimeError(f"triage queue --json exited {got['exit']}")
+    return 1000 * (float(got["done"]) - t0)
 
 
 def memory(cache_dir: Path) -> tuple[int, int]:

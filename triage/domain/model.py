@@ -299,20 +299,23 @@ class ThreadRef:
 
 class DeferredRef:
     """A conversation's ThreadRef kept apart from it (the cache keeps these in a file of
-    their own, not read at start), read the first time it is needed. Equal to the
-    ThreadRef it reads."""
+    their own, not read at start), read the first time it is needed by
+    `load(thread_id, subject, client_email)`. Equal to the ThreadRef it reads."""
 
-    __slots__ = ("_load", "_ref", "thread_id")
+    __slots__ = ("_email", "_load", "_ref", "_subject", "thread_id")
 
-    def __init__(self, thread_id: str, load: Callable[[], ThreadRef]) -> None:
-        self.thread_id = thread_id
-        self._load: Callable[[], ThreadRef] | None = load
+    def __init__(
+        self, thread_id: str, subject: str, email: str, load: Callable[[str, str, str], ThreadRef]
+    ) -> None:
+        self.thread_id, self._subject, self._email = thread_id, subject, email
+        self._load: Callable[[str, str, str], ThreadRef] | None = load
         self._ref: ThreadRef | None = None
 
     def get(self) -> ThreadRef:
         if self._ref is None:
             assert self._load is not None
-            self._ref, self._load = self._load(), None
+            self._ref = self._load(self.thread_id, self._subject, self._email)
+            self._load = None
         return self._ref
 
     def __eq__(self, other: object) -> bool:

@@ -17,7 +17,7 @@ import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, cast
 
 from triage.clock import Clock
 from triage.domain.model import Mark, Message, Note, ThreadData, ThreadRef
@@ -160,6 +160,39 @@ async def login(
             "its secret is read from token_file or token_env (see config.example.toml)"
         )
     await flow(settings, env=env, clock=clock, say=say)
+
+
+class DeferredProvider:
+    """The configured provider, built (its package and httpx imported, ~50-90 ms) the
+    first time it is asked anything: after the console's first paint, or never for a
+    command that only reads the cache. A problem building it (a missing token file)
+    is raised then, where every provider error is already handled and shown."""
+
+    def __init__(self, build: Callable[[], Provider]) -> None:
+        self._build: Callable[[], Provider] | None = build
+        self._provider: Provider | None = None
+
+    def _real(self) -> Provider:
+        if self._provider is None:
+            assert self._build is not None
+            self._provider, self._build = self._build(), None
+        return self._provider
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._real(), name)
+
+    async def aclose(self) -> None:
+        if self._provider is not None:  # never built: nothing to close
+            await self._provider.aclose()
+
+
+def deferred_provider(
+    settings: ProviderConfig, *, env: Mapping[str, str], clock: Clock
+) -> Provider:
+    """`open_provider`, built when first used (see `DeferredProvider`)."""
+    if settings.kind not in KINDS:
+        open_provider(settings, env=env, clock=clock)  # the unknown kind, said now
+    return cast(Provider, DeferredProvider(lambda: open_provider(settings, env=env, clock=clock)))
 
 
 def open_provider(

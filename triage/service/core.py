@@ -27,7 +27,7 @@ from triage.engine.outbox import Outbox
 from triage.engine.sync import SyncEngine, SyncResult
 from triage.engine.threads import ThreadPage, ThreadReader
 from triage.engine.workflow import WorkflowActions
-from triage.providers.base import Provider, ProviderError, open_provider
+from triage.providers.base import Provider, ProviderError, deferred_provider
 from triage.service.api import ManagerChoice, SyncStatus, ThreadView
 from triage.store.cache import Cache, CacheError
 
@@ -50,7 +50,8 @@ class TriageService:
         self.clock = clock
         with _collector_paused():
             self.cache = cache or Cache(config.cache_path, shared=config.cache_shared, clock=clock)
-            self.provider = provider or open_provider(config.provider, env=env or {}, clock=clock)
+            self.provider = provider or deferred_provider(config.provider, env=env or {},
+                                                          clock=clock)  # fmt: skip
             self.live = LiveQueue(lambda thread_id: self.outbox.pending(thread_id))
             self.outbox = Outbox(config, self.cache, self.provider, clock, self.live, self.user)
             self.engine = SyncEngine(config, self.cache, self.provider, clock, self.live)

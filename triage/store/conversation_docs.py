@@ -177,7 +177,7 @@ def conversation_from_doc(  # long: one line per field
             acknowledged=g("ack") is True,
             owner_mark=g("om", ""),
             notes=tuple(_note(n) for n in d["no"]) if "no" in d else (),
-            ref=_deferred(tid, subject, email, ref),
+            ref=DeferredRef(tid, subject, email, ref or _unstored_ref),
             impersonation=g("im", ""),
             problem=g("pb", ""),
             status=_STATUSES[g("st", "waiting")],
@@ -233,10 +233,8 @@ def _time_of(value: Any) -> datetime | None:
 _TIME_OF = _time_of
 
 
-def _deferred(tid: str, subject: str, email: str, load: RefLoader | None) -> DeferredRef:
-    if load is None:
-        return DeferredRef(tid, lambda: ThreadRef(tid, subject, reply_to=email))
-    return DeferredRef(tid, lambda: load(tid, subject, email))
+def _unstored_ref(tid: str, subject: str, email: str) -> ThreadRef:
+    return ThreadRef(tid, subject, reply_to=email)
 
 
 # ---- schema 1, read once to migrate ----
