@@ -43,20 +43,17 @@ class Unbuilt:
     """A stored conversation not built yet, with its queue key: built (once) the first
     time it is asked for. At start-up only the rows on screen are."""
 
-    __slots__ = ("_build", "_built", "key", "queued", "source")
+    __slots__ = ("_build", "_built", "key", "queued", "source", "thread_id")
 
     def __init__(
         self, key: Key, source: object, build: Callable[[Any], Conversation], *, queued: bool
     ) -> None:
         self.key = key
+        self.thread_id = key[3]
         self.queued = queued  # waiting, with nothing the queue keeps apart; else not listed
         self.source = source  # what it is built from (the stored document)
         self._build = build
         self._built: Conversation | None = None
-
-    @property
-    def thread_id(self) -> str:
-        return self.key[3]
 
     @property
     def is_built(self) -> bool:
@@ -236,6 +233,20 @@ class SortedQueue:
         by its key, and must be waiting with nothing kept apart (`flagged`, snoozed) or
         not be listed at all (`Unbuilt.queued`)."""
         self._pending[conv.thread_id] = conv
+
+    def load(self, stored: Iterable[Conversation | Unbuilt]) -> None:
+        """Start again from these (the cache at start): the unbuilt ones sorted by their
+        keys in one go, the few built ones put as changes."""
+        self.clear()
+        entries: list[Entry] = []
+        for c in stored:
+            if not isinstance(c, Unbuilt):
+                self._pending[c.thread_id] = c
+            elif c.queued:
+                entries.append((*c.key, c))
+        entries.sort()
+        self._entries = entries
+        self._positions = {e[3]: e for e in entries}
 
     def discard(self, thread_id: str) -> None:
         self._pending[thread_id] = None

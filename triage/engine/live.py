@@ -84,11 +84,11 @@ class LiveQueue:
         self._sorted.clear()
         self._message_threads = None
         self._stored_map = message_map
+        stored = list(stored)
+        self._sorted.load(stored)
         for c in stored:
             if isinstance(c, Unbuilt):
                 self._conversations[c.thread_id] = c
-                if c.queued:
-                    self._sorted.put(c)
             else:
                 self._remember(c)
 

@@ -107,6 +107,10 @@ def ref_from_doc(
         raise DocumentError(f"a thread reference is malformed ({exc!r:.80})") from None
 
 
+_PREMIUM, _FOLLOW_UP = Tier.PREMIUM.value, Status.FOLLOW_UP.value
+_KEPT_APART = ("x", "ceo", "ack", "im")  # escalated, CEO contacted, acknowledged, posing
+
+
 def queue_key(d: Mapping[str, Any]) -> QueueKey:
     """The queue's sort key of a stored conversation, without building it
     (`triage.domain.ordering.entry` gives the same key for the built one)."""
@@ -115,7 +119,7 @@ def queue_key(d: Mapping[str, Any]) -> QueueKey:
         if type(tid) is not str:
             raise DocumentError("a conversation's thread id is not a string")
         return (_seconds(deadline) if deadline is not None else NO_DEADLINE,
-                0 if d.get("t") == Tier.PREMIUM.value else 1, _seconds(d["fa"]), tid)  # fmt: skip
+                0 if d.get("t") == _PREMIUM else 1, _seconds(d["fa"]), tid)  # fmt: skip
     except (KeyError, TypeError, ValueError, OverflowError) as exc:
         raise DocumentError(f"a conversation document is malformed ({exc!r:.80})") from None
 
@@ -126,9 +130,9 @@ def plain_waiting(d: Mapping[str, Any]) -> bool:
     if not d.get("w"):
         return False
     status = d.get("st")
-    if status is not None and status != Status.FOLLOW_UP.value:
+    if status is not None and status != _FOLLOW_UP:
         return False
-    return not (d.get("x") or d.get("ceo") or d.get("ack") or d.get("im"))
+    return not any(key in d for key in _KEPT_APART)
 
 
 def message_ids(d: Mapping[str, Any]) -> list[str]:
