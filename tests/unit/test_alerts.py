@@ -77,3 +77,30 @@ def test_nothing_is_told_outside_the_managers_hours_unless_asked() -> None:
     assert not on_shift(nights, T0, cfg)
     assert on_shift(nights, T0 + 14 * 60 * MIN, cfg)  # 19:15 in New York
     assert on_shift(alice, T0, cfg)  # no hours configured: always
+
+
+def test_a_backlog_told_already_is_not_built_again() -> None:
+    """Every few seconds the ladder looks at all the breached: those told every step they
+    can be told are skipped by id, so a console on a big backlog does not build them."""
+    from triage.domain.ordering import SortedQueue, Unbuilt, entry
+
+    builds: list[str] = []
+
+    def build(conv: object) -> object:
+        builds.append(conv.thread_id)  # type: ignore[attr-defined]
+        return conv
+
+    late = [conversation(n, deadline=T0 + n * MIN) for n in range(1, 40)]
+    q = SortedQueue()
+    q.load([Unbuilt(entry(c)[:4], c, build, queued=True) for c in late])  # type: ignore[arg-type]
+    ladder, cfg = Ladder(primed=True), agency_config()
+    told = ladder.due(q.view(T0 + 30 * MIN), T0 + 30 * MIN, cfg, "alice")
+    assert {a.step for a in told} == {Step.AT_RISK, Step.BREACHED} and len(builds) == 39
+    ladder.due(q.view(T0 + 2 * 60 * MIN), T0 + 2 * 60 * MIN, cfg, "alice")  # all breached
+    builds.clear()
+    fresh = [Unbuilt(entry(c)[:4], c, build, queued=True) for c in late]  # rebuilt views
+    q.load(fresh)  # type: ignore[arg-type]
+    assert ladder.due(q.view(T0 + 3 * 60 * MIN), T0 + 3 * 60 * MIN, cfg, "alice") == []
+    both = {Step.AT_RISK, Step.BREACHED}
+    told_both = [c.thread_id for c in late if ladder.told[c.thread_id] >= both]
+    assert told_both and not set(told_both) & set(builds)

@@ -17,8 +17,9 @@ from enum import StrEnum
 
 from triage.domain import calendar
 from triage.domain.model import CEO_ID, Conversation, Manager, Region, Tier
-from triage.domain.ordering import QueueView
+from triage.domain.ordering import QueueView, built
 from triage.domain.settings import Config
+from triage.domain.urgency import escalation_of
 
 
 class Step(StrEnum):
@@ -62,28 +63,37 @@ class Ladder:
 def _candidates(
     view: QueueView, now: datetime, cfg: Config, user: str, told: dict[str, set[Step]]
 ) -> list[Alert]:
-    """The steps reached and not told yet (a told step costs a set lookup, no more)."""
+    """The steps reached and not told yet. Asked every few seconds of up to every
+    waiting conversation (a backlog of breaches), so a conversation told all it can be
+    told is skipped by its thread id, without being built."""
     at_risk = timedelta(minutes=cfg.agency.at_risk_minutes)
     grace = timedelta(minutes=cfg.agency.escalate_after_minutes)
-    near = view[: view.due_before(now + at_risk)]  # at risk or breached: few, by bisection
+    near = view.unbuilt(view.due_before(now + at_risk))  # at risk or breached, by bisection
 
-    def new(c: Conversation, step: Step) -> bool:
-        return step not in told.get(c.thread_id, ())
+    def new(tid: str, step: Step) -> bool:
+        return step not in told.get(tid, ())
 
     if user == CEO_ID:
-        escalated = [_alert(c, Step.ESCALATED, now) for c in view.escalations(now, grace)
-                     if new(c, Step.ESCALATED)]  # fmt: skip
-        seen = {a.thread_id for a in escalated} | {
-            t for t, steps in told.items() if Step.ESCALATED in steps}  # fmt: skip
-        breached = [_alert(c, Step.BREACHED, now) for c in near if c.thread_id not in seen
-                    and c.tier is Tier.PREMIUM and _breached(c, now)
-                    and new(c, Step.BREACHED)]  # fmt: skip
+        escalated = []
+        for item in view.escalation_candidates(now, grace):
+            if new(item.thread_id, Step.ESCALATED):
+                c = built(item)
+                if escalation_of(c, now, grace) is not None:
+                    escalated.append(_alert(c, Step.ESCALATED, now))
+        seen = {a.thread_id for a in escalated}
+        # Told escalated or breached: nothing more to tell the CEO about it.
+        left = [i for i in near if i.thread_id not in seen
+                and not told.get(i.thread_id, set()) & {Step.ESCALATED, Step.BREACHED}]  # fmt: skip
+        breached = [_alert(c, Step.BREACHED, now) for c in map(built, left)
+                    if c.tier is Tier.PREMIUM and _breached(c, now)]  # fmt: skip
         return escalated + breached
     out = []
-    for c in near:
+    # Told both steps: nothing more to tell about it (the others are built, once).
+    both = {Step.AT_RISK, Step.BREACHED}
+    for c in map(built, (i for i in near if not both <= told.get(i.thread_id, set()))):
         if c.owner == user:
             step = Step.BREACHED if _breached(c, now) else Step.AT_RISK
-            if new(c, step):
+            if new(c.thread_id, step):
                 out.append(_alert(c, step, now))
     return out
 

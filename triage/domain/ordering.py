@@ -150,6 +150,11 @@ class QueueView(Sequence[Conversation]):
     def __iter__(self) -> Iterator[Conversation]:
         return (built(e[4]) for e in self._entries)
 
+    def unbuilt(self, stop: int) -> list[Conversation | Unbuilt]:
+        """The first `stop`, not built yet where they are not: a caller that can skip
+        some by thread id builds only the others (`built`)."""
+        return [e[4] for e in self._entries[:stop]]
+
     def conversations(self) -> list[Conversation]:
         """The same, as a plain list (built once: every conversation in it is built)."""
         if self._list is None:
@@ -190,15 +195,22 @@ class QueueView(Sequence[Conversation]):
     def escalations(self, now: datetime, grace: timedelta) -> list[Conversation]:
         """The CEO's pane, most urgent first: `urgency.escalation_of` asked only of the
         flagged and the overdue (no other conversation can be escalated)."""
-        overdue = self[: self.due_by(now - grace)]
-        ids = {c.thread_id for c in overdue}
         out = []
-        others = (c for c in (*self.flagged, *self.sleeping) if c.thread_id not in ids)
-        for c in [*overdue, *others]:  # a snoozed escalation stays in the pane
+        for item in self.escalation_candidates(now, grace):
+            c = built(item)
             esc = escalation_of(c, now, grace)
             if esc is not None:
                 out.append(as_escalated(c, esc))
         return sorted(out, key=entry)
+
+    def escalation_candidates(
+        self, now: datetime, grace: timedelta
+    ) -> list[Conversation | Unbuilt]:
+        """Every conversation that may be escalated at `now`: the overdue (unbuilt where
+        they are), then the flagged and the snoozed (a snoozed escalation stays one)."""
+        overdue = self.unbuilt(self.due_by(now - grace))
+        ids = {c.thread_id for c in overdue}
+        return [*overdue, *(c for c in (*self.flagged, *self.sleeping) if c.thread_id not in ids)]
 
     def acknowledged(self, now: datetime, grace: timedelta) -> list[Conversation]:
         """The escalations the CEO has acknowledged and the client is still waiting on,
