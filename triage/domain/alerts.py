@@ -11,14 +11,18 @@ Pure: the queue and `now` are given; the channels (bell, toast, desktop) are the
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from triage.domain import calendar
+from triage.domain.away import Absences, loads, stand_in
 from triage.domain.model import CEO_ID, Conversation, Manager, Region, Tier
 from triage.domain.ordering import QueueView
 from triage.domain.settings import Config
+
+_NOBODY: Absences = {}
 
 
 class Step(StrEnum):
@@ -47,10 +51,13 @@ class Ladder:
     told: dict[str, set[Step]] = field(default_factory=dict)
     primed: bool = False
 
-    def due(self, view: QueueView, now: datetime, cfg: Config, user: str) -> list[Alert]:
+    def due(
+        self, view: QueueView, now: datetime, cfg: Config, user: str, away: Absences = _NOBODY
+    ) -> list[Alert]:
         """The alerts that are new at `now` for `user`, each recorded as told. The first
-        call only records what is already so (the screen shows it)."""
-        found = _candidates(view, now, cfg, user, self.told)
+        call only records what is already so (the screen shows it). An away manager's
+        alerts go to their stand-in (`triage.domain.away`)."""
+        found = _candidates(view, now, cfg, user, self.told, away)
         for a in found:
             self.told.setdefault(a.thread_id, set()).add(a.step)
         if not self.primed:
@@ -60,8 +67,9 @@ class Ladder:
 
 
 def _candidates(
-    view: QueueView, now: datetime, cfg: Config, user: str, told: dict[str, set[Step]]
-) -> list[Alert]:
+    view: QueueView, now: datetime, cfg: Config, user: str, told: dict[str, set[Step]],
+    away: Absences,
+) -> list[Alert]:  # fmt: skip
     """The steps reached and not told yet (a told step costs a set lookup, no more)."""
     at_risk = timedelta(minutes=cfg.agency.at_risk_minutes)
     grace = timedelta(minutes=cfg.agency.escalate_after_minutes)
@@ -80,8 +88,9 @@ def _candidates(
                     and new(c, Step.BREACHED)]  # fmt: skip
         return escalated + breached
     out = []
+    load = loads(view) if away else Counter[str]()
     for c in near:
-        if c.owner == user:
+        if (stand_in(c, away, cfg, load, now) if away else c.owner) == user:
             step = Step.BREACHED if _breached(c, now) else Step.AT_RISK
             if new(c, step):
                 out.append(_alert(c, step, now))
