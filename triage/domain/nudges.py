@@ -29,8 +29,9 @@ from zoneinfo import ZoneInfo
 
 from triage.domain import away as absence
 from triage.domain.alerts import Step, on_shift
-from triage.domain.model import CEO_ID, Conversation, Mark, MarkKind
+from triage.domain.model import CEO_ID, Conversation, Mark, MarkKind, Status
 from triage.domain.settings import Config
+from triage.domain.workflow import status_at
 from triage.text.sanitize import sanitize_line
 
 CLAIM_LEASE = timedelta(minutes=5)  # a claim whose watcher died is taken over after this
@@ -97,11 +98,17 @@ def due(
     at_risk = timedelta(minutes=cfg.agency.at_risk_minutes)
     out: list[Nudge] = []
     for c in convs:
-        if c.deadline is None or not c.waiting or now < c.deadline - at_risk or not c.owner:
-            continue
+        if (
+            c.deadline is None
+            or not c.waiting
+            or now < c.deadline - at_risk
+            or not c.owner
+            or status_at(c, now) not in (Status.WAITING, Status.FOLLOW_UP)
+        ):
+            continue  # answered, done, snoozed: nothing to nudge about
         who = absence.stand_in(c, away, cfg, load, now)
         steps = [(Step.AT_RISK, who)] if now < c.deadline else [(Step.BREACHED, who)]
-        if now >= c.deadline + grace and now >= c.deadline:
+        if now >= c.deadline + grace:
             steps.append((Step.ESCALATED, CEO_ID))
         for step, recipient in steps:
             n = _nudge(c, step, recipient, now, cfg, "" if who == c.owner else c.owner)

@@ -21,6 +21,8 @@ from triage.ui.screens.base import ConversationScreen, user_zone
 from triage.ui.widgets.queue_table import QueueTable
 from triage.ui.widgets.status_bar import StatusBar
 
+AWAY = "AWAY"  # the markers column's word for "the owner is away"
+
 
 class TableScreen(ConversationScreen):
     """A table of conversations with live countdowns."""
@@ -61,6 +63,12 @@ class TableScreen(ConversationScreen):
         drafts = self.service.drafts()
         markers = {d.thread_id: "queued" for d in drafts if d.status.on_its_way}
         markers.update({d.thread_id: "unsent" for d in drafts if d.status is OutboxStatus.FAILED})
+        away = self.service.absences(now)
+        if away:  # the owner is away: a walk of every conversation, only while someone is
+            for c in self.service.conversations():
+                if c.owner in away:
+                    markers[c.thread_id] = " ".join(w for w in (AWAY, markers.get(c.thread_id))
+                                                    if w)  # fmt: skip
         table = self.table
         table.empty_text = self.empty_text()
         table.set_rows(self.rows_for(self._queue, now), now, markers)
