@@ -33,15 +33,17 @@ from triage.providers.base import ProviderError
 from triage.service.core import TriageService
 from triage.text.isotime import iso
 
-DEFAULT_INTERVAL = 60.0  # seconds between rounds: nudges are about minutes, not seconds
-
 
 def add_parsers(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
     w = command("watch", "send nudges by email as conversations become at risk or breach")
     w.add_argument("--once", action="store_true", help="one round, then exit (for cron)")
     w.add_argument("--now", help="with --once: the round at this ISO 8601 instant")
-    w.add_argument("--interval", type=float, default=DEFAULT_INTERVAL, metavar="SECONDS",
-                   help=f"seconds between rounds (default {DEFAULT_INTERVAL:.0f})")  # fmt: skip
+    w.add_argument(
+        "--interval",
+        type=float,
+        metavar="SECONDS",
+        help="seconds between rounds (default: [alerts] watch_seconds, 60)",
+    )
     a = command("away", "mark a manager away (their alerts go to a backup), or back")
     a.add_argument("manager", metavar="ID")
     when = a.add_mutually_exclusive_group(required=True)
@@ -58,14 +60,19 @@ def add_parsers(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
 async def watch_command(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     if args.now and not args.once:
         raise UsageError("--now goes with --once (a long-lived watch runs on the real clock)")
-    if args.interval <= 0:
+    if args.interval is not None and args.interval <= 0:
         raise UsageError("--interval: a number of seconds above 0")
     now = _parse_now(args.now)
     service = open_service(args, env, FrozenClock(now) if now else SystemClock())
     try:
+        alerts = service.config.alerts
+        if not alerts.email:
+            where = service.config.path or "the config"
+            raise UsageError(f"{where}: alerts.email is false, so there is nothing to watch for: "
+                             "set [alerts] email = true to send nudges")  # fmt: skip
         if args.once:
             return 0 if await _round(service) else 1
-        await _serve(service, args.interval)
+        await _serve(service, args.interval or alerts.watch_seconds)
         return 0
     finally:
         await service.close()
