@@ -1,5 +1,5 @@
 """The away key: A, then when (and "to" a backup) or "back", in one burst as over SSH,
-records the absence for every console; the queue's rows of an away owner say AWAY in
+records the absence for every console; the queue's rows of an away owner say AW in
 the markers column, at 80x24 too, and no longer once they are back."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ async def test_a_when_to_backup_and_enter_in_one_burst_marks_the_user_away() -> 
     app = TriageApp(service)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        assert "AWAY" not in line_of(app, "t03")
+        assert " AW " not in line_of(app, "t03")
         burst(app, "A", *text("3d to bob"), "enter")
         await settle(pilot)
         [note] = service.away_notes
@@ -29,8 +29,8 @@ async def test_a_when_to_backup_and_enter_in_one_burst_marks_the_user_away() -> 
                                                                   "bob", "alice")  # fmt: skip
         assert note.until == service.now() + timedelta(days=3)
         assert isinstance(app.screen, QueueScreen)
-        assert "AWAY" in line_of(app, "t03") and "AWAY" in line_of(app, "t01")  # Alice's
-        assert "AWAY" not in line_of(app, "t02")  # Bob's
+        assert " AW " in line_of(app, "t03") and " AW " in line_of(app, "t01")  # Alice's
+        assert " AW " not in line_of(app, "t02")  # Bob's
 
 
 async def test_back_in_one_burst_ends_it_and_the_marker_goes() -> None:
@@ -39,11 +39,11 @@ async def test_back_in_one_burst_ends_it_and_the_marker_goes() -> None:
     app = TriageApp(service)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        assert "AWAY" in line_of(app, "t03")
+        assert " AW " in line_of(app, "t03")
         burst(app, "A", *text("back"), "enter")
         await settle(pilot)
         assert [n.action for n in service.away_notes] == [NoteAction.AWAY, NoteAction.BACK]
-        assert "AWAY" not in line_of(app, "t03")
+        assert " AW " not in line_of(app, "t03")
 
 
 async def test_text_that_is_no_time_keeps_the_dialog_open_and_records_nothing() -> None:
@@ -66,5 +66,5 @@ async def test_the_away_marker_fits_the_80x24_queue() -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         line = line_of(app, "t03")
-        assert "AWAY" in line and "Cobalt" in line and len(line) <= 80
-        assert "AWAY" not in line_of(app, "t02")
+        assert " AW " in line and "Cobalt" in line and "Alice" in line and len(line) <= 80
+        assert " AW " not in line_of(app, "t02")

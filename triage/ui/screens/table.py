@@ -21,7 +21,9 @@ from triage.ui.screens.base import ConversationScreen, user_zone
 from triage.ui.widgets.queue_table import QueueTable
 from triage.ui.widgets.status_bar import StatusBar
 
-AWAY = "AWAY"  # the markers column's word for "the owner is away"
+# The markers column's word for "the owner is away": two letters, so that at 80 columns
+# "ESC CEO AW" still leaves room for the OWNER column (who is away matters here).
+AWAY = "AW"
 
 
 class TableScreen(ConversationScreen):

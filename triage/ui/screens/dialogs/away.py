@@ -82,7 +82,7 @@ class AwayScreen(ModalScreen[AwayChoice | None]):
         if away is None:
             return "Now: at work (alerts and nudges are theirs)"
         backup = self.service.config.manager_name(away.backup) if away.backup else "least loaded"
-        return f"Now: away until {away.until.astimezone(self.zone):%a %d %b %H:%M} ({backup})"
+        return f"Now: away until {away.until.astimezone(self.zone):%a %d %b %H:%M %Z} ({backup})"
 
     def choice(self) -> AwayChoice:
         """What is typed: "back", or WHEN [to ID]; ValueError saying why not."""
@@ -109,7 +109,7 @@ class AwayScreen(ModalScreen[AwayChoice | None]):
         name = self.service.config.manager_name
         who = name(c.backup) if c.backup else "the least-loaded colleague"
         until = c.until.astimezone(self.zone)
-        return f"Away until {until:%a %d %b %H:%M} their time; alerts go to {who}"
+        return f"Away until {until:%a %d %b %H:%M %Z} their time; alerts go to {who}"
 
     def _show(self) -> None:
         if self.query("#preview"):
