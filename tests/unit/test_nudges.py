@@ -14,7 +14,7 @@ from tests.support.builders import T0, agency_config, conversation
 from triage.domain import away, nudges
 from triage.domain.alerts import Ladder, Step
 from triage.domain.model import CEO_ID, Mark, MarkKind, Status
-from triage.domain.nudges import CLAIM_LEASE, due
+from triage.domain.nudges import LOCK_EXPIRED_AFTER, LOCK_SLOT, due
 from triage.domain.ordering import QueueView
 from triage.domain.settings import AgencyConfig, AlertsConfig, Config
 from triage.text.sanitize import is_inert
@@ -125,14 +125,36 @@ def test_an_absence_ends_at_its_end_or_when_back_and_the_latest_note_wins() -> N
     assert (a.until, a.backup) == (T0 + 90 * MIN, "")
 
 
-def test_a_claim_blocks_others_during_its_lease_and_a_sent_mark_for_ever() -> None:
+def test_a_lock_is_live_in_its_slot_and_the_next_then_expired_and_values_are_few() -> None:
+    start = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)  # a slot's first second
+    lock = nudges.lock_mark(start)
+    assert nudges.locked([lock], start + LOCK_SLOT * 2 - timedelta(seconds=1))
+    assert not nudges.locked([lock], start + LOCK_SLOT * 2)
+    late = nudges.lock_mark(start + LOCK_SLOT - timedelta(seconds=1))  # taken at the end
+    assert late == lock and not nudges.locked([late], start + LOCK_EXPIRED_AFTER)
+    assert not nudges.locked([Mark(MarkKind.OWNER, "alice")], start)
+    values = {nudges.lock_mark(start + i * LOCK_SLOT).value for i in range(100)}
+    assert values == {"0", "1", "2", "3"}  # a bounded set of keywords, however many nudges
+
+
+def test_a_nudge_is_sent_once_its_nudged_note_is_there() -> None:
     [n] = due([conversation(1)], DUE - MIN, agency_config(), {})
-    claim = n.claim_mark(T0)
-    assert nudges.claims([claim, Mark(MarkKind.NUDGE, "other-1")], n.key) == [T0]
-    assert nudges.blocked([claim], n, T0 + CLAIM_LEASE - MIN)
-    assert not nudges.blocked([claim], n, T0 + CLAIM_LEASE)  # its watcher died: take over
-    assert nudges.blocked([claim, n.sent_mark], n, T0 + 10 * CLAIM_LEASE)
-    assert not nudges.blocked([Mark(MarkKind.NUDGED, "0" * 16)], n, T0)
+    before = nudges.note(n, nudges.NUDGING, "alice", T0)
+    assert before.until == T0 + LOCK_EXPIRED_AFTER and before.to == "alice"
+    assert not nudges.sent([before], n.key)
+    assert nudges.sent([before, nudges.note(n, nudges.NUDGED, "bob", T0)], n.key)
+    [other] = due([conversation(2)], DUE - MIN, agency_config(), {})
+    assert not nudges.sent([nudges.note(other, nudges.NUDGED, "bob", T0)], n.key)
+
+
+def test_a_held_nudge_is_due_when_the_recipients_hours_start() -> None:
+    base = agency_config()
+    carol = dataclasses.replace(base.managers["carol"], timezone="America/New_York",
+                                hours=(time(9), time(17)))  # fmt: skip
+    cfg = dataclasses.replace(base, managers={**base.managers, "carol": carol})
+    opens = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
+    [n, ceo] = due([conversation(1, owner="carol")], opens, cfg, {})
+    assert (n.due_at, ceo.due_at) == (opens, DUE)  # the CEO has no hours: at the breach
 
 
 def test_the_nudge_says_how_long_and_by_when_in_both_zones_and_is_inert() -> None:

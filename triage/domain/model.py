@@ -140,8 +140,7 @@ class MarkKind(StrEnum):
     DONE = "done"  # no reply needed (the reason is in the note)
     SNOOZED = "snoozed"  # until the time in the note (or a reminder on an answered one)
     REPLYING = "replying"  # value: the manager writing a reply now (expires: see the note)
-    NUDGE = "nudge"  # value: "<nudge key>-<claimed at, epoch seconds>": a watcher sends it
-    NUDGED = "nudged"  # value: the nudge key: that nudge went out
+    NUDGE = "nudge"  # value: a digit: a watcher is sending a nudge here (`domain.nudges`)
 
 
 @dataclass(frozen=True, order=True)

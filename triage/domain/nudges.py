@@ -7,8 +7,11 @@ nudges go to their stand-in (`triage.domain.away`).
 
 Each nudge has a key (the step, the conversation, the recipient and the deadline the
 step is about), so a conversation that breaches again after the client wrote anew is
-a new nudge, and the same one is never sent twice (the claim and the "sent" mark are
-keyed by it on the provider; `triage.engine.nudges`).
+a new nudge. What is shared on the provider stays bounded, whatever the number of
+nudges (Cyrus, say, allows about a hundred keywords per mailbox): one of four lock
+marks while a watcher sends a nudge on a conversation, and notes (unbounded, like
+every note) saying "nudging" before the send and "nudged" after it
+(`triage.engine.nudges` runs that protocol).
 
 Quiet hours: a recipient is nudged only inside their working hours (`[managers.ID]
 timezone/hours/days`, unless `[alerts] outside_hours`; the CEO: any time). Nothing is
@@ -28,13 +31,20 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from triage.domain import away as absence
+from triage.domain import calendar
 from triage.domain.alerts import Step, on_shift
-from triage.domain.model import CEO_ID, Conversation, Mark, MarkKind, Status
+from triage.domain.handoff import shift
+from triage.domain.model import CEO_ID, Conversation, Mark, MarkKind, Note, Status
 from triage.domain.settings import Config
 from triage.domain.workflow import status_at
 from triage.text.sanitize import sanitize_line
 
-CLAIM_LEASE = timedelta(minutes=5)  # a claim whose watcher died is taken over after this
+# A lock mark names the five-minute slot it was taken in, modulo LOCK_VALUES: live in
+# that slot and the next, expired after (a watcher that died is taken over then).
+LOCK_SLOT = timedelta(minutes=5)
+LOCK_VALUES = 4
+LOCK_EXPIRED_AFTER = 2 * LOCK_SLOT  # a lock this old is expired, whenever it was taken
+NUDGING, NUDGED = "nudging", "nudged"  # the notes before and after the send
 SUBJECT_LEN = 80
 
 
@@ -49,14 +59,8 @@ class Nudge:
     to: str  # their address
     subject: str  # plain text, sanitized
     body: str  # plain text, sanitized
+    due_at: datetime  # when it became due for the recipient (after quiet hours)
     instead_of: str = ""  # the away owner this one stands in for ("" when none)
-
-    @property
-    def sent_mark(self) -> Mark:
-        return Mark(MarkKind.NUDGED, self.key)
-
-    def claim_mark(self, at: datetime) -> Mark:
-        return Mark(MarkKind.NUDGE, f"{self.key}-{int(at.timestamp())}")
 
     @property
     def token(self) -> str:
@@ -69,23 +73,36 @@ def key(step: Step, thread_id: str, recipient: str, deadline: datetime) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def claims(marks: Iterable[Mark], nudge_key: str) -> list[datetime]:
-    """When each claim of this nudge on the thread was made, oldest first."""
-    out = []
-    for m in marks:
-        head, _, stamp = m.value.partition("-")
-        if m.kind is MarkKind.NUDGE and head == nudge_key and stamp.isdigit():
-            out.append(datetime.fromtimestamp(int(stamp), tz=ZoneInfo("UTC")))
-    return sorted(out)
+def lock_mark(now: datetime) -> Mark:
+    """The lock a watcher takes on a conversation while it sends one of its nudges."""
+    return Mark(MarkKind.NUDGE, str(_slot(now) % LOCK_VALUES))
 
 
-def blocked(marks: Iterable[Mark], nudge: Nudge, now: datetime) -> bool:
-    """Whether a watcher must leave this nudge alone: sent already, or claimed by a
-    watcher whose lease still runs (it may be sending right now)."""
-    marks = list(marks)
-    if nudge.sent_mark in marks:
-        return True
-    return any(now - at < CLAIM_LEASE for at in claims(marks, nudge.key))
+def locked(marks: Iterable[Mark], now: datetime) -> bool:
+    """Whether another watcher holds a live lock on the conversation."""
+    return bool(live_locks(marks, now))
+
+
+def live_locks(marks: Iterable[Mark], now: datetime) -> list[Mark]:
+    here = _slot(now) % LOCK_VALUES
+    return [m for m in marks if m.kind is MarkKind.NUDGE and m.value.isdigit()
+            and (here - int(m.value)) % LOCK_VALUES < 2]  # fmt: skip
+
+
+def _slot(at: datetime) -> int:
+    return int(at.timestamp() // LOCK_SLOT.total_seconds())
+
+
+def note(n: Nudge, action: str, by: str, at: datetime) -> Note:
+    """The note of a nudge: `nudging` (before the send, with its lease) or `nudged`."""
+    until = at + LOCK_EXPIRED_AFTER if action == NUDGING else None
+    return Note(action, by=by, at=at, to=n.recipient, reason=f"{n.step.value}|{n.key}",
+                until=until)  # fmt: skip
+
+
+def sent(notes: Iterable[Note], nudge_key: str) -> bool:
+    """Whether a `nudged` note of this nudge is among the conversation's notes."""
+    return any(n.action == NUDGED and n.reason.endswith("|" + nudge_key) for n in notes)
 
 
 def due(
@@ -135,7 +152,17 @@ def _nudge(
     lines += ["", "Open triage to answer it. (An automatic message from triage watch.)"]
     return Nudge(key(step, c.thread_id, recipient, c.deadline), c.thread_id, step, recipient,
                  to, f"[triage] {title}: {client}: {subject}", "\n".join(lines) + "\n",
-                 instead_of)  # fmt: skip
+                 _due_at(c.deadline, step, recipient, cfg), instead_of)  # fmt: skip
+
+
+def _due_at(deadline: datetime, step: Step, recipient: str, cfg: Config) -> datetime:
+    """When the step was reached, or the recipient's next opening after it (quiet hours)."""
+    grace = timedelta(minutes=cfg.agency.escalate_after_minutes)
+    at = {Step.AT_RISK: deadline - timedelta(minutes=cfg.agency.at_risk_minutes),
+          Step.BREACHED: deadline, Step.ESCALATED: deadline + grace}[step]  # fmt: skip
+    m = cfg.managers.get(recipient)
+    hours = shift(m) if m is not None and not cfg.alerts.outside_hours else None
+    return at if hours is None else calendar.clock_start(at, hours)
 
 
 def words(c: Conversation, client: str, now: datetime, cfg: Config, recipient: str) -> str:

@@ -1,28 +1,28 @@
-"""Nudges sent exactly once, whatever the number of watchers: claim, send, mark sent.
+"""Nudges sent exactly once, whatever the number of watchers: lock, record, send, record.
 
-For each nudge due (`triage.domain.nudges.due`) a watcher first records it on the
-provider with a claim: a mark carrying the nudge's key and the claim's time, set on
-the conversation's first message by compare-and-set (`Provider.claim`), so of any
-number of watchers racing for it exactly one wins. The winner sends the nudge with
-a Message-ID made from the nudge's key and the first claim's time, the same on every
-attempt, then marks the nudge sent. The others leave it alone while the claim's lease
-(`CLAIM_LEASE`) runs; past it the claimer is taken to have died, and the next claim
-takes over after looking the Message-ID up in Sent (`Provider.find_sent`): found, it
-is only marked sent; drafted, that draft is sent; absent, it is sent. So a crash
-between recording and sending, or between sending and marking, loses nothing and
-sends nothing twice. A lookup or a send that cannot be completed leaves the nudge
-for a later round (its claim runs out first).
+For each nudge due (`triage.domain.nudges.due`) and not recorded as sent in the
+conversation's notes, a watcher takes the conversation's lock: a mark set on its
+first message by compare-and-set (`Provider.claim`), so of any number of watchers
+racing for it exactly one wins. The winner files a `nudging` note (the nudge's key:
+step, conversation, recipient, deadline), looks the nudge's own Message-ID up in Sent
+(made from its key and when it became due: the same for every watcher and attempt),
+sends it unless found there, files a `nudged` note and lets the lock go. A watcher
+that dies holding the lock is taken over when the lock expires (`LOCK_EXPIRED_AFTER`):
+the lookup finds a nudge it sent before dying, so a crash between recording and
+sending, or between sending and recording, never sends twice and never loses one.
+A lookup or a send that fails leaves the nudge to a later round.
 """
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from triage.clock import Clock
 from triage.domain import nudges
 from triage.domain.away import Absences
-from triage.domain.model import Conversation
+from triage.domain.model import Conversation, Mark, ThreadRef
 from triage.domain.nudges import Nudge
 from triage.domain.outbox import new_message_id
 from triage.domain.settings import Config
@@ -44,8 +44,11 @@ class NudgeRound:
 class Nudger:
     """Sends the nudges due, once each across every watcher of the mailbox."""
 
-    def __init__(self, cfg: Config, provider: Provider, clock: Clock, live: LiveQueue) -> None:
+    def __init__(
+        self, cfg: Config, provider: Provider, clock: Clock, live: LiveQueue, user: str
+    ) -> None:
         self.cfg, self.provider, self.clock, self.live = cfg, provider, clock, live
+        self.user = user  # who the notes say nudged (the watcher's --as)
         self._done: set[str] = set()  # keys known sent (by anyone): not asked again
 
     async def run(self, away: Absences) -> NudgeRound:
@@ -65,27 +68,42 @@ class Nudger:
 
     async def _deliver(self, n: Nudge, conv: Conversation, now: datetime) -> bool:
         """True when this watcher sent it now; False when it was not this one's to send."""
-        thread = conv.thread
-        at = datetime.fromtimestamp(int(now.timestamp()), UTC)
-        found = await self.provider.claim(thread, n.claim_mark(at),
-                                          lambda marks: nudges.blocked(marks, n, now))  # fmt: skip
-        if found is None:
+        if nudges.sent(conv.notes, n.key):
+            self._done.add(n.key)
             return False
-        earlier = nudges.claims(found, n.key)  # claims whose watcher died: a take-over
-        mail = self._mail(n, earlier[0] if earlier else at)
-        hit = await self.provider.find_sent(mail.message_id) if earlier else None
-        if hit is not None and hit.state is SentState.DRAFTED:
-            await self.provider.send_drafted(hit.handle, mail)
-        elif hit is None:
-            await self.provider.send(mail)
-        await self.provider.set_marks(thread, {n.sent_mark: True})
+        thread, lock = conv.thread, nudges.lock_mark(now)
+        found = await self.provider.claim(thread, lock, lambda m: nudges.locked(m, now))
+        if found is None:
+            return False  # another watcher is sending one of this conversation's nudges
+        stale = {m: False for m in found if m.kind is lock.kind and m != lock}
+        release = {lock: False, **stale}
+        sending = False
+        try:
+            await self.provider.add_note(thread, nudges.note(n, nudges.NUDGING, self.user, now))
+            mail = self._mail(n)
+            hit = await self.provider.find_sent(mail.message_id)
+            sending = True
+            if hit is not None and hit.state is SentState.DRAFTED:
+                await self.provider.send_drafted(hit.handle, mail)
+            elif hit is None:
+                await self.provider.send(mail)
+            await self.provider.add_note(thread, nudges.note(n, nudges.NUDGED, self.user, now))
+        except ProviderError:
+            if not sending:  # nothing left: the next round may try at once; else the lock
+                await self._release(thread, release)  # expires first (it may have gone)
+            raise
+        await self._release(thread, release)
         self._done.add(n.key)
         return hit is None or hit.state is SentState.DRAFTED
 
-    def _mail(self, n: Nudge, made: datetime) -> OutgoingReply:
+    async def _release(self, thread: ThreadRef, marks: dict[Mark, bool]) -> None:
+        with contextlib.suppress(ProviderError):  # else it expires by itself
+            await self.provider.set_marks(thread, marks)
+
+    def _mail(self, n: Nudge) -> OutgoingReply:
         domains = self.cfg.agency.staff_domains
         return OutgoingReply(
-            message_id=new_message_id(domains[0] if domains else "triage", made, n.token),
+            message_id=new_message_id(domains[0] if domains else "triage", n.due_at, n.token),
             from_name="triage",
             from_email="",  # the team account's own address
             to=(header_safe(n.to),),

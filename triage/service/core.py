@@ -59,7 +59,7 @@ class TriageService:
             self.actions = Actions(config, self.cache, self.live, self.outbox, clock, self.user)
             self.workflow = WorkflowActions(self.actions)
             self.threads = ThreadReader(self.cache, self.provider)
-            self.nudger = Nudger(config, self.provider, clock, self.live)
+            self.nudger = Nudger(config, self.provider, clock, self.live, self.user)
             self.engine.load()
         self._reported = False
         self._counts = (0, 0)

@@ -294,18 +294,17 @@ class GmailProvider:
     async def claim(
         self, thread: ThreadRef, mark: Mark, blocked: Callable[[frozenset[Mark]], bool]
     ) -> frozenset[Mark] | None:
-        """Gmail has no conditional write: the first message's labels are read and the
-        claim's label is created (labels.create refuses a name that exists: two claims
-        made in the same second cannot both win), then put on the message. Two watchers
-        a second apart inside one round trip could both claim: one watcher per Gmail
-        mailbox is the safe set-up (the README says so)."""
+        """Gmail has no conditional write (labels are set, never compared and set): the
+        first message's labels are read, checked, and the mark set. Two watchers whose
+        round trips overlap could both win: one watcher per Gmail mailbox is the safe
+        set-up (the README says so)."""
         await self.ready()
         first = thread.message_ids[0]
         m = await self.http.get(f"messages/{first}", {"format": "minimal"},
                                 units=UNITS["messages.get"])  # fmt: skip
         await self.labels.know(set(_strings(m.get("labelIds"))))
         marks = self.labels.marks(_strings(m.get("labelIds")))
-        if blocked(marks) or not await writes.create_label_once(self.http, self.labels, mark):
+        if blocked(marks):
             return None
         await writes.set_marks(self.http, self.labels, thread, {mark: True})
         return marks

@@ -112,9 +112,9 @@ class Labels:
                     "list it; rename the label that clashes"
                 ) from None
             return found
-        return self.remember(created, name)
+        return self._remember(created, name)
 
-    def remember(self, created: Json, name: str) -> str:
+    def _remember(self, created: Json, name: str) -> str:
         label_id = created.get("id")
         if not isinstance(label_id, str):
             raise ProviderError(f"labels.create: Gmail did not say the new label {name!r}'s id")

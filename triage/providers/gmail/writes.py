@@ -26,7 +26,7 @@ from triage.providers.base import (
 )
 from triage.providers.gmail.batch import get_each
 from triage.providers.gmail.compose import note_raw, reply_raw
-from triage.providers.gmail.http import Conflict, GmailHttp, Json, NotFound
+from triage.providers.gmail.http import GmailHttp, Json, NotFound
 from triage.providers.gmail.labels import Labels, label_name
 from triage.providers.gmail.parse import headers_of
 from triage.providers.gmail.quota import UNITS
@@ -51,21 +51,6 @@ async def set_marks(
                         units=UNITS["threads.modify"], idempotent=True)  # fmt: skip
     except NotFound:
         raise ThreadGone(f"the conversation {thread.thread_id!r} is no longer in Gmail") from None
-
-
-async def create_label_once(http: GmailHttp, labels: Labels, mark: Mark) -> bool:
-    """Create the label of `mark`; False when it exists already (someone made it first)."""
-    name = label_name(mark)
-    await labels.load()
-    if labels.find(name):
-        return False
-    body = {"name": name, "labelListVisibility": "labelHide", "messageListVisibility": "hide"}
-    try:
-        created = await http.post("labels", body, units=UNITS["labels.create"], idempotent=False)
-    except Conflict:
-        return False
-    labels.remember(created, name)
-    return True
 
 
 async def add_note(
