@@ -88,7 +88,7 @@ async def test_of_two_consoles_claiming_one_mark_exactly_one_wins(
 async def test_two_watchers_send_each_nudge_once(
     backend: Backend, alice: TriageService, bob: TriageService
 ) -> None:
-    await bobs_waiting(backend, alice, bob, subject="Nudge me")
+    tid = await bobs_waiting(backend, alice, bob, subject="Nudge me")
     backend.clock.advance(40 * MINUTE)  # 50 minutes waited: at risk (10 left)
     first = await asyncio.gather(alice.watch_round(), bob.watch_round())
     assert sum(len(r.sent) for r in first) == 1, [r.problems for r in first]
@@ -102,6 +102,11 @@ async def test_two_watchers_send_each_nudge_once(
     assert len(nudges_to(backend, backend.manager_email("bob"))) == 2
     [ceo] = nudges_to(backend, CEO)
     assert "1 min overdue" in ceo.body
+    await alice.sync()
+    told = [h for h in (await alice.thread(tid)).history if "a nudge" in h]
+    assert [h.split(" UTC ", 1)[1].split(" emailed ")[1] for h in told] == [
+        "Bob Okafor a nudge (at risk)", "Bob Okafor a nudge (breached)",
+        "CEO a nudge (escalated)"]  # fmt: skip
 
 
 class DiesWhileSending(Exception):
@@ -113,7 +118,7 @@ async def test_a_watcher_that_dies_mid_nudge_is_taken_over_once(
     backend: Backend, alice: TriageService, bob: TriageService, dies: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
-    await bobs_waiting(backend, alice, bob, subject="Crash mid nudge")
+    tid = await bobs_waiting(backend, alice, bob, subject="Crash mid nudge")
     backend.clock.advance(36 * MINUTE)  # at risk, and still when the lock has expired
     provider = alice.provider
     real_send = provider.send
@@ -136,6 +141,8 @@ async def test_a_watcher_that_dies_mid_nudge_is_taken_over_once(
     await bob.watch_round()
     assert not report.problems
     assert len(nudges_to(backend, backend.manager_email("bob"))) == 1
+    await bob.sync()
+    assert len([h for h in (await bob.thread(tid)).history if "a nudge" in h]) == 1
 
 
 async def test_a_backup_is_nudged_while_the_owner_is_away(

@@ -25,6 +25,7 @@ breach nudge). Pure: the queue, the absences and `now` are given.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -110,7 +111,7 @@ def due(
 ) -> list[Nudge]:
     """The nudges due at `now` (whether sent already is the provider's to say)."""
     convs = list(queue)
-    load = absence.loads(convs)
+    load = absence.loads(convs) if away else Counter[str]()
     grace = timedelta(minutes=cfg.agency.escalate_after_minutes)
     at_risk = timedelta(minutes=cfg.agency.at_risk_minutes)
     out: list[Nudge] = []

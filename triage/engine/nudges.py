@@ -6,7 +6,8 @@ first message by compare-and-set (`Provider.claim`), so of any number of watcher
 racing for it exactly one wins. The winner files a `nudging` note (the nudge's key:
 step, conversation, recipient, deadline), looks the nudge's own Message-ID up in Sent
 (made from its key and when it became due: the same for every watcher and attempt),
-sends it unless found there, files a `nudged` note and lets the lock go. A watcher
+sends it unless found there, files a `nudged` note (unless found sent with the lock
+let go: its sender noted it) and lets the lock go. A watcher
 that dies holding the lock is taken over when the lock expires (`LOCK_EXPIRED_AFTER`):
 the lookup finds a nudge it sent before dying, so a crash between recording and
 sending, or between sending and recording, never sends twice and never loses one.
@@ -87,7 +88,11 @@ class Nudger:
                 await self.provider.send_drafted(hit.handle, mail)
             elif hit is None:
                 await self.provider.send(mail)
-            await self.provider.add_note(thread, nudges.note(n, nudges.NUDGED, self.user, now))
+            # Found sent with no dead watcher's lock: its sender noted it and let go (our
+            # copy of the notes is older); with one, it died before noting it: note it.
+            if hit is None or hit.state is SentState.DRAFTED or stale:
+                await self.provider.add_note(thread, nudges.note(n, nudges.NUDGED, self.user,
+                                                                 now))  # fmt: skip
         except ProviderError:
             if not sending:  # nothing left: the next round may try at once; else the lock
                 await self._release(thread, release)  # expires first (it may have gone)

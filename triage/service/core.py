@@ -16,7 +16,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from triage.clock import Clock
-from triage.domain import away, history, report, views
+from triage.domain import away, history, nudges, report, views
 from triage.domain.away import Away
 from triage.domain.model import Conversation, Message, Note, NoteAction, ThreadRef
 from triage.domain.ordering import QueueView
@@ -195,6 +195,7 @@ class TriageService:
             NoteAction.REOPEN: "reopened it",
             NoteAction.SNOOZE: f"snoozed it until {until}",
             NoteAction.WAKE: "woke it",
+            nudges.NUDGED: f"emailed {name(n.to)} a nudge ({n.reason.partition('|')[0]})",
         }
         return lines.get(n.action, "")  # a newer triage's actions: left out
 
