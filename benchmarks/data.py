@@ -35,7 +35,7 @@ BENCH_NOW = datetime(2026, 3, 4, 15, 0, tzinfo=UTC)
 SEED = 7
 DEMO_CONFIG = Path(triage.demo.__file__).with_name("demo.toml")
 TEAM = "team@agency.example"
-CACHE_FILES = ("cache.json", "bodies.json", "outbox.json")
+CACHE_FILES = ("cache.json", "threads.json", "bodies.json", "outbox.json")
 
 
 def bench_mailbox(n: int, seed: int = SEED) -> DemoMailbox:

@@ -74,9 +74,9 @@ def time_server(demo: DemoMailbox) -> list[float]:
 
 
 def storage_writes(service: TriageService) -> int:
-    """Completed file writes of the cache's three files (hot, bodies, outbox)."""
+    """Completed file writes of the cache's files (hot, thread references, bodies, outbox)."""
     c = service.cache
-    return sum(db.atomic.writes for db in (c._hot, c._body_db, c._out_db))
+    return sum(db.atomic.writes for db in (c._hot, c._ref_db, c._body_db, c._out_db))
 
 
 CACHE_WRITES = ("apply_sync", "put_outbox", "remove_outbox", "audit")

@@ -36,7 +36,7 @@ def damaged(path: Path, how: str) -> bytes:
         "truncated": data[: len(data) // 2],
         "empty": b"",
         "not-tables": b'{"conversations": [1, 2, 3]}',
-        "other-schema": data.replace(b'"schema":1', b'"schema":99'),
+        "other-schema": data.replace(b'"schema":2', b'"schema":99'),
     }[how]
 
 
@@ -160,8 +160,9 @@ async def test_disk_full_before_a_send_sends_nothing_and_keeps_the_draft(
     assert sent.status == "sent" and len(rig.demo.server.sent) == 1
 
 
+@pytest.mark.parametrize("full", ["cache.json", "threads.json"])
 async def test_disk_full_during_a_sync_keeps_the_queue_and_the_next_sync_catches_up(
-    rig: Rig, monkeypatch: pytest.MonkeyPatch
+    rig: Rig, monkeypatch: pytest.MonkeyPatch, full: str
 ) -> None:
     service = rig.open()
     await service.sync()
@@ -171,9 +172,14 @@ async def test_disk_full_during_a_sync_keeps_the_queue_and_the_next_sync_catches
         "Invoice question", "Is the March invoice final?", rig.clock.now(),
     )  # fmt: skip
     before = snapshot(rig.cache_path.parent)
-    with disk_full(monkeypatch, "cache.json"), pytest.raises(CacheWriteError):
+    with disk_full(monkeypatch, full) as hits, pytest.raises(CacheWriteError):
         await service.sync()
+    assert len(hits) == 1
     assert ids(service) == expected  # memory never holds what the disk does not
+    if full == "cache.json":  # the thread references went first: they are only newer
+        refs = orjson.loads(snapshot(rig.cache_path.parent).pop("threads.json"))
+        assert len(refs["refs"]) == len(orjson.loads(before.pop("threads.json"))["refs"]) + 1
+        before["threads.json"] = snapshot(rig.cache_path.parent)["threads.json"]
     assert_intact(rig.cache_path.parent, before)
     assert not service.status().syncing
     result = await service.sync()

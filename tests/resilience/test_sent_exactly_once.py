@@ -130,7 +130,7 @@ async def test_the_recipient_comes_from_the_thread_not_the_cache(rig: Rig) -> No
     service, thread = await synced(rig)
     conv = service.live.truth(thread)
     assert conv is not None and conv.ref is not None
-    tampered = dataclasses.replace(conv.ref, reply_to="mallory@evil.example",
+    tampered = dataclasses.replace(conv.thread, reply_to="mallory@evil.example",
                                    references=("<evil@evil.example>",))  # fmt: skip
     assert isinstance(tampered, ThreadRef)
     service.live.replace_all([dataclasses.replace(conv, ref=tampered)])

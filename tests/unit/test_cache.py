@@ -113,7 +113,7 @@ def test_apply_sync_replaces_removes_and_updates_state(cache: Cache) -> None:
     assert sorted(by_id(cache)) == ["T00002"]
 
 
-def test_apply_sync_of_500_into_2000_is_exactly_one_file_write(
+def test_apply_sync_of_500_into_2000_writes_each_file_once_the_references_first(
     cache: Cache, path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cache.apply_sync("a", [conv(n) for n in range(2000)], [], state("s1"))
@@ -128,13 +128,13 @@ def test_apply_sync_of_500_into_2000_is_exactly_one_file_write(
     changes = [conv(n, subject="changed") for n in range(0, 900, 2)]  # 450 updates
     changes += [conv(n) for n in range(2000, 2050)]  # 50 new
     cache.apply_sync("a", changes, ["T00001", "T00003"], state("s2"))
-    assert replaced == [os.fspath(path)]
+    assert replaced == [os.fspath(path.with_name("threads.json")), os.fspath(path)]
     convs = {c.thread_id: c for c in cache.conversations()}
     assert len(convs) == 2048
     assert convs["T00898"].subject == "changed"
     assert convs["T00899"].subject == "Invoice 899"
     on_disk = json.loads(path.read_text())["conversations"]
-    assert len(on_disk) == 2048 and len({d["thread_id"] for d in on_disk.values()}) == 2048
+    assert len(on_disk) == 2048 and len({d["i"] for d in on_disk.values()}) == 2048
 
 
 def test_a_round_is_one_write_and_never_changes_what_was_handed_out(cache: Cache) -> None:
@@ -157,7 +157,7 @@ def test_a_malformed_conversation_document_moves_the_file_aside(path: Path) -> N
     c.apply_sync("a", [conv(1)], [], state("s1"))
     c.close()
     data = json.loads(path.read_text())
-    data["conversations"]["1"]["first_arrival"] = 12  # the right schema, a wrong document
+    data["conversations"]["1"]["fa"] = "noon"  # the right schema, a wrong document
     path.write_text(json.dumps(data))
     again = Cache(path, clock=CLOCK)
     try:

@@ -133,7 +133,7 @@ def test_a_crash_between_temp_write_and_replace_keeps_the_old_file(
     assert temp_files(cache.path.parent) == []
     assert cache.conversations() == [conversation(1)]
     cache.apply_sync("a", [conversation(1, escalated=True)], [], state("s2"))
-    assert json.loads(cache.path.read_bytes())["conversations"]["1"]["escalated"] is True
+    assert json.loads(cache.path.read_bytes())["conversations"]["1"]["x"] is True
 
 
 def test_temp_files_left_by_a_killed_process_are_removed_and_ignored(tmp_path: Path) -> None:

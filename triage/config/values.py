@@ -2,7 +2,8 @@
 
 Each parser takes the text a user wrote and returns a typed value, or raises
 ValueError whose message says what would be valid; the config loader turns that
-message into a Problem at the right key. Pure functions, no I/O.
+message into a Problem at the right key. Pure functions, but for the holiday
+codes, which are remembered in the user's cache (`triage.config.holiday_codes`).
 """
 
 from __future__ import annotations
@@ -10,11 +11,9 @@ from __future__ import annotations
 import re
 from datetime import time, timedelta
 from difflib import get_close_matches
-from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-import holidays
-from holidays import registry
+from triage.config import holiday_codes
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 NEXT_BUSINESS_DAY = "next-business-day"
@@ -110,18 +109,14 @@ def check_holidays(code: str) -> str:
     if not code:
         return ""
     country, _, subdiv = code.partition("-")
-    if country not in _countries():
+    if country not in holiday_codes.countries():
         raise ValueError(
             f"unknown holiday country {country!r} (use an ISO code such as 'US' or 'CA')"
         )
-    # Only this country's module is imported: listing every country costs ~100 ms a start.
-    subdivisions = tuple(holidays.country_holidays(country).subdivisions)
-    if subdiv and subdiv not in subdivisions:
+    if not subdiv:
+        return code
+    subdivisions = holiday_codes.subdivisions(country)
+    if subdiv not in subdivisions:
         valid = ", ".join(subdivisions) or "none"
         raise ValueError(f"unknown subdivision {subdiv!r} of {country} (valid: {valid})")
     return code
-
-
-@lru_cache(maxsize=1)
-def _countries() -> frozenset[str]:
-    return frozenset(str(names[1]) for names in registry.COUNTRIES.values())

@@ -20,8 +20,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import holidays as holidays_lib
-
 from triage.domain.model import Region
 
 # No valid region goes this long without a business day; the guard turns a
@@ -41,8 +39,10 @@ def _holiday_dates(code: str, year: int) -> frozenset[date]:
     """Closed days of one calendar year, observed days included ("US", "CA-QC")."""
     if not code:
         return frozenset()
+    import holidays  # ~180 ms: only when a deadline needs a holiday calendar, not at start
+
     country, _, subdiv = code.partition("-")
-    calendar = holidays_lib.country_holidays(country, subdiv=subdiv or None, years=year)
+    calendar = holidays.country_holidays(country, subdiv=subdiv or None, years=year)
     return frozenset(calendar.keys())
 
 

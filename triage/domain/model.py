@@ -10,6 +10,7 @@ Microsoft Graph category.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -299,6 +300,36 @@ class ThreadRef:
     staff_message_ids: tuple[str, ...] = ()
 
 
+class DeferredRef:
+    """A conversation's ThreadRef kept apart from it (the cache keeps these in a file of
+    their own, not read at start), read the first time it is needed. Equal to the
+    ThreadRef it reads."""
+
+    __slots__ = ("_load", "_ref", "thread_id")
+
+    def __init__(self, thread_id: str, load: Callable[[], ThreadRef]) -> None:
+        self.thread_id = thread_id
+        self._load: Callable[[], ThreadRef] | None = load
+        self._ref: ThreadRef | None = None
+
+    def get(self) -> ThreadRef:
+        if self._ref is None:
+            assert self._load is not None
+            self._ref, self._load = self._load(), None
+        return self._ref
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, DeferredRef):
+            return self.get() == other.get()
+        return self.get() == other if isinstance(other, ThreadRef) else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.get())
+
+    def __repr__(self) -> str:
+        return f"DeferredRef({self.thread_id!r})"
+
+
 @dataclass(frozen=True)
 class Conversation:
     """A client thread, with its routing and its deadline, as the queue shows it.
@@ -333,7 +364,7 @@ class Conversation:
     acknowledged: bool = False
     owner_mark: str = ""
     notes: tuple[Note, ...] = field(default=())
-    ref: ThreadRef | None = None
+    ref: ThreadRef | DeferredRef | None = None
     impersonation: str = ""  # why the client's sender looks like staff or the CEO, or ""
     problem: str = ""  # a message of it could not be read: what, from whom ("" when none)
     status: Status = Status.WAITING  # as of the last sync; a snooze ends at `wake_at`
@@ -361,4 +392,6 @@ class Conversation:
     @property
     def thread(self) -> ThreadRef:
         """The provider-facing facts of this thread (just its id when unknown)."""
+        if isinstance(self.ref, DeferredRef):
+            return self.ref.get()
         return self.ref if self.ref is not None else ThreadRef(self.thread_id, self.subject)

@@ -24,18 +24,51 @@ Pure: no clock reads, no I/O.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import overload
+from typing import Any, TypeGuard, overload
 
 from triage.domain.model import Conversation, Status, Tier
 from triage.domain.urgency import Counts, as_escalated, escalation_of
 
-# (deadline, tier rank, first arrival, thread id, conversation): the thread id is
-# unique, so comparisons never reach the conversation.
-Entry = tuple[datetime, int, datetime, str, Conversation]
-FAR_FUTURE = datetime.max.replace(tzinfo=UTC)  # no deadline: last
+FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
+NO_DEADLINE = FAR_FUTURE.timestamp()  # no deadline: last
+# (deadline, tier rank, first arrival, thread id), times in epoch seconds: the thread
+# id is unique, so comparisons never reach what an entry carries after the key.
+Key = tuple[float, int, float, str]
+
+
+class Unbuilt:
+    """A stored conversation not built yet, with its queue key: built (once) the first
+    time it is asked for. At start-up only the rows on screen are."""
+
+    __slots__ = ("_build", "_built", "key", "queued", "source")
+
+    def __init__(
+        self, key: Key, source: object, build: Callable[[Any], Conversation], *, queued: bool
+    ) -> None:
+        self.key = key
+        self.queued = queued  # waiting, with nothing the queue keeps apart; else not listed
+        self.source = source  # what it is built from (the stored document)
+        self._build = build
+        self._built: Conversation | None = None
+
+    @property
+    def thread_id(self) -> str:
+        return self.key[3]
+
+    @property
+    def is_built(self) -> bool:
+        return self._built is not None
+
+    def get(self) -> Conversation:
+        if self._built is None:
+            self._built = self._build(self.source)
+        return self._built
+
+
+Entry = tuple[float, int, float, str, Conversation | Unbuilt]
 
 
 def entry(c: Conversation) -> Entry:
@@ -43,7 +76,12 @@ def entry(c: Conversation) -> Entry:
 
     Most urgent first; a stable total order (the thread id breaks the last tie)."""
     tier = 0 if c.tier is Tier.PREMIUM else 1
-    return (c.deadline or FAR_FUTURE, tier, c.first_arrival, c.thread_id, c)
+    deadline = c.deadline.timestamp() if c.deadline is not None else NO_DEADLINE
+    return (deadline, tier, c.first_arrival.timestamp(), c.thread_id, c)
+
+
+def built(c: Conversation | Unbuilt) -> Conversation:
+    return c.get() if isinstance(c, Unbuilt) else c
 
 
 def asleep(c: Conversation, now: datetime | None) -> bool:
@@ -109,16 +147,16 @@ class QueueView(Sequence[Conversation]):
     def __getitem__(self, index: slice) -> list[Conversation]: ...
     def __getitem__(self, index: int | slice) -> Conversation | list[Conversation]:
         if isinstance(index, slice):
-            return [e[4] for e in self._entries[index]]
-        return self._entries[index][4]
+            return [built(e[4]) for e in self._entries[index]]
+        return built(self._entries[index][4])
 
     def __iter__(self) -> Iterator[Conversation]:
-        return (e[4] for e in self._entries)
+        return (built(e[4]) for e in self._entries)
 
     def conversations(self) -> list[Conversation]:
-        """The same, as a plain list (built once)."""
+        """The same, as a plain list (built once: every conversation in it is built)."""
         if self._list is None:
-            self._list = [e[4] for e in self._entries]
+            self._list = [built(e[4]) for e in self._entries]
         return self._list
 
     def has(self, thread_id: str) -> bool:
@@ -131,11 +169,11 @@ class QueueView(Sequence[Conversation]):
 
     def due_by(self, when: datetime) -> int:
         """How many deadlines are at or before `when` (breached at `when`)."""
-        return bisect_right(self._entries, (when, 2))  # 2: after every tier rank
+        return bisect_right(self._entries, (when.timestamp(), 2))  # 2: after every tier rank
 
     def due_before(self, when: datetime) -> int:
         """How many deadlines are strictly before `when`."""
-        return bisect_left(self._entries, (when,))
+        return bisect_left(self._entries, (when.timestamp(),))
 
     def counts(self, now: datetime, at_risk: timedelta, grace: timedelta) -> Counts:
         """The status bar's totals, by bisection: `urgency.state`'s boundaries (breached at
@@ -189,12 +227,14 @@ class SortedQueue:
         self._positions: dict[str, Entry] = {}
         self._flagged: dict[str, Conversation] = {}
         self._sleeping: dict[str, Conversation] = {}
-        self._pending: dict[str, Conversation | None] = {}
+        self._pending: dict[str, Conversation | Unbuilt | None] = {}
         self._view: QueueView | None = None
         self._shared = False  # a view holds `_entries` and `_positions`: copy before writing
 
-    def put(self, conv: Conversation) -> None:
-        """`conv` is new or changed (answered ones leave the queue)."""
+    def put(self, conv: Conversation | Unbuilt) -> None:
+        """`conv` is new or changed (answered ones leave the queue). An unbuilt one goes
+        by its key, and must be waiting with nothing kept apart (`flagged`, snoozed) or
+        not be listed at all (`Unbuilt.queued`)."""
         self._pending[conv.thread_id] = conv
 
     def discard(self, thread_id: str) -> None:
@@ -230,7 +270,7 @@ class SortedQueue:
         pending, self._pending = self._pending, {}
         for tid, conv in list(pending.items()):
             self._sleeping.pop(tid, None)
-            if conv is not None and conv.waiting and asleep(conv, now):
+            if isinstance(conv, Conversation) and conv.waiting and asleep(conv, now):
                 self._sleeping[tid] = conv
                 pending[tid] = None  # out of the order (and of its flagged set) for now
         if not pending:
@@ -248,23 +288,33 @@ class SortedQueue:
             if old is not None:
                 del entries[bisect_left(entries, old)]
             self._flagged.pop(tid, None)
-            if conv is not None and conv.waiting:
+            if _queued(conv):
                 insort(entries, self._remember(conv))
 
-    def _resort(self, pending: dict[str, Conversation | None]) -> None:
+    def _resort(self, pending: dict[str, Conversation | Unbuilt | None]) -> None:
         kept = [e for e in self._entries if e[3] not in pending]
         if self._shared:
             self._positions, self._shared = dict(self._positions), False
         for tid in pending:
             self._positions.pop(tid, None)
             self._flagged.pop(tid, None)
-        kept.extend(self._remember(c) for c in pending.values() if c is not None and c.waiting)
+        kept.extend(self._remember(c) for c in pending.values() if _queued(c))
         kept.sort()
         self._entries = kept
 
-    def _remember(self, conv: Conversation) -> Entry:
-        new = entry(conv)
+    def _remember(self, conv: Conversation | Unbuilt) -> Entry:
+        if isinstance(conv, Unbuilt):
+            new: Entry = (*conv.key, conv)
+        else:
+            new = entry(conv)
+            if flagged(conv):
+                self._flagged[conv.thread_id] = conv
         self._positions[conv.thread_id] = new
-        if flagged(conv):
-            self._flagged[conv.thread_id] = conv
         return new
+
+
+def _queued(conv: Conversation | Unbuilt | None) -> TypeGuard[Conversation | Unbuilt]:
+    """In the queue's order: waiting."""
+    if isinstance(conv, Unbuilt):
+        return conv.queued
+    return conv is not None and conv.waiting

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from triage.clock import Clock
 from triage.domain import routing
 from triage.domain.conversation import ReplyTarget, reply_target
-from triage.domain.model import CEO_ID, Conversation
+from triage.domain.model import CEO_ID, Conversation, ThreadRef
 from triage.domain.outbox import Draft, OutboxStatus, QueuedAction, new_message_id
 from triage.domain.settings import Config
 from triage.engine.live import LiveQueue
@@ -274,8 +274,9 @@ class Outbox:
                                                final=True))  # fmt: skip
             raise ActionError(f"no conversation {item.thread_id!r} any more")
         try:
-            await self.provider.set_marks(conv.thread, dict(item.marks))
-            await self.provider.add_note(conv.thread, item.note)
+            ref = await self._reference(conv)
+            await self.provider.set_marks(ref, dict(item.marks))
+            await self.provider.add_note(ref, item.note)
         except OfflineError as e:
             self.cache.put_outbox(item.waiting(str(e), self.clock.now()))
             return False
@@ -287,6 +288,15 @@ class Outbox:
             return False
         self.cache.remove_outbox(item.id)
         return True
+
+    async def _reference(self, conv: Conversation) -> ThreadRef:
+        """The thread's mail for marks and notes: as cached, or read from the provider
+        when the cache has lost it (a mark on no mail would be an action lost)."""
+        ref = conv.thread
+        if ref.message_ids:
+            return ref
+        ids = await self.provider.thread_message_ids(conv.thread_id)
+        return replace(ref, message_ids=tuple(ids))
 
     # -- flushing ----------------------------------------------------------------------
 

@@ -75,7 +75,8 @@ class SyncEngine:
 
     def load(self) -> None:
         """Build the live view from the cache (works offline)."""
-        self.live.replace_all(self.cache.conversations())
+        self.live.load(self.cache.stored(), self.cache.message_threads)
+        self.live.view(self.clock.now())  # sorted now, while the caller holds the collector
 
     async def run_once(self) -> SyncResult:
         """One sync round; errors set the connection state and are raised for the caller."""

@@ -2,15 +2,21 @@
 
 `Cache` is the only object that owns the TinyDB handles (one per process) and the
 only one that sees documents: everything it takes and returns is a domain value
-(`triage.store.documents` converts). It keeps three files in one directory so
-the file rewritten on every action stays small:
-- `cache.json` (hot): `conversations` (one small document per thread, no
-  bodies), `sync` (state per account), `meta` (schema version);
+(`triage.store.documents` converts). It keeps four files in one directory so
+the file read at every start and rewritten by every sync stays small:
+- `cache.json` (hot): `conversations` (one compact document per thread, no
+  per-message data: `triage.store.conversation_docs`), `sync` (state per
+  account), `meta` (schema version). Read whole at start; most conversations
+  are built only when shown (`stored()`);
+- `threads.json`: each thread's reference (mail ids, References, staff
+  Message-IDs), read when an action or a sync first needs one, never at start;
 - `bodies.json`: full message bodies, written when a thread is opened;
 - `outbox.json`: drafts and queued actions (`outbox`) and the `audit` log.
-Every change is one locked transaction and one atomic file write
-(`triage.store.storage`). An unreadable or foreign file, or one holding a
-malformed document, is moved aside and reported; the provider holds the shared
+Every change is one locked transaction and one atomic write of each file it
+changes (`triage.store.storage`); a sync writes the thread references first, so
+a crash between the two writes leaves references that are only newer. An
+unreadable or foreign file, or one holding a malformed document, is moved aside
+and reported; the provider holds the shared
 truth, so the hot cache is simply rebuilt.
 """
 
@@ -18,21 +24,31 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from tinydb.table import Document
 
 from triage.clock import Clock, SystemClock
-from triage.domain.model import Conversation, Message
+from triage.domain.model import Conversation, DeferredRef, Message, ThreadRef, Tier
+from triage.domain.ordering import Unbuilt
 from triage.domain.outbox import OutboxStatus
+from triage.store.conversation_docs import (
+    conversation_doc,
+    conversation_from_doc,
+    legacy_conversation,
+    message_ids,
+    plain_waiting,
+    queue_key,
+    ref_doc,
+    ref_from_doc,
+)
 from triage.store.documents import (
     AuditDoc,
     DocumentError,
     OutboxItem,
     SyncState,
-    conversation_doc,
-    conversation_from_doc,
     message_doc,
     message_from_doc,
     outbox_doc,
@@ -42,7 +58,7 @@ from triage.store.documents import (
 )
 from triage.store.files import CacheRefused, check_status, prepare_directory
 from triage.store.storage import CacheDB, CacheError, CacheWriteError, Data
-from triage.store.tables import KeyedTable
+from triage.store.tables import Doc, KeyedTable
 from triage.text.isotime import iso
 
 __all__ = ["SCHEMA_VERSION", "Cache", "CacheError", "CacheRefused", "CacheWriteError",
@@ -53,7 +69,8 @@ class OutboxConflict(KeyError):
     """An outbox item was not in the state the write expected: another process has it."""
 
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # compact conversation documents (schema 1: long keys, ISO times)
+LEGACY_SCHEMA = 1  # migrated when opened
 BODIES_KEEP = 2_000  # threads whose bodies are kept; older ones are fetched again
 AUDIT_KEEP = 10_000  # the outbox file is rewritten per draft save: keep it bounded
 _AUDIT_SLACK = 500  # trim in chunks, not on every append
@@ -77,7 +94,7 @@ class Cache:
             raise CacheError(
                 f"cannot use the cache at {self.path}: {reason}; check cache.path"
             ) from None
-        self._threads = KeyedTable(self._hot, "conversations", "thread_id")
+        self._threads = KeyedTable(self._hot, "conversations", "i")
         self._sync = KeyedTable(self._hot, "sync", "account")
         self._bodies = KeyedTable(self._body_db, "bodies", "thread_id")
         self._outbox = KeyedTable(self._out_db, "outbox", "id")
@@ -93,6 +110,10 @@ class Cache:
             # Every file is checked when opened (owner, mode, a regular file):
             "verify": lambda path, st: check_status(path, st, group),
         }
+        # Not read here: the start never needs it (`_refs_ready` checks it when first used).
+        self._ref_db = CacheDB(_sidecar(self.path, "threads"), on_corrupt=self._refs_corrupt,
+                               **options)  # fmt: skip
+        self._refs = KeyedTable(self._ref_db, "refs", "i")
         self._hot = self._open(self.path, options, self._hot_corrupt)
         self._body_db = self._open(_sidecar(self.path, "bodies"), options, self._bodies_corrupt)
         self._out_db = self._open(_sidecar(self.path, "outbox"), options, self._outbox_corrupt)
@@ -106,7 +127,33 @@ class Cache:
                 db.atomic.write(db.atomic.read() or _initial_data())
                 if path == self.path:
                     self.needs_full_sync = True  # no cache yet (or moved aside)
+            elif path == self.path:
+                self._upgrade(db)
+                if not self._ref_db.atomic.path.exists() and (db.atomic.read() or {}).get(
+                    "conversations"
+                ):
+                    self.needs_full_sync = True  # the thread references were lost
         return db
+
+    def _upgrade(self, db: CacheDB) -> None:
+        """A hot file written by triage 0.1-0.2 (schema 1), migrated in place: its
+        conversations into compact documents and their thread references (one write
+        of each file, in the caller's transaction); a document it cannot read: the
+        file is moved aside."""
+        data = db.atomic.read() or {}
+        if {doc.get("schema") for doc in data.get("meta", {}).values()} != {LEGACY_SCHEMA}:
+            return
+        try:
+            convs = {k: legacy_conversation(d) for k, d in data.get("conversations", {}).items()}
+        except DocumentError as e:
+            db.atomic.discard_as_corrupt(str(e))
+            return
+        with self._ref_db.transaction():
+            refs = {self._refs.assign(c.thread_id): ref_doc(c) for c in convs.values()}
+            self._refs.replace(refs)
+        data["conversations"] = {k: conversation_doc(c) for k, c in convs.items()}
+        data["meta"] = {"1": {"schema": SCHEMA_VERSION}}
+        db.atomic.write(data)
 
     # -- corrupt files --------------------------------------------------------
 
@@ -115,6 +162,13 @@ class Cache:
         self.reports.append(
             f"The cache file {path} was unreadable ({reason}); moved it aside to {moved} "
             "and rebuilding it from the provider."
+        )
+
+    def _refs_corrupt(self, path: Path, moved: Path, reason: str) -> None:
+        self.needs_full_sync = True
+        self.reports.append(
+            f"The thread-reference cache {path} was unreadable ({reason}); moved it aside "
+            f"to {moved} and rebuilding it from the provider."
         )
 
     def _bodies_corrupt(self, path: Path, moved: Path, reason: str) -> None:
@@ -139,13 +193,66 @@ class Cache:
     # -- conversations ------------------------------------------------------------
 
     def conversations(self) -> list[Conversation]:
-        """Every cached conversation (a malformed document: the file is moved aside)."""
+        """Every cached conversation, built (a malformed document: the file is moved aside)."""
         with self._lock:
             try:
-                return [conversation_from_doc(d) for d in self._threads.raw().values()]
+                load = self.thread_ref
+                return [conversation_from_doc(d, load) for d in self._threads.raw().values()]
             except DocumentError as e:
                 self._malformed(self._hot, e)
                 return []
+
+    def stored(self) -> list[Conversation | Unbuilt]:
+        """Every cached conversation, as the console's start needs them: the plain waiting
+        ones unbuilt with their queue key, the answered ones unbuilt and not listed, the
+        few others (snoozed, escalated, ...) built. A document
+        whose key cannot be read moves the file aside; one that fails to build later
+        becomes a conversation saying so, and the next sync is a full one."""
+        out: list[Conversation | Unbuilt] = []
+        with self._lock:
+            try:
+                for d in self._threads.raw().values():
+                    if not d.get("w"):  # answered: not in the queue, built when asked for
+                        out.append(Unbuilt(queue_key(d), d, self._build, queued=False))
+                    elif plain_waiting(d):
+                        out.append(Unbuilt(queue_key(d), d, self._build, queued=True))
+                    else:
+                        out.append(conversation_from_doc(d, self.thread_ref))
+            except DocumentError as e:
+                self._malformed(self._hot, e)
+                return []
+        return out
+
+    def _build(self, doc: dict[str, Any]) -> Conversation:
+        try:
+            return conversation_from_doc(doc, self.thread_ref)
+        except DocumentError as e:
+            self.needs_full_sync = True
+            self.reports.append(f"A cached conversation could not be read ({e}); "
+                                "the next sync rebuilds the cache from the provider.")  # fmt: skip
+            return _unreadable(doc, str(e))
+
+    def thread_ref(self, thread_id: str, subject: str, email: str) -> ThreadRef:
+        """A conversation's thread reference (the first call reads the references file).
+        Not stored, or unreadable: only what the conversation knows, and the next sync is
+        a full one."""
+        with self._lock:
+            doc = self._refs.get(thread_id)
+            try:
+                return ref_from_doc(doc, thread_id, subject, email)
+            except DocumentError as e:
+                self._malformed(self._ref_db, e)
+                return ref_from_doc(None, thread_id, subject, email)
+
+    def message_threads(self) -> dict[str, str]:
+        """Thread id by the provider id of each cached mail and note (reads the
+        references file)."""
+        with self._lock:
+            docs = list(self._refs.raw().values())
+        out: dict[str, str] = {}
+        for d in docs:
+            out.update(dict.fromkeys(message_ids(d), str(d.get("i", ""))))
+        return out
 
     def apply_sync(
         self, account: str, upserts: Iterable[Conversation], removed: Iterable[str],
@@ -156,16 +263,18 @@ class Cache:
         One storage write for all of it. A thread both upserted and removed is removed.
         """
         gone = set(removed)
-        fresh = {c.thread_id: conversation_doc(c) for c in upserts if c.thread_id not in gone}
+        convs = [c for c in upserts if c.thread_id not in gone]
+        fresh = {c.thread_id: conversation_doc(c) for c in convs}
+        # A reference not read from the provider this round (a conversation re-owned from
+        # the cache) is left as stored.
+        refs = {c.thread_id: ref_doc(c) for c in convs if not isinstance(c.ref, DeferredRef)}
         with self._lock, self._hot.transaction():
-            ids = self._threads.ids()
-            stale = [ids[tid] for tid in gone.union(fresh) if tid in ids]
-            for tid in gone:
-                ids.pop(tid, None)
-            docs = {self._threads.assign(tid): doc for tid, doc in fresh.items()}
-            self._threads.replace(docs, remove=stale)
+            _replace_keyed(self._threads, fresh, gone)
             doc = {"account": account, "state": sync_state_doc(state)}
             self._sync.replace({self._sync.assign(account): doc})
+            if refs or gone:
+                with self._ref_db.transaction():  # written first, when it ends
+                    _replace_keyed(self._refs, refs, gone)
 
     def sync_state(self, account: str) -> SyncState | None:
         with self._lock:
@@ -303,8 +412,30 @@ class Cache:
 
     def close(self) -> None:
         with self._lock:
-            for db in (self._hot, self._body_db, self._out_db):
+            for db in (self._hot, self._ref_db, self._body_db, self._out_db):
                 db.close()
+
+
+def _replace_keyed(table: KeyedTable, fresh: dict[str, Doc], gone: set[str]) -> None:
+    """Store `fresh` by key and drop the `gone` keys (in the caller's transaction)."""
+    ids = table.ids()
+    stale = [ids[key] for key in gone.union(fresh) if key in ids]
+    for key in gone:
+        ids.pop(key, None)
+    table.replace({table.assign(key): doc for key, doc in fresh.items()}, remove=stale)
+
+
+def _unreadable(doc: dict[str, Any], reason: str) -> Conversation:
+    """What the queue shows for a document that passed the start's check but not the build."""
+    deadline, _tier, first, tid = queue_key(doc)
+    at = datetime.fromtimestamp(first, UTC)
+    return Conversation(thread_id=tid, subject="(unreadable in the cache)", client_email="",
+                        client_name="", client_key="", region="", region_guessed=False,
+                        owner="", tier=Tier.STANDARD, waiting=True, first_arrival=at,
+                        last_message_at=at, message_count=0,
+                        deadline=datetime.fromtimestamp(deadline, UTC),
+                        problem=f"the cached copy is unreadable ({reason}); refreshed at "
+                                "the next sync")  # fmt: skip
 
 
 def _initial_data() -> Data:
@@ -313,7 +444,7 @@ def _initial_data() -> Data:
 
 def _schema_problem(data: Data) -> str | None:
     versions = {doc.get("schema") for doc in data.get("meta", {}).values()}
-    if versions == {SCHEMA_VERSION}:
+    if versions == {SCHEMA_VERSION} or versions == {LEGACY_SCHEMA}:
         return None
     if not versions:
         return "it has no schema version, so it is not a triage cache file"

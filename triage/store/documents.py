@@ -1,12 +1,10 @@
 """The cache's documents: one typed definition each, and the one converter to and from it.
 
 What is stored is JSON (TinyDB over `triage.store.storage`); what the rest of the
-program sees are the domain's values. Times are ISO 8601 UTC strings on disk.
+program sees are the domain's values. Times are ISO 8601 UTC strings in these
+files (the conversations' compact documents are in `triage.store.conversation_docs`).
 A document that does not have the shape written here raises `DocumentError`;
 the cache treats that like a corrupt file (moved aside, rebuilt from the provider).
-
-The keys of a conversation document are short and stable: a cache written by an
-earlier version of triage is read as it is.
 """
 
 from __future__ import annotations
@@ -18,7 +16,7 @@ from typing import Any, TypedDict
 
 from triage.domain import history
 from triage.domain.history import AccountOwners
-from triage.domain.model import Conversation, Mark, MarkKind, Message, Note, Status, ThreadRef, Tier
+from triage.domain.model import Mark, MarkKind, Message, Note
 from triage.domain.outbox import Draft, OutboxStatus, QueuedAction
 from triage.text.isotime import iso, parse_iso
 
@@ -27,169 +25,7 @@ class DocumentError(ValueError):
     """A stored document does not have the shape this version of triage writes."""
 
 
-# ---- conversations (cache.json) ----
-
-
-class ConversationDoc(TypedDict):
-    thread_id: str
-    subject: str
-    client_email: str
-    client_name: str
-    client_key: str
-    region: str
-    region_guessed: bool
-    owner: str
-    owner_kw: str  # the owner mark on the provider ("" = none)
-    tier: str
-    waiting: bool
-    first_arrival: str
-    last_message_at: str
-    message_count: int
-    waiting_since: str | None
-    clock_start: str | None
-    deadline: str | None
-    escalated: bool
-    escalation_reason: str
-    escalated_by: str
-    escalated_at: str | None
-    ceo_contacted: bool
-    acknowledged: bool
-    notes: list[dict[str, Any]]
-    email_ids: list[str]
-    note_ids: list[str]
-    reply_to: str
-    refs: list[str]
-    staff_mids: list[str]
-    impersonation: str
-    problem: str
-    workflow: dict[str, Any]  # the status and what it rests on ({} while waiting)
-
-
-def conversation_doc(c: Conversation) -> ConversationDoc:
-    ref = c.thread
-    return {
-        "thread_id": c.thread_id,
-        "subject": c.subject,
-        "client_email": c.client_email,
-        "client_name": c.client_name,
-        "client_key": c.client_key,
-        "region": c.region,
-        "region_guessed": c.region_guessed,
-        "owner": c.owner,
-        "owner_kw": c.owner_mark,
-        "tier": c.tier.value,
-        "waiting": c.waiting,
-        "first_arrival": iso(c.first_arrival),
-        "last_message_at": iso(c.last_message_at),
-        "message_count": c.message_count,
-        "waiting_since": _opt_iso(c.waiting_since),
-        "clock_start": _opt_iso(c.clock_start),
-        "deadline": _opt_iso(c.deadline),
-        "escalated": c.escalated,
-        "escalation_reason": c.escalation_reason,
-        "escalated_by": c.escalated_by,
-        "escalated_at": _opt_iso(c.escalated_at),
-        "ceo_contacted": c.ceo_contacted,
-        "acknowledged": c.acknowledged,
-        "notes": [history.fields(n) for n in c.notes],
-        "email_ids": list(ref.message_ids),
-        "note_ids": list(ref.note_ids),
-        "reply_to": ref.reply_to,
-        "refs": list(ref.references),
-        "staff_mids": list(ref.staff_message_ids),
-        "impersonation": c.impersonation,
-        "problem": c.problem,
-        "workflow": _workflow_doc(c),
-    }
-
-
-# The workflow fields by their stored key: the times, the text, and the rest as they are.
-_WORKFLOW_TIMES = {"wake_at": "wake_at", "snoozed_until": "snoozed_until",
-                   "done_at": "done_at", "replying_until": "replying_until",
-                   "replied_at": "replied_at"}  # fmt: skip
-_WORKFLOW_TEXT = {"done_reason": "done_reason", "done_by": "done_by",
-                  "replying": "replying", "replied_by": "replied_by",
-                  "target": "target", "target_source": "target_source"}  # fmt: skip
-
-
-def _workflow_doc(c: Conversation) -> dict[str, Any]:
-    """The workflow fields that are set (a waiting conversation's are all empty)."""
-    out: dict[str, Any] = {"status": c.status.value}
-    for key in _WORKFLOW_TIMES:
-        if (value := getattr(c, key)) is not None:
-            out[key] = iso(value)
-    for key in _WORKFLOW_TEXT:
-        if value := getattr(c, key):
-            out[key] = value
-    if c.follow_up:
-        out["follow_up"] = True
-    if c.reply_seconds is not None:
-        out["reply_seconds"] = c.reply_seconds
-    if c.reply_on_time is not None:
-        out["reply_on_time"] = c.reply_on_time
-    return out
-
-
-def _workflow_fields(d: Mapping[str, Any]) -> dict[str, Any]:
-    """The Conversation fields a stored workflow object holds (older caches: none)."""
-    raw = d.get("workflow") or {}
-    if not isinstance(raw, Mapping):
-        raise TypeError("workflow is not an object")
-    out: dict[str, Any] = {"status": Status(raw.get("status", Status.WAITING.value))}
-    out.update({key: _opt_time(raw.get(key)) for key in _WORKFLOW_TIMES})
-    out.update({key: _str(raw.get(key, "")) for key in _WORKFLOW_TEXT})
-    out["follow_up"] = raw.get("follow_up") is True
-    seconds = raw.get("reply_seconds")
-    out["reply_seconds"] = float(seconds) if seconds is not None else None
-    on_time = raw.get("reply_on_time")
-    out["reply_on_time"] = on_time if isinstance(on_time, bool) else None
-    return out
-
-
-def conversation_from_doc(d: Mapping[str, Any]) -> Conversation:
-    """The conversation a document holds; DocumentError when it is malformed."""
-    try:
-        tid = _str(d["thread_id"])
-        return Conversation(
-            thread_id=tid,
-            subject=_str(d["subject"]),
-            client_email=_str(d["client_email"]),
-            client_name=_str(d["client_name"]),
-            client_key=_str(d["client_key"]),
-            region=_str(d["region"]),
-            region_guessed=bool(d["region_guessed"]),
-            owner=_str(d["owner"]),
-            tier=Tier(d.get("tier", "standard")),
-            waiting=bool(d["waiting"]),
-            first_arrival=parse_iso(d["first_arrival"]),
-            last_message_at=parse_iso(d["last_message_at"]),
-            message_count=int(d["message_count"]),
-            waiting_since=_opt_time(d.get("waiting_since")),
-            clock_start=_opt_time(d.get("clock_start")),
-            deadline=_opt_time(d.get("deadline")),
-            escalated=bool(d.get("escalated", False)),
-            escalation_reason=_str(d.get("escalation_reason", "")),
-            escalated_by=_str(d.get("escalated_by", "")),
-            escalated_at=_opt_time(d.get("escalated_at")),
-            ceo_contacted=bool(d.get("ceo_contacted", False)),
-            acknowledged=bool(d.get("acknowledged", False)),
-            owner_mark=_str(d.get("owner_kw") or ""),
-            notes=tuple(_note(n) for n in d.get("notes", ())),
-            ref=ThreadRef(
-                thread_id=tid,
-                subject=_str(d["subject"]),
-                message_ids=_strs(d.get("email_ids", ())),
-                note_ids=_strs(d.get("note_ids", ())),
-                reply_to=_str(d.get("reply_to", "")),
-                references=_strs(d.get("refs", ())),
-                staff_message_ids=_strs(d.get("staff_mids", ())),
-            ),
-            impersonation=_str(d.get("impersonation", "")),
-            problem=_str(d.get("problem", "")),
-            **_workflow_fields(d),
-        )
-    except (KeyError, TypeError, ValueError, OverflowError, AttributeError) as exc:
-        raise DocumentError(f"a conversation document is malformed ({exc!r:.80})") from None
+# Conversations (cache.json) are in `triage.store.conversation_docs`.
 
 
 def _note(d: Any) -> Note:

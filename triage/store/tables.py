@@ -32,11 +32,6 @@ class KeyedTable:
     def raw(self) -> dict[str, Doc]:
         """The table's documents by doc id, shared with the storage: read only."""
         data = self.db.atomic.read() or {}
-        if self.db.atomic.generation != self._generation:
-            table = data.get(self.name, {})
-            self._ids = {str(doc[self.key]): int(doc_id) for doc_id, doc in table.items()}
-            self._max = max(map(int, table), default=0)
-            self._generation = self.db.atomic.generation
         return data.get(self.name, {})
 
     def get(self, key: str) -> Doc | None:
@@ -44,7 +39,13 @@ class KeyedTable:
         return None if doc_id is None else self.raw()[str(doc_id)]
 
     def ids(self) -> dict[str, int]:
-        self.raw()
+        """Doc id by key, indexed when first asked for after each (re-)read of the file
+        (~50 ms at 50k: not at start, where the console only reads)."""
+        table = self.raw()
+        if self.db.atomic.generation != self._generation:
+            self._ids = {str(doc[self.key]): int(doc_id) for doc_id, doc in table.items()}
+            self._max = max(map(int, table), default=0)
+            self._generation = self.db.atomic.generation
         return self._ids
 
     def assign(self, key: str) -> int:
@@ -54,7 +55,7 @@ class KeyedTable:
 
     def fresh_id(self, key: str) -> int:
         """A new doc id for `key`, after every id in use (newest = highest)."""
-        self.raw()
+        self.ids()
         self._max += 1
         self._ids[key] = self._max
         return self._max

@@ -118,7 +118,7 @@ class JmapProvider:
             return Delta(state, (), (), (), ())
         heads = await self.account.get_emails(sorted(changed), ["id", "threadId"])
         thread_ids = {thread_of(e) for e in heads}
-        thread_ids.update(t for e, t in known.items() if e in destroyed)
+        thread_ids.update(known[e] for e in destroyed if e in known)  # reads it only then
         threads, gone, account_note = await self._threads(sorted(thread_ids))
         account = await self._account_notes() if account_note else ()
         return Delta(state, tuple(threads), tuple(gone), tuple(sorted(destroyed)), account)
