@@ -107,11 +107,14 @@ def sent(notes: Iterable[Note], nudge_key: str) -> bool:
 
 
 def due(
-    queue: Iterable[Conversation], now: datetime, cfg: Config, away: absence.Absences
-) -> list[Nudge]:
-    """The nudges due at `now` (whether sent already is the provider's to say)."""
+    queue: Iterable[Conversation], now: datetime, cfg: Config, away: absence.Absences,
+    load: Counter[str] | None = None,
+) -> list[Nudge]:  # fmt: skip
+    """The nudges due at `now` (whether sent already is the provider's to say). `load`:
+    each manager's waiting conversations, when `queue` is not all of them."""
     convs = list(queue)
-    load = absence.loads(convs) if away else Counter[str]()
+    if load is None:
+        load = absence.loads(convs) if away else Counter[str]()
     grace = timedelta(minutes=cfg.agency.escalate_after_minutes)
     at_risk = timedelta(minutes=cfg.agency.at_risk_minutes)
     out: list[Nudge] = []

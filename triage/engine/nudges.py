@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from triage.clock import Clock
+from triage.domain import away as absence
 from triage.domain import nudges
 from triage.domain.away import Absences
 from triage.domain.model import Conversation, Mark, ThreadRef
@@ -55,7 +56,10 @@ class Nudger:
     async def run(self, away: Absences) -> NudgeRound:
         now = self.clock.now()
         out = NudgeRound()
-        for n in nudges.due(self.live.view(now), now, self.cfg, away):
+        view = self.live.view(now)
+        near = view[: view.due_before(now + timedelta(minutes=self.cfg.agency.at_risk_minutes))]
+        load = absence.loads(view) if away else None  # builds every conversation, once
+        for n in nudges.due(near, now, self.cfg, away, load):
             conv = self.live.get(n.thread_id)
             if n.key in self._done or conv is None or not conv.thread.message_ids:
                 continue

@@ -21,10 +21,6 @@ from triage.ui.screens.base import ConversationScreen, user_zone
 from triage.ui.widgets.queue_table import QueueTable
 from triage.ui.widgets.status_bar import StatusBar
 
-# The markers column's word for "the owner is away": two letters, so that at 80 columns
-# "ESC CEO AW" still leaves room for the OWNER column (who is away matters here).
-AWAY = "AW"
-
 
 class TableScreen(ConversationScreen):
     """A table of conversations with live countdowns."""
@@ -65,13 +61,8 @@ class TableScreen(ConversationScreen):
         drafts = self.service.drafts()
         markers = {d.thread_id: "queued" for d in drafts if d.status.on_its_way}
         markers.update({d.thread_id: "unsent" for d in drafts if d.status is OutboxStatus.FAILED})
-        away = self.service.absences(now)
-        if away:  # the owner is away: a walk of every conversation, only while someone is
-            for c in self.service.conversations():
-                if c.owner in away:
-                    markers[c.thread_id] = " ".join(w for w in (AWAY, markers.get(c.thread_id))
-                                                    if w)  # fmt: skip
         table = self.table
+        table.away = frozenset(self.service.absences(now))  # each row says AW as it is drawn
         table.empty_text = self.empty_text()
         table.set_rows(self.rows_for(self._queue, now), now, markers)
         self._show_status(now)
