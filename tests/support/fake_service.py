@@ -20,7 +20,8 @@ from pathlib import Path
 
 from triage.clock import FrozenClock
 from triage.config import AgencyConfig, Config, ProviderConfig, RoutingConfig
-from triage.domain import views
+from triage.domain import away, views
+from triage.domain.away import Away
 from triage.domain.conversation import (
     as_done,
     as_reopened,
@@ -174,6 +175,7 @@ class FakeService:
         self.workflow: list[tuple[str, str, str]] = []  # (note action, thread id, reason)
         self.replying_calls: list[tuple[str, bool]] = []
         self.taken_back: list[str] = []
+        self.away_notes: list[Note] = []  # absences recorded (the provider's team notes)
         self._populate(hostile=False)
 
     @classmethod
@@ -277,6 +279,13 @@ class FakeService:
             why = "" if ok else f"not qualified for {region.label}"
             out.append(ManagerChoice(m, ok, why, len(load), breached))
         return out
+
+    def absences(self, now: datetime | None = None) -> dict[str, Away]:
+        return away.absences(self.away_notes, now or self.now())
+
+    async def set_away(self, manager: str, until: datetime | None, backup: str = "") -> None:
+        self._maybe_fail("set_away")
+        self.away_notes.append(away.note(manager, self.user, self.now(), until, backup))
 
     # ---- drafts and replies ----
 

@@ -208,6 +208,7 @@ MISTAKES = [
     ("[routing]", "[routeing]", "routeing", "did you mean 'routing'"),
     ('auth = "bearer"', 'auht = "bearer"', "provider.auht", "did you mean 'auth'"),
     ("email = ", "emial = ", "managers.alice.emial", "did you mean 'email'"),
+    ('email = "alice@agency.example"\n', "", "managers.alice.email", "missing (required)"),
     ('tier = "premium"', 'teir = "premium"', 'clients."acme.com".teir', "did you mean 'tier'"),
     ("at_risk_minutes", "at_risk_minute", "agency.at_risk_minute", "at_risk_minutes"),
     ('owner = "alice"', 'owner = "alicia"', 'clients."acme.com".owner', "did you mean 'alice'"),
@@ -286,6 +287,10 @@ def test_each_mistake_names_its_key(
         ('[alerts]\ndesktop = "osc8"\n', "alerts.desktop", "'osc8' is not one of"),
         ('[alerts]\nbell = "yes"\n', "alerts.bell", "true or false"),
         ("[alerts]\nsound = true\n", "alerts.sound", "unknown key"),
+        ("[alerts]\nemails = true\n", "alerts.emails", "did you mean 'email'"),
+        ('[alerts]\nemail = "yes"\n', "alerts.email", "true or false"),
+        ("[alerts]\nwatch_seconds = 1\n", "alerts.watch_seconds", "between 5 and 3600"),
+        ("[alerts]\nwatch_second = 30\n", "alerts.watch_second", "did you mean 'watch_seconds'"),
     ],
 )
 def test_optional_sections_are_checked(tmp_path: Path, extra: str, key: str, words: str) -> None:
@@ -644,8 +649,9 @@ def test_working_hours_of_a_manager_and_the_alerts_table(tmp_path: Path) -> None
     text = edit('email = "alice@agency.example"\n',
                 'email = "alice@agency.example"\ntimezone = "America/Toronto"\n'
                 'hours = "08:00-16:00"\ndays = "mon-thu"\n')  # fmt: skip
-    text += '[alerts]\nbell = false\ndesktop = "osc9"\noutside_hours = true\n'
+    text += '[alerts]\nbell = false\ndesktop = "osc9"\noutside_hours = true\nwatch_seconds = 30\n'
     cfg = C.load_config(write(tmp_path, text), env=ENV)
+    assert (cfg.alerts.email, cfg.alerts.watch_seconds) == (True, 30.0)
     alice = cfg.managers["alice"]
     assert (alice.timezone, alice.hours, alice.days) == (
         "America/Toronto", (time(8), time(16)), frozenset({0, 1, 2, 3}))  # fmt: skip

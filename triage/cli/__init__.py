@@ -1,7 +1,7 @@
 """The `triage` command: the console, and subcommands for scripts and cron.
 
 `triage` starts the console; `check-config`, `sync`, `queue`, `escalate`,
-`reassign` and `reply` use the same Service as the console's keys. `--config`,
+`reassign`, `reply`, `away` and `watch` use the same Service as the console's keys. `--config`,
 `--as` and `--demo` work before or after the subcommand.
 Exit codes: 0 success, 1 the provider failed (offline, auth), 2 bad usage or config.
 """
@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from triage.cli import completion, doctor
+from triage.cli import completion, doctor, watch
 from triage.cli.checks import check_file, report
 from triage.cli.commands import queue_rows, read_body, run_command
 from triage.cli.console import run_console
@@ -103,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="the reply's text (UTF-8); - reads standard input")  # fmt: skip
     body.add_argument("--template", metavar="NAME",
                       help="a [templates.NAME] of the config, its placeholders filled")  # fmt: skip
+    watch.add_parsers(command)
     doctor.add_parser(command)
     completion.add_parser(sub)
     return p
@@ -189,6 +190,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             code = completion_command(args, env)
         elif args.command == "login":
             code = asyncio.run(login_command(args, env))
+        elif args.command == "watch":
+            code = asyncio.run(watch.watch_command(args, env))
+        elif args.command == "away":
+            code = asyncio.run(watch.away_command(args, env))
         elif args.command is None:
             code = run_console(args, env)
         else:

@@ -40,7 +40,7 @@ REGION_KEYS = ("label", "timezone", "holidays", "hours", "days", "reply_within",
                "first_reply_within", "closed", "hours_on")  # fmt: skip
 TARGET_KEYS = ("reply_within", "first_reply_within")
 MANAGER_KEYS = ("name", "email", "regions", "signature", "timezone", "hours", "days")
-ALERT_KEYS = ("bell", "toast", "desktop", "outside_hours")
+ALERT_KEYS = ("bell", "toast", "desktop", "outside_hours", "email", "watch_seconds")
 TEMPLATE_KEYS = ("body", "title")
 CLIENT_KEYS = ("name", "region", "owner", "tier", *TARGET_KEYS)
 KEY_ID = re.compile(r"[a-z][a-z0-9_]*")
@@ -147,7 +147,8 @@ def _shift(
 
 
 def build_alerts(r: Reader, tbl: dict[str, Any]) -> AlertsConfig:
-    """`[alerts]`: bell, toast, desktop ("off", "osc9", "osc777"), outside_hours."""
+    """`[alerts]`: bell, toast, desktop ("off", "osc9", "osc777"), outside_hours, and the
+    email nudges of `triage watch` (email, watch_seconds)."""
     r.known(tbl, ALERT_KEYS, "alerts")
     desktop = r.string(tbl, "desktop", "alerts", "off")
     choice(r, "alerts.desktop", desktop, ("off", "osc9", "osc777"))
@@ -156,6 +157,8 @@ def build_alerts(r: Reader, tbl: dict[str, Any]) -> AlertsConfig:
         toast=r.boolean(tbl, "toast", "alerts", True),
         desktop=desktop,
         outside_hours=r.boolean(tbl, "outside_hours", "alerts", False),
+        email=r.boolean(tbl, "email", "alerts", True),
+        watch_seconds=r.number(tbl, "watch_seconds", "alerts", 60.0, minimum=5, maximum=3600),
     )
 
 

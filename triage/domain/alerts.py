@@ -11,15 +11,19 @@ Pure: the queue and `now` are given; the channels (bell, toast, desktop) are the
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from triage.domain import calendar
+from triage.domain.away import Absences, loads, stand_in
 from triage.domain.model import CEO_ID, Conversation, Manager, Region, Tier
 from triage.domain.ordering import QueueView, built
 from triage.domain.settings import Config
 from triage.domain.urgency import escalation_of
+
+_NOBODY: Absences = {}
 
 
 class Step(StrEnum):
@@ -48,10 +52,13 @@ class Ladder:
     told: dict[str, set[Step]] = field(default_factory=dict)
     primed: bool = False
 
-    def due(self, view: QueueView, now: datetime, cfg: Config, user: str) -> list[Alert]:
+    def due(
+        self, view: QueueView, now: datetime, cfg: Config, user: str, away: Absences = _NOBODY
+    ) -> list[Alert]:
         """The alerts that are new at `now` for `user`, each recorded as told. The first
-        call only records what is already so (the screen shows it)."""
-        found = _candidates(view, now, cfg, user, self.told)
+        call only records what is already so (the screen shows it). An away manager's
+        alerts go to their stand-in (`triage.domain.away`)."""
+        found = _candidates(view, now, cfg, user, self.told, away)
         for a in found:
             self.told.setdefault(a.thread_id, set()).add(a.step)
         if not self.primed:
@@ -61,8 +68,9 @@ class Ladder:
 
 
 def _candidates(
-    view: QueueView, now: datetime, cfg: Config, user: str, told: dict[str, set[Step]]
-) -> list[Alert]:
+    view: QueueView, now: datetime, cfg: Config, user: str, told: dict[str, set[Step]],
+    away: Absences,
+) -> list[Alert]:  # fmt: skip
     """The steps reached and not told yet. Asked every few seconds of up to every
     waiting conversation (a backlog of breaches), so a conversation told all it can be
     told is skipped by its thread id, without being built."""
@@ -88,10 +96,11 @@ def _candidates(
                     if c.tier is Tier.PREMIUM and _breached(c, now)]  # fmt: skip
         return escalated + breached
     out = []
+    load = loads(view) if away else Counter[str]()
     # Told both steps: nothing more to tell about it (the others are built, once).
     both = {Step.AT_RISK, Step.BREACHED}
     for c in map(built, (i for i in near if not both <= told.get(i.thread_id, set()))):
-        if c.owner == user:
+        if (stand_in(c, away, cfg, load, now) if away else c.owner) == user:
             step = Step.BREACHED if _breached(c, now) else Step.AT_RISK
             if new(c.thread_id, step):
                 out.append(_alert(c, step, now))

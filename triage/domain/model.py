@@ -141,6 +141,7 @@ class MarkKind(StrEnum):
     DONE = "done"  # no reply needed (the reason is in the note)
     SNOOZED = "snoozed"  # until the time in the note (or a reminder on an answered one)
     REPLYING = "replying"  # value: the manager writing a reply now (expires: see the note)
+    NUDGE = "nudge"  # value: a digit: a watcher is sending a nudge here (`domain.nudges`)
 
 
 @dataclass(frozen=True, order=True)
@@ -181,6 +182,8 @@ class NoteAction(StrEnum):
     SNOOZE = "snooze"  # until a time
     WAKE = "wake"  # a snooze ended early by hand
     REPLYING = "replying"  # a manager opened a reply; expires at `until`
+    AWAY = "away"  # team-level: manager `previous` away until `until`, backup `to` (or "")
+    BACK = "back"  # team-level: manager `previous` is back
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,8 @@ class AlertsConfig:
     toast: bool = True
     desktop: str = "off"  # "osc9" or "osc777": the terminal's own notification sequence
     outside_hours: bool = False  # alerts outside the manager's working hours too
+    email: bool = True  # nudges by email from `triage watch` (false: watch sends nothing)
+    watch_seconds: float = 60.0  # between two rounds of a long-lived `triage watch`
 
 
 @dataclass(frozen=True)

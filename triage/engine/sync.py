@@ -17,7 +17,7 @@ from datetime import datetime
 from triage.clock import Clock
 from triage.domain import conversation, history
 from triage.domain.history import AccountOwners
-from triage.domain.model import Conversation, Note, ThreadData
+from triage.domain.model import Conversation, Note, NoteAction, ThreadData
 from triage.domain.settings import Config
 from triage.engine.live import LiveQueue
 from triage.providers.base import CannotCalculateChanges, OfflineError, Provider, ProviderError
@@ -69,6 +69,9 @@ class SyncEngine:
         self.clock, self.live = clock, live
         self.connection = Connection()
         self._connected = False
+        # Team-level notes (absences) as the provider has them: read whole by a full
+        # round, or once before the first incremental one, then kept up by the deltas.
+        self.team: tuple[Note, ...] | None = None
 
     def load(self) -> None:
         """Build the live view from the cache (works offline)."""
@@ -110,6 +113,7 @@ class SyncEngine:
 
     async def _full(self, account: str) -> SyncResult:
         snap = await self.provider.full_sync()
+        self.team = _team(_account_level(snap.threads, snap.account_notes))
         owners = history.account_owners(_account_level(snap.threads, snap.account_notes), {})
         fresh = self._derive(snap.threads, owners)
         before = self.live.ids()
@@ -123,6 +127,9 @@ class SyncEngine:
 
     async def _incremental(self, account: str, state: SyncState) -> SyncResult:
         delta = await self.provider.changes(state.state, self.live.message_threads)
+        if self.team is None:
+            self.team = _team(await self.provider.account_notes())
+        self.team = _team([*self.team, *_account_level(delta.threads, delta.account_notes)])
         if not delta.threads and not delta.gone_threads and delta.state == state.state:
             return SyncResult()
         owners = history.account_owners(_account_level(delta.threads, delta.account_notes),
@@ -168,6 +175,11 @@ class SyncEngine:
             if again is not conv:
                 out[conv.thread_id] = again
         return out
+
+
+def _team(notes: Iterable[Note]) -> tuple[Note, ...]:
+    """The absences among team-level notes, oldest first, each once."""
+    return history.merged(n for n in notes if n.action in (NoteAction.AWAY, NoteAction.BACK))
 
 
 def _account_level(threads: Iterable[ThreadData], notes: Iterable[Note]) -> list[Note]:

@@ -7,10 +7,12 @@ exactly the same code paths as the keys. Implemented by
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from triage.domain.away import Away
 from triage.domain.model import Conversation, Manager, Message
 from triage.domain.ordering import QueueView
 from triage.domain.outbox import Draft, OutboxStatus
@@ -108,4 +110,7 @@ class Service(Protocol):
     def view(self, name: str, now: datetime | None = None) -> list[Conversation]: ...
     def search(self, text: str) -> list[Conversation]: ...
     def managers_for(self, thread_id: str) -> list[ManagerChoice]: ...
+    def absences(self, now: datetime | None = None) -> Mapping[str, Away]: ...  # who is away
+    # Away until `until` (None: back), alerts to `backup` ("": the least-loaded colleague).
+    async def set_away(self, manager: str, until: datetime | None, backup: str = "") -> None: ...
     async def close(self) -> None: ...

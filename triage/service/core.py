@@ -16,14 +16,16 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from triage.clock import Clock
-from triage.domain import history, report, views
-from triage.domain.model import Conversation, Message, Note, NoteAction
+from triage.domain import away, history, nudges, report, views
+from triage.domain.away import Away
+from triage.domain.model import Conversation, Message, Note, NoteAction, ThreadRef
 from triage.domain.ordering import QueueView
 from triage.domain.outbox import Draft, OutboxStatus
 from triage.domain.settings import Config
 from triage.engine.actions import Actions
 from triage.engine.live import LiveQueue
-from triage.engine.outbox import Outbox
+from triage.engine.nudges import Nudger, NudgeRound
+from triage.engine.outbox import ActionError, Outbox
 from triage.engine.sync import SyncEngine, SyncResult
 from triage.engine.threads import ThreadPage, ThreadReader
 from triage.engine.workflow import WorkflowActions
@@ -58,6 +60,7 @@ class TriageService:
             self.actions = Actions(config, self.cache, self.live, self.outbox, clock, self.user)
             self.workflow = WorkflowActions(self.actions)
             self.threads = ThreadReader(self.cache, self.provider)
+            self.nudger = Nudger(config, self.provider, clock, self.live, self.user)
             self.engine.load()
         self._reported = False
         self._counts = (0, 0)
@@ -125,6 +128,31 @@ class TriageService:
         owners = {k: to for k, (to, _) in history.account_owners(account, {}).items()}
         return report.report(snap.threads, self.config, start, end, by, owners)
 
+    # -- absences and nudges -------------------------------------------------------------
+
+    def absences(self, now: datetime | None = None) -> dict[str, Away]:
+        """The managers away now, as the last sync read them from the provider."""
+        return away.absences(self.engine.team or (), now or self.now())
+
+    async def set_away(self, manager: str, until: datetime | None, backup: str = "") -> None:
+        """Record on the provider that `manager` is away until `until` (None: is back),
+        with `backup` taking their alerts ("" : the least-loaded qualified colleague)."""
+        cfg, now = self.config, self.now()
+        if manager not in cfg.managers:
+            raise ActionError(f"no manager {manager!r} in the config ([managers.{manager}])")
+        if backup and (backup not in cfg.managers or backup == manager):
+            raise ActionError(f"the backup must be another configured manager, not {backup!r}")
+        if until is not None and until <= now:
+            raise ActionError("an absence ends in the future")
+        note = away.note(manager, self.user, now, until, backup)
+        await self.provider.add_note(ThreadRef(""), note)
+        self.engine.team = history.merged([*(self.engine.team or ()), note])
+
+    async def watch_round(self) -> NudgeRound:
+        """One round of `triage watch`: sync, then send the nudges due now."""
+        await self.sync()
+        return await self.nudger.run(self.absences())
+
     async def wait_for_changes(self, timeout: float) -> None:
         with contextlib.suppress(ProviderError):  # the next sync round reports it
             await self.provider.wait_for_changes(timeout)
@@ -168,6 +196,7 @@ class TriageService:
             NoteAction.REOPEN: "reopened it",
             NoteAction.SNOOZE: f"snoozed it until {until}",
             NoteAction.WAKE: "woke it",
+            nudges.NUDGED: f"emailed {name(n.to)} a nudge ({n.reason.partition('|')[0]})",
         }
         return lines.get(n.action, "")  # a newer triage's actions: left out
 

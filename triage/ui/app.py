@@ -224,7 +224,8 @@ class TriageApp(App[None]):
         """What became at risk, breached or escalated since the last look, told once on
         each channel `[alerts]` turns on."""
         view = self.service.queue_view(now)
-        for alert in self._ladder.due(view, now, self.service.config, self.service.user):
+        away = self.service.absences(now)
+        for alert in self._ladder.due(view, now, self.service.config, self.service.user, away):
             self._tell(alert)
         me = self.service.config.managers.get(self.service.user)
         ends = shift_end(me, now) if me is not None else None

@@ -62,6 +62,8 @@ _ACTIONS = (
            "of messages read on this machine", footer=False, name="Find in all conversations"),
     Action("handoff", "H", "Handoff", "Your shift handoff: what comes due before your next "
            "shift, and who can take it", footer=False, name="Shift handoff"),
+    Action("away", "A", "Away", "Mark yourself away until a time (your alerts and nudges go "
+           "to a backup), or back", footer=False, name="Away or back"),
     Action("hand_over", "h", "Hand over", "Give the conversation to the first colleague "
            "listed (reason: handoff)"),
     Action("filter", "slash", "Filter", "Filter by client, subject or sender as you type"),

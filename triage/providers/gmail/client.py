@@ -11,7 +11,8 @@ no longer knows (HTTP 404) means a full sync. Writes (marks, notes, replies) are
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from triage.clock import Clock, SystemClock
@@ -285,6 +286,29 @@ class GmailProvider:
 
     # -- writing (triage.providers.gmail.writes) ---------------------------------------
 
+    async def account_notes(self) -> tuple[Note, ...]:
+        """The team-level notes (account reassignments, absences), by their label."""
+        await self.ready()
+        return await self._account_notes()
+
+    async def claim(
+        self, thread: ThreadRef, mark: Mark, blocked: Callable[[frozenset[Mark]], bool]
+    ) -> frozenset[Mark] | None:
+        """Gmail has no conditional write (labels are set, never compared and set): the
+        first message's labels are read, checked, and the mark set. Two watchers whose
+        round trips overlap could both win: one watcher per Gmail mailbox is the safe
+        set-up (the README says so)."""
+        await self.ready()
+        first = thread.message_ids[0]
+        m = await self.http.get(f"messages/{first}", {"format": "minimal"},
+                                units=UNITS["messages.get"])  # fmt: skip
+        await self.labels.know(set(_strings(m.get("labelIds"))))
+        marks = self.labels.marks(_strings(m.get("labelIds")))
+        if blocked(marks):
+            return None
+        await writes.set_marks(self.http, self.labels, thread, {mark: True})
+        return marks
+
     async def set_marks(self, thread: ThreadRef, marks: Mapping[Mark, bool]) -> None:
         await self.ready()
         await writes.set_marks(self.http, self.labels, thread, marks)
@@ -298,6 +322,8 @@ class GmailProvider:
 
     async def send(self, reply: OutgoingReply) -> None:
         await self.ready()
+        if not reply.from_email:  # the team mailbox's own address (a nudge)
+            reply = replace(reply, from_email=self.address)
         await writes.send(self.http, reply, self.clock.now())
 
     async def find_sent(self, message_id: str) -> SentLookup | None:

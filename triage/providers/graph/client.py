@@ -15,7 +15,7 @@ Graph has no push for shared mailboxes under delegated `.Shared` permissions
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from triage.clock import Clock, SystemClock
@@ -35,6 +35,7 @@ from triage.providers.graph import delta, writes
 from triage.providers.graph.errors import NotFound
 from triage.providers.graph.http import GraphHttp
 from triage.providers.graph.mailbox import GraphMailbox, odata_string, query
+from triage.providers.graph.marks import ACCOUNT_NOTE_CATEGORY
 from triage.providers.graph.parse import (
     SUMMARY,
     body_text,
@@ -101,6 +102,8 @@ class GraphProvider:
         gone_ids = delta.removed(items)
         new_notes = self._learn_notes(items.get(delta.NOTES, []))
         account = tuple(n for n in new_notes if n.account)
+        if along is not None and self.box.notes:  # found just now: its delta starts next
+            account = await self.account_notes()  # round; what it holds counts now
         cids = delta.conversations(items) | {known[m] for m in gone_ids if m in known}
         if not cids:
             return Delta(state, (), (), tuple(sorted(gone_ids)), account)
@@ -205,6 +208,20 @@ class GraphProvider:
         return out
 
     # -- writing (triage.providers.graph.writes) ----------------------------------------
+
+    async def account_notes(self) -> tuple[Note, ...]:
+        """The team-level notes (account reassignments, absences), by their category."""
+        await self.box.ready()
+        flt = f"categories/any(c:c eq {odata_string(ACCOUNT_NOTE_CATEGORY)})"
+        found = await self.http.pages(self.box.call("GET", "/messages" + query(
+            filter=flt, select="id,body", top="500")))  # fmt: skip
+        notes = (history.decode(body_text(m)[0]) for m in found)
+        return tuple(n for n in notes if n is not None)
+
+    async def claim(
+        self, thread: ThreadRef, mark: Mark, blocked: Callable[[frozenset[Mark]], bool]
+    ) -> frozenset[Mark] | None:
+        return await writes.claim(self.box, thread, mark, blocked)
 
     async def set_marks(self, thread: ThreadRef, marks: Mapping[Mark, bool]) -> None:
         await writes.set_marks(self.box, thread, marks)

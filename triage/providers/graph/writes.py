@@ -18,7 +18,7 @@ Message-ID until its PATCH succeeded, and is never sent.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from triage.domain import history
@@ -36,6 +36,7 @@ from triage.providers.graph.mailbox import GraphMailbox, odata_string, query
 from triage.providers.graph.marks import (
     ACCOUNT_NOTE_CATEGORY,
     NOTE_CATEGORY,
+    marks_of,
     with_marks,
 )
 
@@ -82,6 +83,29 @@ async def _patch_marks(
     reread = [box.call("GET", f"/messages/{i}" + query(select="id,categories")) for i in stale]
     fresh = await box.http.calls(reread)
     return [a for a in fresh if isinstance(a, dict)]
+
+
+async def claim(
+    box: GraphMailbox, thread: ThreadRef, mark: Mark, blocked: Callable[[frozenset[Mark]], bool]
+) -> frozenset[Mark] | None:
+    """Compare-and-set `mark` on the conversation's first message: PATCH its categories
+    with the `If-Match` of the copy read; of racing writers one succeeds, the others
+    (412) read again and see its mark. The marks found, or None when `blocked`."""
+    await box.ready()
+    path = box.message(thread.message_ids[0])
+    for _ in range(MARK_ROUNDS * 2):
+        m = await box.http.call(box.call("GET", path + query(select="id,categories")))
+        names = [c for c in m.get("categories") or [] if isinstance(c, str)]
+        marks = marks_of(names)
+        if blocked(marks):
+            return None
+        try:
+            await box.http.call(box.call("PATCH", path, {"categories": with_marks(
+                names, {mark: True})}, if_match=_etag(m)))  # fmt: skip
+        except Conflict:
+            continue
+        return marks
+    raise ProviderError("the conversation's categories kept changing: try again")
 
 
 async def add_note(box: GraphMailbox, thread: ThreadRef, note: Note) -> None:
@@ -141,6 +165,16 @@ async def _by_message_id(box: GraphMailbox, bare: str, select: str) -> list[Json
 async def send(box: GraphMailbox, reply: OutgoingReply) -> None:
     """createReply, then our text and Message-ID, then send: the client's conversation."""
     await box.ready()
+    if not reply.in_reply_to:  # a message of its own (a nudge): a new draft, then send
+        created = await box.http.call(
+            box.call("POST", f"/mailFolders/{box.drafts}/messages", _draft_fields(box, reply)),
+            idempotent=False,
+        )
+        draft = created.get("id") if isinstance(created, dict) else None
+        if not isinstance(draft, str):
+            raise UnclearOutcome("Microsoft Graph created a draft but did not say its id")
+        await box.http.call(box.call("POST", box.message(draft) + "/send"), idempotent=False)
+        return
     draft = await _reply_draft(box, await _parent(box, reply))
     try:
         await box.http.call(box.call("PATCH", box.message(draft), _draft_fields(box, reply)))

@@ -11,7 +11,7 @@ mailboxes and the request helpers that fit the server's limits are
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from triage.clock import Clock, SystemClock
 from triage.domain import history
@@ -231,6 +231,16 @@ class JmapProvider:
         a note must still never count as a staff reply)."""
         return KW_NOTE in e.keywords or bool(self.account.notes and self.account.notes in
                                               e.mailbox_ids)  # fmt: skip
+
+    async def account_notes(self) -> tuple[Note, ...]:
+        """The team-level notes (account reassignments, absences), wherever filed."""
+        await self.account.ready()
+        return await self._account_notes()
+
+    async def claim(
+        self, thread: ThreadRef, mark: Mark, blocked: Callable[[frozenset[Mark]], bool]
+    ) -> frozenset[Mark] | None:
+        return await writes.claim(self.account, thread, mark, blocked)
 
     async def _account_notes(self) -> tuple[Note, ...]:
         if not self.account.notes:

@@ -42,7 +42,7 @@ def mark_of(keyword_: str) -> Mark | None:
     return Mark(kind, value)
 
 
-_VALUED = frozenset({MarkKind.OWNER, MarkKind.REPLYING})
+_VALUED = frozenset({MarkKind.OWNER, MarkKind.REPLYING, MarkKind.NUDGE})
 
 
 def marks_of(keywords: Iterable[str]) -> frozenset[Mark]:

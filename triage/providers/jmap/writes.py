@@ -7,7 +7,7 @@ chosen before the request, so a retry can first look it up (`find_sent`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -22,7 +22,7 @@ from triage.providers.base import (
     UnclearOutcome,
 )
 from triage.providers.jmap.account import JmapAccount
-from triage.providers.jmap.marks import KW_ACCOUNT_NOTE, KW_NOTE, keyword
+from triage.providers.jmap.marks import KW_ACCOUNT_NOTE, KW_NOTE, keyword, marks_of
 from triage.providers.jmap.parse import (
     Unanswered,
     as_list,
@@ -78,6 +78,9 @@ async def _notes_mailbox(account: JmapAccount) -> str:
     r = await account.call("Mailbox/set", {"create": {"nb": {"name": account.notes_name}}})
     created = (r.get("created") or {}).get("nb")
     if not isinstance(created, dict) or "id" not in created:
+        await account.connect()  # a colleague's console may have made it since we looked
+        if account.notes:
+            return account.notes
         raise ProviderError(f"could not create the mailbox {account.notes_name!r}: {r}")
     account.notes = str(created["id"])
     return account.notes
@@ -166,3 +169,33 @@ async def submit_existing(account: JmapAccount, email_id: str, from_email: str) 
     )
     [r] = _answers(responses, ("c", "EmailSubmission/set"))
     check_set(r, "notCreated", "could not send")
+
+
+CLAIM_ROUNDS = 8  # reads and conditional writes while other writers keep changing state
+
+
+async def claim(
+    account: JmapAccount, thread: ThreadRef, mark: Mark, blocked: Callable[[frozenset[Mark]], bool]
+) -> frozenset[Mark] | None:
+    """Compare-and-set `mark` on the thread's first message: read its keywords and the
+    Email state, and write with `ifInState`, so of any number of racing writers exactly
+    one succeeds from a state; the others (stateMismatch) read again and see its mark.
+    The marks found before, when this call set it; None when `blocked` said no."""
+    await account.ready()
+    first = thread.message_ids[0]
+    for _ in range(CLAIM_ROUNDS):
+        got = await account.call("Email/get", {"ids": [first], "properties": ["keywords"]})
+        found = as_list(got.get("list"))
+        if not found:
+            raise ProviderError("the conversation's first message is gone")
+        marks = marks_of(found[0].get("keywords") or {})
+        if blocked(marks):
+            return None
+        args = {"accountId": account.id, "ifInState": got.get("state"),
+                "update": {first: {f"keywords/{keyword(mark)}": True}}}  # fmt: skip
+        responses = await account.http.call([["Email/set", args, "c"]], idempotent=False)
+        if any(name == "error" and a.get("type") == "stateMismatch" for name, a, _ in responses):
+            continue
+        check_set(result(responses, "c", "Email/set"), "notUpdated", "could not claim")
+        return marks
+    raise ProviderError("the mailbox kept changing while claiming a nudge: try again")

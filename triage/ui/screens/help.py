@@ -30,6 +30,7 @@ TABLE_MARKERS: tuple[tuple[str, str], ...] = (
     ("CEO", "the client wrote to or copied the CEO"),
     ("SPOOF", "the sender poses as staff or the CEO (a look-alike address or name)"),
     ("17:02?", "a ? after the local time: the region is guessed from the address"),
+    ("AW", "the owner is away: their alerts and nudges go to the backup (A: away or back)"),
     ("queued", "your reply waits for the provider (offline): it goes with the next sync"),
     ("unsent", "the provider refused your reply: r to send it again, ctrl+d to discard"),
     ("WAITING", "how long the client has waited, from the clock start"),

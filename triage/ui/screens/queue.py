@@ -24,6 +24,7 @@ from triage.domain.urgency import Filter
 from triage.domain.views import VIEWS
 from triage.service.api import Service
 from triage.ui.keys import bindings
+from triage.ui.screens.base import close_burst
 from triage.ui.screens.table import TableScreen
 from triage.ui.widgets.filter_bar import FilterBar
 from triage.ui.widgets.queue_table import QueueTable
@@ -54,8 +55,8 @@ class QueueScreen(TableScreen):
         # The footer shows them in this order: at 80 columns it ends after help.
         *bindings("open", "reply", "done", "snooze", "escalate", "reassign", "next_view",
                   *(f"view_{v}" for v in VIEWS), "filter", "help", "escalations", "mine",
-                  "find", "handoff", "region", "clear_filters", "bring_back", "deescalate", "undo",
-                  "sync", "quit"),
+                  "find", "handoff", "away", "region", "clear_filters", "bring_back", "deescalate",
+                  "undo", "sync", "quit"),
     ]  # fmt: skip
 
     def __init__(self, service: Service) -> None:
@@ -162,6 +163,34 @@ class QueueScreen(TableScreen):
         from triage.ui.screens.handoff import HandoffScreen
 
         self.app.push_screen(HandoffScreen(self.service))
+
+    def action_away(self) -> None:
+        """The user away (or back); the CEO: the owner of the conversation under the cursor."""
+        from triage.ui.screens.dialogs.away import AwayChoice, AwayScreen
+
+        who = self.service.user
+        if who not in self.service.config.managers:
+            conv = self.service.conversation(self.table.highlighted or "")
+            who = conv.owner if conv is not None else ""
+        if who not in self.service.config.managers:
+            close_burst(self)
+            self.notify("Away is for a manager: pick one of their conversations first",
+                        severity="warning", markup=False)  # fmt: skip
+            return
+
+        def record(choice: AwayChoice | None) -> None:
+            if choice is None:
+                return
+            name = self.service.config.manager_name(choice.manager)
+            said = (
+                f"{name} is back"
+                if choice.until is None
+                else f"{name} is away until {choice.until.astimezone():%a %H:%M} your time"
+            )
+            self.triage.perform(said, "Could not record it", lambda: self.service.set_away(
+                choice.manager, choice.until, choice.backup))  # fmt: skip
+
+        self.app.push_screen(AwayScreen(self.service, who), record)
 
     def action_escalations(self) -> None:
         from triage.ui.screens.escalations import EscalationsScreen

@@ -62,6 +62,7 @@ class TableScreen(ConversationScreen):
         markers = {d.thread_id: "queued" for d in drafts if d.status.on_its_way}
         markers.update({d.thread_id: "unsent" for d in drafts if d.status is OutboxStatus.FAILED})
         table = self.table
+        table.away = frozenset(self.service.absences(now))  # each row says AW as it is drawn
         table.empty_text = self.empty_text()
         table.set_rows(self.rows_for(self._queue, now), now, markers)
         self._show_status(now)

@@ -116,6 +116,9 @@ def _prio(c: Column) -> int:
 
 
 Markers = dict[str, str]  # thread id -> its outbox marker ("queued", "unsent")
+# The marker of a row whose owner is away: two letters, so that at 80 columns "ESC CEO
+# AW" still leaves the OWNER column its room (who is away matters on such a row).
+AWAY = "AW"
 
 
 def markers_width(esc: bool, ceo: bool, outbox: str, spoof: bool = False) -> int:

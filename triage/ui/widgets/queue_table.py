@@ -33,6 +33,7 @@ from triage.domain.settings import Config
 from triage.ui.keys import bindings
 from triage.ui.text import safe_cell
 from triage.ui.widgets.columns import (
+    AWAY,
     ESCALATION_COLUMNS,
     QUEUE_COLUMNS,
     STATE_CLASS,
@@ -97,6 +98,7 @@ class QueueTable(ScrollView, can_focus=True):
         self.empty_text = "No conversation is waiting."
         self._rows: Sequence[Conversation] = []
         self._markers: Markers = {}
+        self.away: frozenset[str] = frozenset()  # managers away: their rows say AW
         self._cursor = 0
         self._layout: list[tuple[Column, int]] = []
         self._layout_key: tuple[int, int] = (-1, -1)
@@ -138,6 +140,8 @@ class QueueTable(ScrollView, can_focus=True):
         self._markers = dict(markers or {})
         grace = timedelta(minutes=self.config.agency.escalate_after_minutes)
         self._flags_width = markers_for(conversations, self._markers, self.mode, now, grace)
+        if self.away:  # room for " AW" (not walking the rows to see whose they are)
+            self._flags_width += len(AWAY) + 1 if self._flags_width else len(AWAY)
         self._set_now(now)
         found = position_of(conversations, before) if before is not None else None
         if found is not None:
@@ -317,6 +321,8 @@ class QueueTable(ScrollView, can_focus=True):
         conv = self._rows[index]
         tid = conv.thread_id
         outbox = self._markers.get(tid, "")
+        if conv.owner in self.away:
+            outbox = f"{AWAY} {outbox}" if outbox else AWAY
         row = self._cache.get(tid)
         if row is None or row.conv is not conv or row.gen != self._gen or row.outbox != outbox:
             if len(self._cache) >= ROW_CACHE_LIMIT:
