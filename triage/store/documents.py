@@ -63,6 +63,7 @@ class ConversationDoc(TypedDict):
     impersonation: str
     problem: str
     workflow: dict[str, Any]  # the status and what it rests on ({} while waiting)
+    asked_new: bool  # the client asked for another manager (older caches: absent, False)
 
 
 def conversation_doc(c: Conversation) -> ConversationDoc:
@@ -100,6 +101,7 @@ def conversation_doc(c: Conversation) -> ConversationDoc:
         "impersonation": c.impersonation,
         "problem": c.problem,
         "workflow": _workflow_doc(c),
+        "asked_new": c.asked_new_manager,
     }
 
 
@@ -186,6 +188,7 @@ def conversation_from_doc(d: Mapping[str, Any]) -> Conversation:
             ),
             impersonation=_str(d.get("impersonation", "")),
             problem=_str(d.get("problem", "")),
+            asked_new_manager=d.get("asked_new") is True,
             **_workflow_fields(d),
         )
     except (KeyError, TypeError, ValueError, OverflowError, AttributeError) as exc:
