@@ -36,11 +36,11 @@ from triage.config.secrets import SecretError, check_secret_file
 from triage.config.sections import (
     Known,
     build_alerts,
-    build_signals,
     build_clients,
     build_keys,
     build_manager,
     build_region,
+    build_signals,
     build_templates,
     build_tiers,
 )

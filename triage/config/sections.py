@@ -22,6 +22,7 @@ from triage.config.values import (
     parse_duration,
     parse_hours,
 )
+from triage.domain import signals
 from triage.domain.addresses import domain_key, normalize
 from triage.domain.model import (
     CEO_ID,
@@ -33,7 +34,6 @@ from triage.domain.model import (
     Tier,
     Within,
 )
-from triage.domain import signals
 from triage.domain.settings import AlertsConfig, SignalsConfig
 from triage.domain.templates import PLACEHOLDERS, Template, unknown_placeholders
 

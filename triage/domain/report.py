@@ -14,6 +14,8 @@ Pure: the threads, the period and the config are given.
 
 from __future__ import annotations
 
+import csv
+import io
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -25,6 +27,9 @@ from triage.domain.model import Conversation, MessageInfo, Note, NoteAction, Thr
 from triage.domain.settings import Config
 
 GROUPS = ("manager", "region", "client")
+COLUMNS = ("group", "replies", "within_target", "attainment", "median_reply_minutes",
+           "p90_reply_minutes", "breaches", "done", "snoozed", "reassigned",
+           "asked_new_manager")  # fmt: skip
 
 
 @dataclass
@@ -135,6 +140,15 @@ def _group(by: str, conv: Conversation, cfg: Config, manager: str) -> str:
         region = cfg.regions.get(conv.region)
         return region.label if region else conv.region
     return conv.client_name or conv.client_key
+
+
+def as_csv(rows: Iterable[Mapping[str, object]]) -> str:
+    """The rows as CSV with a header line (`triage report --csv`, the screen's export)."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
 
 
 # ---- what the Report screen draws ----

@@ -80,8 +80,27 @@ DEFAULT_NEW_MANAGER_PHRASES = (
 
 # Words that, just before a phrase, turn it around ("I do not want someone else").
 _NEGATIONS = frozenset(
-    "not never dont don't doesnt doesn't didnt didn't wont won't wouldnt wouldn't "
-    "cant can't cannot ne n' pas jamais".split()
+    (
+        "not",
+        "never",
+        "dont",
+        "don't",
+        "doesnt",
+        "doesn't",
+        "didnt",
+        "didn't",
+        "wont",
+        "won't",
+        "wouldnt",
+        "wouldn't",
+        "cant",
+        "can't",
+        "cannot",
+        "ne",
+        "n'",
+        "pas",
+        "jamais",
+    )
 )
 _NEGATION_WINDOW = 3  # words before the phrase
 

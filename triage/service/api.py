@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Protocol
 
 from triage.domain.model import Conversation, Manager, Message
 from triage.domain.ordering import QueueView
 from triage.domain.outbox import Draft, OutboxStatus
+from triage.domain.report import Detail
 from triage.domain.settings import Config
 from triage.engine.sync import SyncResult
 
@@ -108,4 +110,8 @@ class Service(Protocol):
     def view(self, name: str, now: datetime | None = None) -> list[Conversation]: ...
     def search(self, text: str) -> list[Conversation]: ...
     def managers_for(self, thread_id: str) -> list[ManagerChoice]: ...
+    async def report_detail(self, start: datetime, end: datetime) -> Detail: ...  # the provider's
+    def export_report(
+        self, rows: list[dict[str, object]], by: str, start: datetime, end: datetime
+    ) -> Path: ...  # a CSV file under the user's data dir
     async def close(self) -> None: ...
