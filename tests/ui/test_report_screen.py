@@ -84,11 +84,11 @@ async def test_panes_period_and_group_keys() -> None:
         burst(app, "g")
         await settle(pilot)
         assert [r[0] for r in cells(figures)] == ["Ontario", "Québec", "US East", "US West"]
-        assert "figures by region" in said(screen, "#report-head")
+        assert "by region" in said(screen, "#report-head")
         burst(app, "p")
         await settle(pilot)
         start, end = service.report_periods[-1]
-        assert end - start == timedelta(days=30) and "last 30 days" in said(screen, "#report-head")
+        assert end - start == timedelta(days=30) and "Last 30 days" in said(screen, "#report-head")
         burst(app, "p")
         await settle(pilot)
         assert service.report_periods[-1][1] - service.report_periods[-1][0] == timedelta(days=7)

@@ -63,7 +63,7 @@ class ReportScreen(Screen[None]):
     ReportScreen #report-state { height: auto; padding: 0 1; text-style: bold; }
     ReportScreen #panes { height: 1fr; }
     ReportScreen #charts { height: 1fr; }
-    ReportScreen #bars { height: 11; }
+    ReportScreen #bars { height: 10; }
     ReportScreen #trend { height: 1fr; min-height: 6; }
     ReportScreen DataTable { height: 1fr; }
     ReportScreen #chart-table { display: none; }
@@ -176,12 +176,14 @@ class ReportScreen(Screen[None]):
         return [{**r, "group": name(str(r["group"]))} for r in rows]
 
     def _show_head(self) -> None:
-        start, end = self.detail_period()
-        tabs = " · ".join(f"[{PANE_TITLES[p]}]" if p == self.pane else PANE_TITLES[p]
-                          for p in PANES)  # fmt: skip
-        head = Text(f"Report: last {self.days} days, {start:%a %d %b %H:%M} to "
-                    f"{end:%a %d %b %H:%M} UTC · figures by {self.by}", style="bold")  # fmt: skip
-        head.append(f"\n{tabs}   t pane · p period · g group · c CSV", style="")
+        _start, end = self.detail_period()
+        # One line at 80 columns: the period, the grouping, the panes (t: the next one).
+        head = Text(f"Last {self.days} days to {end:%a %d %b %H:%M} UTC · by {self.by} ·",
+                    style="bold")  # fmt: skip
+        for p in PANES:
+            head.append(" ")
+            head.append(f"[{PANE_TITLES[p]}]" if p == self.pane else PANE_TITLES[p],
+                        style="bold reverse" if p == self.pane else "")  # fmt: skip
         self.query_one("#report-head", Static).update(head)
         state = self.query_one("#report-state", Static)
         if self.state == "computing":
@@ -237,9 +239,9 @@ class ReportScreen(Screen[None]):
     def _breach_cells(self, b: Breach, end: datetime) -> tuple[Text | str, ...]:
         late = format_left(-b.late_seconds(end)).lstrip("-")
         late = late if b.replied_at is not None else f"{late}, waiting"
-        return (f"{b.deadline:%a %d %b %H:%M}", late,
-                safe(self.service.config.manager_name(b.manager), 16),
-                safe(b.client, 24), safe(b.subject or "(no subject)", 40))  # fmt: skip
+        manager = self.service.config.manager_name(b.manager).split(" ")[0]
+        return (f"{b.deadline:%d %b %H:%M}", late, safe(manager, 12), safe(b.client, 20),
+                safe(b.subject or "(no subject)", 40))  # fmt: skip
 
     # ---- keys ----
 
