@@ -1,4 +1,4 @@
-"""The Report screen: opened with R (and from the palette), computing in a worker with a
+"""The Report screen: opened with P (and from the palette), computing in a worker with a
 "computing…" and an error state, its panes, period and group keys, the breach list that
 opens a conversation, and the CSV export."""
 
@@ -31,13 +31,13 @@ def cells(table: DataTable[object]) -> list[list[str]]:
     return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
 
 
-async def test_r_opens_the_report_which_says_computing_until_the_worker_ends() -> None:
+async def test_p_opens_the_report_which_says_computing_until_the_worker_ends() -> None:
     service = FakeService(user="ceo")
     service.report_gate = asyncio.Event()
     app = NotingApp(service)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        burst(app, "R")
+        burst(app, "P")
         for _ in range(5):
             await pilot.pause()
         screen = app.screen
@@ -57,7 +57,7 @@ async def test_an_offline_provider_is_said_and_ctrl_r_tries_again() -> None:
     app = NotingApp(service)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        burst(app, "R")
+        burst(app, "P")
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, ReportScreen)
@@ -74,7 +74,7 @@ async def test_panes_period_and_group_keys() -> None:
     app = NotingApp(service)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        burst(app, "R", "t")  # one burst: the report opens, then its next pane
+        burst(app, "P", "t")  # one burst: the report opens, then its next pane
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, ReportScreen) and screen.pane == "figures"
@@ -99,7 +99,7 @@ async def test_enter_on_a_breach_opens_its_conversation() -> None:
     app = NotingApp(service)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        burst(app, "R", "t", "t")
+        burst(app, "P", "t", "t")
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, ReportScreen) and screen.pane == "breaches"
@@ -121,7 +121,7 @@ async def test_c_writes_the_figures_as_csv_and_says_where(tmp_path: Path) -> Non
     app = NotingApp(service)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        burst(app, "R", "g", "c")
+        burst(app, "P", "g", "c")
         await settle(pilot)
         path = tmp_path / "report-by-region.csv"
         assert any(str(path) in n and "written to" in n for n in app.notes), app.notes
@@ -138,7 +138,7 @@ async def test_the_palette_offers_the_report_and_its_keys() -> None:
         await settle(pilot)
         queue_titles = [t for t, _h, _c in TriageCommands(app.screen).commands()]
         assert "Report" in queue_titles
-        burst(app, "R")
+        burst(app, "P")
         await settle(pilot)
         titles = [t for t, _h, _c in TriageCommands(app.screen).commands()]
         assert {"Report: next pane", "Report: 7 / 30 days", "Report: group by",
@@ -150,7 +150,7 @@ async def test_too_small_for_charts_shows_a_table() -> None:
     app = NotingApp(service)
     async with app.run_test(size=(60, 18)) as pilot:
         await settle(pilot)
-        burst(app, "R")
+        burst(app, "P")
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, ReportScreen) and screen.has_class("-small")

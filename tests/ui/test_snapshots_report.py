@@ -28,7 +28,7 @@ def test_snapshot_report(snap_compare: Any, pane: str, theme: str, size: tuple[i
 
     async def ready(pilot: Pilot[None]) -> None:
         await settle(pilot)
-        await pilot.press("R")
+        await pilot.press("P")
         await settle(pilot)
         if pane == "breaches":
             await pilot.press("t", "t")

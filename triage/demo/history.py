@@ -3,7 +3,7 @@
 Replies within and past their target by every manager across the regions, a "thanks"
 marked done without a reply, a snooze, and a client who asked for another account
 manager (then reassigned by the CEO). Every one of them is answered or done, so the
-queue the demo shows is the day of `triage.demo.mailbox` alone; the report (`R`,
+queue the demo shows is the day of `triage.demo.mailbox` alone; the report (`P`,
 `triage report --demo`) counts them.
 
 Deterministic from the demo's clock: each conversation starts on the Nth business day

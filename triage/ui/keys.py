@@ -62,7 +62,7 @@ _ACTIONS = (
            "of messages read on this machine", footer=False, name="Find in all conversations"),
     Action("handoff", "H", "Handoff", "Your shift handoff: what comes due before your next "
            "shift, and who can take it", footer=False, name="Shift handoff"),
-    Action("report", "R", "Report", "The team's report: attainment per manager and region, "
+    Action("report", "P", "Report", "The team's report: attainment per manager and region, "
            "the daily trend, the breaches, CSV export", footer=False, name="Report"),
     Action("report_pane", "t", "Pane", "Next pane of the report: charts, figures, breaches",
            name="Report: next pane"),
