@@ -8,9 +8,11 @@ import asyncio
 import csv
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from textual.widgets import DataTable, Static
 
+from tests.support import fake_report
 from tests.support.fake_service import FakeService
 from tests.ui.conftest import settle
 from tests.ui.test_bursts import burst
@@ -160,3 +162,20 @@ async def test_too_small_for_charts_shows_a_table() -> None:
         await pilot.resize_terminal(120, 36)
         await settle(pilot)
         assert not screen.has_class("-small")
+
+
+async def test_more_groups_than_lines_for_bars_shows_a_table(monkeypatch: Any) -> None:
+    """Twelve regions cannot have a line each at 80x24: a table, never merged bars."""
+    many = [fake_report._row(f"Region {i}", 2, 1, 30.0, 40.0, 1) for i in range(12)]
+    monkeypatch.setitem(fake_report.GROUPS, "region", many)
+    app = NotingApp(FakeService(user="ceo"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        burst(app, "P")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ReportScreen) and screen.has_class("-small")
+        await pilot.resize_terminal(120, 36)
+        await settle(pilot)
+        assert not screen.has_class("-small")
+        assert screen.query_one("#bars").size.height == 12 + 4

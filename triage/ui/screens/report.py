@@ -36,13 +36,21 @@ from triage.ui.widgets.report_charts import AttainmentChart, Trend, share
 PERIODS = (7, 30)  # days, switched with p
 PANES = ("charts", "figures", "breaches")
 PANE_TITLES = {"charts": "Charts", "figures": "Figures", "breaches": "Breaches"}
-CHARTS_MIN = (70, 20)  # columns and lines the charts need; below, a table instead
+CHARTS_MIN_WIDTH = 70  # columns the two bar charts need side by side
+CHART_FRAME = 4  # a bar chart's lines besides one line a bar: title, borders, tick labels
+TREND_MIN = 7  # the daily trend's lines at the least
+SCREEN_FRAME = 3  # the header's two lines and the footer
 FIGURE_COLUMNS = ("REPLIES", "ON TIME", "SHARE", "MEDIAN", "P90", "BREACHES", "DONE",
                   "SNOOZED", "REASSIGNED", "ASKED NEW")  # fmt: skip
 
 
 def minutes(value: object) -> str:
     return f"{value:.0f}m" if isinstance(value, int | float) else "-"
+
+
+def _charted(rows: list[dict[str, object]]) -> list[dict[str, object]]:
+    """The groups with replies (the others have no share to draw: the figures list them)."""
+    return [r for r in rows if _count(r, "replies")]
 
 
 def _count(row: dict[str, object], key: str) -> int:
@@ -63,7 +71,7 @@ class ReportScreen(Screen[None]):
     ReportScreen #report-state { height: auto; padding: 0 1; text-style: bold; }
     ReportScreen #panes { height: 1fr; }
     ReportScreen #charts { height: 1fr; }
-    ReportScreen #bars { height: 10; }
+    ReportScreen #bars { height: 7; }
     ReportScreen #trend { height: 1fr; min-height: 6; }
     ReportScreen DataTable { height: 1fr; }
     ReportScreen #chart-table { display: none; }
@@ -121,8 +129,16 @@ class ReportScreen(Screen[None]):
         self._fit(event.size.width, event.size.height)
 
     def _fit(self, width: int, height: int) -> None:
-        """Charts that cannot fit become a table (never a chart cut off)."""
-        self.set_class(width < CHARTS_MIN[0] or height < CHARTS_MIN[1], "-small")
+        """Charts that cannot fit become a table (never a chart cut off, never two bars
+        drawn on one line): each bar chart gets one line a group, the trend the rest."""
+        groups = self.detail.groups if self.detail is not None else {}
+        bars = max(len(_charted(groups.get("manager", []))),
+                   len(_charted(groups.get("region", []))), 3)  # fmt: skip
+        need = bars + CHART_FRAME
+        small = width < CHARTS_MIN_WIDTH or height - SCREEN_FRAME < need + TREND_MIN
+        self.set_class(small, "-small")
+        if not small:
+            self.query_one("#bars").styles.height = need
 
     # ---- computing ----
 
@@ -163,8 +179,10 @@ class ReportScreen(Screen[None]):
         if detail is None:
             return
         self._show_head()
-        self.query_one("#by-manager", AttainmentChart).show(self._named(detail.groups["manager"]))
-        self.query_one("#by-region", AttainmentChart).show(detail.groups["region"])
+        self._fit(self.size.width, self.size.height)
+        managers = _charted(self._named(detail.groups["manager"]))
+        self.query_one("#by-manager", AttainmentChart).show(managers)
+        self.query_one("#by-region", AttainmentChart).show(_charted(detail.groups["region"]))
         self.query_one("#trend", Trend).show(detail.days)
         self._fill_chart_table(detail)
         self._fill_figures(detail)
