@@ -89,7 +89,7 @@ WEEK: tuple[Past, ...] = (
         "c: Can the investor letter use the two-column layout?",
         "alice: Yes, draft attached.", "c: Looks good. One more chart on page 2?",
         "alice: Done, v2 attached."), (30, 50, 45)),
-    Past("w-blue-2", BLUE, "Webinar landing page", 4, 11, (
+    Past("w-blue-2", BLUE, "Webinar landing page", 3, 11, (
         "c: The webinar page still shows last month's date.",
         "alice: Sorry for the wait, it's fixed now."), (95,)),
     # A "thanks": no reply needed, marked done.
@@ -102,7 +102,7 @@ WEEK: tuple[Past, ...] = (
     Past("w-prairie-1", PRAIRIE, "Catalogue print run", 1, 13, (
         "c: 5,000 or 8,000 copies for the spring catalogue?",
         "bob: 8,000: last year's ran out in April."), (30,)),
-    Past("w-prairie-2", PRAIRIE, "Store locator", 5, 9.25, (
+    Past("w-prairie-2", PRAIRIE, "Store locator", 4, 9.25, (
         "c: The store locator is missing the Fargo shop.",
         "bob: Added, live in an hour."), (50,)),
     # The client who asked for someone else: answered late, then given to Bob by the CEO.
@@ -120,7 +120,7 @@ WEEK: tuple[Past, ...] = (
     Past("w-loom-1", LOOM, "Lookbook photos", 1, 11, (
         "c: Can we swap photo 12 in the lookbook?",
         "alice: Swapped, new proof attached."), (28,)),
-    Past("w-cider-1", CIDER, "Harvest newsletter", 4, 10, (
+    Past("w-cider-1", CIDER, "Harvest newsletter", 3, 10, (
         "c: When does the harvest newsletter go out?",
         "bob: Thursday 9am, sorry for the slow answer."), (150,)),
     # US 24x7 support line (1h, wall time; premium: 30m), at night.
@@ -128,14 +128,14 @@ WEEK: tuple[Past, ...] = (
         "c: Please put the maintenance banner on the site now.",
         "alice: Banner is up."), (50,)),
     # Ontario (next business day; Lakeshore is premium: a first reply within 30m)
-    Past("w-pine-1", PINE, "Open house photos", 5, 10, (
+    Past("w-pine-1", PINE, "Open house photos", 4, 10, (
         "c: Could the photographer come Saturday instead?",
         "claire: Yes, Saturday 10am is booked."), (300,)),
     Past("w-lake-1", LAKE, "Holiday greeting cards", 2, 15, (
         "c: We'd like holiday cards for our patients. Can you quote?",
         "bob: Quote attached: 500 cards, mailed by the 15th."), (20,)),
     # A snooze: the answer was promised for the next morning, then sent.
-    Past("w-pine-snooze", PINE, "Spring listing budget", 4, 16.5, (
+    Past("w-pine-snooze", PINE, "Spring listing budget", 3, 16.5, (
         "c: Can you send the spring listing budget?",
         "claire: Here is the budget, as promised."), (150,),
         note=(("action", "snooze"), ("by", "claire"), ("until", "+90")), note_line=0,
@@ -144,7 +144,7 @@ WEEK: tuple[Past, ...] = (
     Past("w-lacbleu-1", LACBLEU, "Brochure hivernale", 3, 10, (
         "c: Bonjour, pouvez-vous envoyer la brochure hivernale en PDF?",
         "claire: Voici le PDF, bonne journée!"), (120,)),
-    Past("w-lacbleu-2", LACBLEU, "Réservations de groupe", 6, 10, (
+    Past("w-lacbleu-2", LACBLEU, "Réservations de groupe", 5, 10, (
         "c: La page des réservations de groupe ne fonctionne plus.",
         "claire: Désolée du délai, la page est réparée."), (1000,)),
 )  # fmt: skip
