@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from itertools import pairwise
 
 DEFAULT_NEW_MANAGER_PHRASES = (
     # English
@@ -102,7 +103,6 @@ _NEGATIONS = frozenset(
         "jamais",
     )
 )
-_NEGATION_WINDOW = 3  # words before the phrase
 
 # Where the client's own words end: a quoted reply, a forwarded message, a signature.
 _CUTS = (
@@ -121,8 +121,11 @@ _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": 
 
 def fold(text: str) -> str:
     """Lower case, no accents, one kind of apostrophe, single spaces."""
-    text = unicodedata.normalize("NFKD", text.translate(_APOSTROPHES))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = text.translate(_APOSTROPHES)
+    if not text.isascii():  # most previews are: no accent to take off
+        # Accents come apart from their letters and go, with whatever else is not ASCII
+        # (the phrases are folded the same way, so nothing is lost for matching).
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return " ".join(text.casefold().split())
 
 
@@ -144,24 +147,56 @@ def _flat(folded: str) -> str:
     return " ".join(folded.replace("-", " ").split())
 
 
-def _pattern(folded: tuple[str, ...]) -> re.Pattern[str]:
-    alternatives = "|".join(re.escape(p) for p in sorted(folded, key=len, reverse=True))
-    return re.compile(rf"(?<![\w'])(?:{alternatives})(?![\w'])")
+_WORD = re.compile(r"[\w']+")
+Index = dict[str, tuple[tuple[str, ...], ...]]  # a first word -> the phrases it starts
+_INDEXES: dict[tuple[str, ...], tuple[Index, frozenset[str]]] = {}
 
 
-_COMPILED: dict[tuple[str, ...], re.Pattern[str]] = {}
+def _index(folded: tuple[str, ...]) -> tuple[Index, frozenset[str]]:
+    """The phrases as words by their first word (the longest first), and for a quick
+    look before any of that, each phrase's longest word: no phrase without one of them."""
+    found = _INDEXES.get(folded)
+    if found is None:
+        by_first: dict[str, list[tuple[str, ...]]] = {}
+        anchors = set()
+        for phrase in sorted(folded, key=len, reverse=True):
+            words = tuple(_WORD.findall(phrase))
+            if words:
+                by_first.setdefault(words[0], []).append(words)
+                anchors.add(max(words, key=len))
+        index = {k: tuple(v) for k, v in by_first.items()}
+        found = _INDEXES.setdefault(folded, (index, frozenset(anchors)))
+    return found
 
 
 def asks_new_manager(text: str, phrase_list: tuple[str, ...]) -> str:
-    """The phrase (folded) the client's own words ask for a new manager with, or ""."""
+    """The phrase (folded) the client's own words ask for a new manager with, or "".
+
+    Word by word: a phrase's words in a row, only spaces or hyphens between them."""
     if not text or not phrase_list:
         return ""
-    pattern = _COMPILED.get(phrase_list)
-    if pattern is None:
-        pattern = _COMPILED.setdefault(phrase_list, _pattern(phrase_list))
-    words = _flat(own_words(text))
-    for match in pattern.finditer(words):
-        before = re.findall(r"[\w']+", words[: match.start()])[-_NEGATION_WINDOW:]
-        if not any(w in _NEGATIONS or w.startswith("n'") for w in before):
-            return match.group(0)
+    index, anchors = _index(phrase_list)
+    folded = fold(text)
+    if not any(a in folded for a in anchors):
+        return ""  # nearly every message: no phrase can be in it
+    spans = list(_WORD.finditer(folded))
+    words = [m.group() for m in spans]
+    own = -1  # where the client's own words end, looked for only once a phrase is found
+    for i, first in enumerate(words):
+        for phrase in index.get(first, ()):
+            last = i + len(phrase) - 1
+            if tuple(words[i : last + 1]) != phrase or not _joined(folded, spans[i : last + 1]):
+                continue
+            if own < 0:
+                cut = _CUT.search(folded)
+                own = cut.start() if cut else len(folded)
+            if spans[last].end() > own:
+                return ""
+            if not any(w in _NEGATIONS or w.startswith("n'") for w in words[max(0, i - 3) : i]):
+                return " ".join(phrase)
     return ""
+
+
+def _joined(folded: str, spans: list[re.Match[str]]) -> bool:
+    """Only spaces and hyphens between these words ("someone. Else" is two sentences)."""
+    return all(not folded[a.end() : b.start()].strip(" -") for a, b in pairwise(spans))
