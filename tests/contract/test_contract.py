@@ -256,6 +256,33 @@ async def test_ceo_in_copy_is_an_escalation(backend: Backend, alice: TriageServi
     assert esc.escalation_reason == "client wrote to the CEO"
 
 
+async def test_a_client_asking_for_another_manager_is_marked_from_the_sync_alone(
+    backend: Backend, alice: TriageService
+) -> None:
+    """Sync reads no body: the provider's preview (JMAP preview, Graph bodyPreview, Gmail
+    snippet) carries the words; a request only in the quoted part is not one. (Cyrus cuts
+    its previews at 64 bytes by default, `jmap_preview_length`: the request comes first.)"""
+    backend.deliver(
+        "Wile Coyote",
+        "wile@acme.test",
+        "Again",
+        "Can I speak to a different account manager? Third miss this month.",
+        at=ago(backend, 10),
+    )
+    backend.deliver(
+        "Hank Scorpio",
+        "hank@globex.test",
+        "Thanks",
+        "All good, thanks!\n\nOn Mon, Wile wrote:\n> I want someone else",
+        at=ago(backend, 10),
+    )
+    await alice.sync()
+
+    convs = by_subject(alice.conversations())
+    assert convs["Again"].asked_new_manager
+    assert not convs["Thanks"].asked_new_manager
+
+
 async def test_html_only_mail_reads_as_text(backend: Backend, alice: TriageService) -> None:
     html = (
         "<html><body><p>Hi <b>team</b>,</p><p>The new navy is "

@@ -18,6 +18,7 @@ import itertools
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
+from tests.support.fake_report import canned_detail
 from triage.clock import FrozenClock
 from triage.config import AgencyConfig, Config, ProviderConfig, RoutingConfig
 from triage.domain import away, views
@@ -42,6 +43,7 @@ from triage.domain.model import (
     Tier,
 )
 from triage.domain.ordering import QueueView
+from triage.domain.report import Detail, as_csv
 from triage.engine.outbox import ActionError
 from triage.engine.workflow import SNOOZE_AT_RISK, SNOOZE_DONE
 from triage.service.api import (
@@ -176,6 +178,10 @@ class FakeService:
         self.replying_calls: list[tuple[str, bool]] = []
         self.taken_back: list[str] = []
         self.away_notes: list[Note] = []  # absences recorded (the provider's team notes)
+        self.report_periods: list[tuple[datetime, datetime]] = []
+        self.report_gate: asyncio.Event | None = None  # set: report_detail waits for it
+        self.exported: list[tuple[str, list[dict[str, object]]]] = []
+        self.export_dir: Path | None = None  # where export_report writes (None: nowhere)
         self._populate(hostile=False)
 
     @classmethod
@@ -446,6 +452,21 @@ class FakeService:
     def _require_acknowledger(self) -> None:
         if not self.config.agency.may_acknowledge(self.user):  # as the engine refuses it
             raise ActionError(f"acknowledging escalations is for ceo, not {self.user}")
+
+    async def report_detail(self, start: datetime, end: datetime) -> Detail:
+        self._maybe_fail("report_detail")
+        self.report_periods.append((start, end))
+        if self.report_gate is not None:
+            await self.report_gate.wait()
+        return canned_detail(start, end, self._convs)
+
+    def export_report(self, rows: list[dict[str, object]], by: str, start: datetime,
+                      end: datetime) -> Path:  # fmt: skip
+        self.exported.append((by, rows))
+        path = (self.export_dir or Path("reports")) / f"report-by-{by}.csv"
+        if self.export_dir is not None:
+            path.write_text(as_csv(rows), encoding="utf-8")
+        return path
 
     async def close(self) -> None:
         self.closed = True

@@ -77,7 +77,7 @@ def test_every_field_of_a_conversation_survives_a_reopen(cache: Cache) -> None:
         escalated_at=at, ceo_contacted=True, acknowledged=True, owner_mark="bob",
         impersonation="looks like the CEO", problem="unreadable", region_guessed=True,
         notes=(Note(NoteAction.SNOOZE, "alice", at, until=at),),
-        target="first reply, premium tier: 30m", target_source="tier",
+        target="first reply, premium tier: 30m", target_source="tier", asked_new_manager=True,
     )  # fmt: skip
     blank = Conversation(**{f.name: getattr(conv(7), f.name) for f in fields(Conversation)
                             if f.default is MISSING and f.default_factory is MISSING})  # fmt: skip

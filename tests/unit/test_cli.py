@@ -345,7 +345,8 @@ def test_report_prints_json_csv_and_a_table_and_refuses_a_bad_period() -> None:
     rows = json.loads(run("report", "--demo", "--json", "--days", "30").stdout)
     assert rows and {tuple(r) for r in rows} == {(
         "group", "replies", "within_target", "attainment", "median_reply_minutes",
-        "p90_reply_minutes", "breaches", "done", "snoozed", "reassigned")}  # fmt: skip
+        "p90_reply_minutes", "breaches", "done", "snoozed", "reassigned",
+        "asked_new_manager")}  # fmt: skip
     assert sum(r["replies"] for r in rows) > 0 and all(r["breaches"] >= 0 for r in rows)
     csv_out = run("report", "--demo", "--csv", "--by", "region").stdout.splitlines()
     assert csv_out[0].startswith("group,replies,within_target,attainment") and len(csv_out) > 1

@@ -57,12 +57,12 @@ def test_per_manager() -> None:
     assert rows["alice"] == {
         "group": "alice", "replies": 1, "within_target": 0, "attainment": 0.0,
         "median_reply_minutes": 90.0, "p90_reply_minutes": 90.0, "breaches": 1, "done": 1,
-        "snoozed": 0, "reassigned": 0}  # fmt: skip
+        "snoozed": 0, "reassigned": 0, "asked_new_manager": 0}  # fmt: skip
     # 45 and 50 minutes: median 47.5; p90 interpolated 45 + 0.9 x 5 = 49.5
     assert rows["carol"] == {
         "group": "carol", "replies": 2, "within_target": 2, "attainment": 1.0,
         "median_reply_minutes": 47.5, "p90_reply_minutes": 49.5, "breaches": 1, "done": 0,
-        "snoozed": 0, "reassigned": 1}  # fmt: skip
+        "snoozed": 0, "reassigned": 1, "asked_new_manager": 0}  # fmt: skip
 
 
 def test_per_region_and_a_shorter_period() -> None:

@@ -8,19 +8,15 @@ escape them as their formats do.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import sys
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from triage.cli.start import UsageError
+from triage.domain.report import as_csv
 from triage.service.core import TriageService
 from triage.text.sanitize import sanitize_line
-
-COLUMNS = ("group", "replies", "within_target", "attainment", "median_reply_minutes",
-           "p90_reply_minutes", "breaches", "done", "snoozed", "reassigned")  # fmt: skip
 
 
 def period(days: int | None, since: str | None, until: str | None, now: datetime
@@ -53,11 +49,7 @@ async def print_report(service: TriageService, start: datetime, end: datetime, b
     if fmt == "json":
         print(json.dumps(rows, indent=2))
     elif fmt == "csv":
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-        sys.stdout.write(out.getvalue())
+        sys.stdout.write(as_csv(rows))
     else:
         _table(rows, start, end, by)
 
@@ -65,12 +57,16 @@ async def print_report(service: TriageService, start: datetime, end: datetime, b
 def _table(rows: list[dict[str, Any]], start: datetime, end: datetime, by: str) -> None:
     print(f"{start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC, by {by}")
     print(f"{by.upper():24} {'REPLIES':>7} {'ON TIME':>7} {'MEDIAN':>7} {'P90':>7} "
-          f"{'BREACHES':>8} {'DONE':>5} {'SNOOZED':>7} {'REASSIGNED':>10}")  # fmt: skip
+          f"{'BREACHES':>8} {'DONE':>5} {'SNOOZED':>7} {'REASSIGNED':>10} "
+          f"{'ASKED NEW':>9}")  # fmt: skip
     for r in rows:
         share = f"{r['attainment']:.0%}" if r["attainment"] is not None else "-"
         med = f"{r['median_reply_minutes']:.0f}m" if r["median_reply_minutes"] is not None else "-"
         p90 = f"{r['p90_reply_minutes']:.0f}m" if r["p90_reply_minutes"] is not None else "-"
         print(f"{sanitize_line(str(r['group']), 24):24} {r['replies']:>7} {share:>7} "
               f"{med:>7} {p90:>7} {r['breaches']:>8} {r['done']:>5} {r['snoozed']:>7} "
-              f"{r['reassigned']:>10}")  # fmt: skip
-    print("times are business minutes of each client's region; ON TIME = within target")
+              f"{r['reassigned']:>10} {r['asked_new_manager']:>9}")  # fmt: skip
+    print(
+        "times are business minutes of each client's region; ON TIME = within target; "
+        "ASKED NEW = client messages asking for another account manager"
+    )

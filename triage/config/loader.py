@@ -40,6 +40,7 @@ from triage.config.sections import (
     build_keys,
     build_manager,
     build_region,
+    build_signals,
     build_templates,
     build_tiers,
 )
@@ -71,6 +72,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "templates": (),
     "tiers": (),
     "alerts": (),
+    "signals": (),
 }
 
 
@@ -206,6 +208,7 @@ def _build(
         templates=build_templates(r, s["templates"]),
         tiers=build_tiers(r, s["tiers"]),
         alerts=build_alerts(r, s["alerts"]),
+        signals=build_signals(r, s["signals"]),
         default_filter="" if default_filter == "all" else default_filter,
         undo_send_seconds=int(undo),
     )

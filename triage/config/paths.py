@@ -65,3 +65,8 @@ def default_config_path(env: Mapping[str, str]) -> Path:
 
 def default_cache_path(env: Mapping[str, str]) -> Path:
     return _xdg(env, "XDG_CACHE_HOME", ".cache") / "triage" / "cache.json"
+
+
+def default_data_dir(env: Mapping[str, str]) -> Path:
+    """$XDG_DATA_HOME/triage, else ~/.local/share/triage: files made for the user (exports)."""
+    return _xdg(env, "XDG_DATA_HOME", ".local/share") / "triage"

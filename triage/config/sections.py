@@ -22,6 +22,7 @@ from triage.config.values import (
     parse_duration,
     parse_hours,
 )
+from triage.domain import signals
 from triage.domain.addresses import domain_key, normalize
 from triage.domain.model import (
     CEO_ID,
@@ -33,7 +34,7 @@ from triage.domain.model import (
     Tier,
     Within,
 )
-from triage.domain.settings import AlertsConfig
+from triage.domain.settings import AlertsConfig, SignalsConfig
 from triage.domain.templates import PLACEHOLDERS, Template, unknown_placeholders
 
 REGION_KEYS = ("label", "timezone", "holidays", "hours", "days", "reply_within",
@@ -41,6 +42,8 @@ REGION_KEYS = ("label", "timezone", "holidays", "hours", "days", "reply_within",
 TARGET_KEYS = ("reply_within", "first_reply_within")
 MANAGER_KEYS = ("name", "email", "regions", "signature", "timezone", "hours", "days")
 ALERT_KEYS = ("bell", "toast", "desktop", "outside_hours", "email", "watch_seconds")
+SIGNAL_KEYS = ("new_manager_phrases",)
+PHRASE_WORDS = 3  # fewer words than this match ordinary sentences: too many false alarms
 TEMPLATE_KEYS = ("body", "title")
 CLIENT_KEYS = ("name", "region", "owner", "tier", *TARGET_KEYS)
 KEY_ID = re.compile(r"[a-z][a-z0-9_]*")
@@ -160,6 +163,19 @@ def build_alerts(r: Reader, tbl: dict[str, Any]) -> AlertsConfig:
         email=r.boolean(tbl, "email", "alerts", True),
         watch_seconds=r.number(tbl, "watch_seconds", "alerts", 60.0, minimum=5, maximum=3600),
     )
+
+
+def build_signals(r: Reader, tbl: dict[str, Any]) -> SignalsConfig:
+    """`[signals]`: `new_manager_phrases`, added to the built-in English and French ones."""
+    r.known(tbl, SIGNAL_KEYS, "signals")
+    extra = r.strings(tbl, "new_manager_phrases", "signals")
+    for i, phrase in enumerate(extra):
+        words = signals.fold(phrase).split()
+        if len(words) < PHRASE_WORDS or len(phrase) > 200:
+            r.problem(f"signals.new_manager_phrases[{i}]",
+                      f"a phrase of {PHRASE_WORDS} words or more (and at most 200 characters), "
+                      f"such as 'I want someone else': got {phrase[:60]!r}")  # fmt: skip
+    return SignalsConfig(signals.phrases(extra))
 
 
 def build_templates(r: Reader, tbl: dict[str, Any]) -> dict[str, Template]:

@@ -1,6 +1,7 @@
 """The embedded demo mailbox: a seeded, live JmapServer for `triage --demo`.
 
 Owns the demo's story: a realistic agency day laid out relative to `clock.now()`
+(and, from `triage.demo.history`, the week before it, answered, for the report)
 (deterministic for a given instant and seed), the trickle of new client mail that
 keeps the queue visibly live, and the bulk filler used by the benchmarks. Waiting
 conversations are timed with `triage.sla.deadline` itself, so a scene meant to be
@@ -25,6 +26,7 @@ import httpx
 from triage.clock import Clock, FrozenClock
 from triage.config import Config, load_config
 from triage.demo.cast import Cast
+from triage.demo.history import play_week
 from triage.demo.server import JmapServer
 from triage.demo.store import Login, utc_text
 from triage.domain import calendar as sla
@@ -231,6 +233,7 @@ class DemoMailbox:
         self.server.add_identity(self.cast.ceo, "CEO")
         self.notes_mailbox = self.server.add_mailbox(self.config.provider.notes_mailbox)
         self.threads: dict[str, str] = {}  # scene key -> thread id
+        self.week: dict[str, str] = {}  # the last week's (all answered or done) -> thread id
         self.delivered_live = 0
         self._started = clock.now()
         self._next_live = 0
@@ -238,6 +241,7 @@ class DemoMailbox:
         if seeded:
             for scene in SCENES:
                 self.threads[scene.key] = self._play(scene, self._started)
+            self.week = play_week(self, self._started)
         if live:
             self.server.on_request = self.deliver_due
 

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from triage.domain import calendar, history, ownership, routing, workflow
+from triage.domain import calendar, history, ownership, routing, signals, workflow
 from triage.domain.model import (
     ACKNOWLEDGED,
     ESCALATED,
@@ -92,6 +92,7 @@ def derive(
         impersonation=_impersonation(clients, cfg),
         problem=_problem(mail),
         status=Status.ANSWERED,
+        asked_new_manager=asked_new_manager(latest_client, notes, cfg),
     )
     conv = _replying(_replied(conv, workflow.last_reply(mail, cfg, region, route)), flow)
     conv = _clock_of(conv, mail, waiting_for, flow, cfg)
@@ -100,6 +101,14 @@ def derive(
     if flow.snooze is not None and flow.snooze.until is not None:
         return as_snoozed(conv, flow.snooze.until, cfg)
     return replace(conv, status=Status.FOLLOW_UP) if conv.follow_up else conv
+
+
+def asked_new_manager(m: MessageInfo, notes: Sequence[Note], cfg: Config) -> bool:
+    """The newest client message asks for another manager, and nobody has reassigned
+    the conversation since (then the request was heard)."""
+    if not signals.asks_new_manager(m.preview, cfg.signals.new_manager_phrases):
+        return False
+    return not any(n.action == NoteAction.REASSIGN and n.at >= m.received_at for n in notes)
 
 
 def _clock_of(

@@ -230,6 +230,7 @@ class MessageInfo:
     in_watched: bool = False
     marks: frozenset[Mark] = frozenset()
     problem: str = ""  # what of it could not be read ("" when all of it could)
+    preview: str = ""  # the provider's first few hundred characters of the body
 
 
 @dataclass(frozen=True)
@@ -385,6 +386,7 @@ class Conversation:
     reply_on_time: bool | None = None  # whether it came before that deadline
     target: str = ""  # the target that set the deadline: "first reply, premium tier: 30m"
     target_source: str = ""  # where it came from: "client", "tier" or "region"
+    asked_new_manager: bool = False  # the newest client message asks for someone else
 
     def seconds_left(self, now: datetime) -> float | None:
         """Seconds until the deadline (negative once breached), None when answered."""

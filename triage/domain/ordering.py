@@ -98,9 +98,9 @@ def special(c: Conversation) -> bool:
 
 
 def flagged(c: Conversation) -> bool:
-    """Kept apart for the counts and the markers column: the special ones, and
-    conversations whose sender poses as staff or the CEO."""
-    return special(c) or bool(c.impersonation)
+    """Kept apart for the counts and the markers column: the special ones, conversations
+    whose sender poses as staff or the CEO, and clients asking for another manager."""
+    return special(c) or bool(c.impersonation) or c.asked_new_manager
 
 
 class QueueView(Sequence[Conversation]):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from triage.domain import signals
 from triage.domain.model import CEO_ID, Client, Manager, Region, Targets, Tier
 from triage.domain.templates import Template
 
@@ -73,6 +74,14 @@ class AlertsConfig:
 
 
 @dataclass(frozen=True)
+class SignalsConfig:
+    """`[signals]`: the phrases that mean "give us another account manager", folded
+    (`triage.domain.signals`): the built-in English and French ones and the config's."""
+
+    new_manager_phrases: tuple[str, ...] = field(default_factory=signals.phrases)
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole validated config file."""
 
@@ -93,6 +102,7 @@ class Config:
     undo_send_seconds: int = 10  # a sent reply waits this long for u (0: it goes at once)
     tiers: dict[Tier, Targets] = field(default_factory=dict)  # [tiers.premium] and so on
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
+    signals: SignalsConfig = field(default_factory=SignalsConfig)
 
     def manager_name(self, manager_id: str) -> str:
         if manager_id == CEO_ID:

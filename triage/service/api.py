@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Protocol
 
 from triage.domain.away import Away
 from triage.domain.model import Conversation, Manager, Message
 from triage.domain.ordering import QueueView
 from triage.domain.outbox import Draft, OutboxStatus
+from triage.domain.report import Detail
 from triage.domain.settings import Config
 from triage.engine.sync import SyncResult
 
@@ -113,4 +115,8 @@ class Service(Protocol):
     def absences(self, now: datetime | None = None) -> Mapping[str, Away]: ...  # who is away
     # Away until `until` (None: back), alerts to `backup` ("": the least-loaded colleague).
     async def set_away(self, manager: str, until: datetime | None, backup: str = "") -> None: ...
+    async def report_detail(self, start: datetime, end: datetime) -> Detail: ...  # the provider's
+    def export_report(
+        self, rows: list[dict[str, object]], by: str, start: datetime, end: datetime
+    ) -> Path: ...  # a CSV file under the user's data dir
     async def close(self) -> None: ...

@@ -10,17 +10,21 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import os
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from triage.clock import Clock
+from triage.config.paths import default_data_dir
 from triage.domain import away, history, nudges, report, views
 from triage.domain.away import Away
-from triage.domain.model import Conversation, Message, Note, NoteAction, ThreadRef
+from triage.domain.model import Conversation, Message, Note, NoteAction, ThreadData, ThreadRef
 from triage.domain.ordering import QueueView
 from triage.domain.outbox import Draft, OutboxStatus
+from triage.domain.report import Detail
 from triage.domain.settings import Config
 from triage.engine.actions import Actions
 from triage.engine.live import LiveQueue
@@ -49,6 +53,7 @@ class TriageService:
     ) -> None:
         self.config = config
         self.user = user or config.user
+        self.env = env if env is not None else os.environ  # where exports go (XDG_DATA_HOME)
         self.clock = clock
         with _collector_paused():
             self.cache = cache or Cache(config.cache_path, shared=config.cache_shared, clock=clock)
@@ -123,10 +128,36 @@ class TriageService:
     async def report(self, start: datetime, end: datetime, by: str) -> list[dict[str, object]]:
         """The CEO's report over [start, end), read whole from the provider (not the
         cache: every console computes the same numbers)."""
+        threads, owners = await self._everything()
+        return report.report(threads, self.config, start, end, by, owners)
+
+    async def report_detail(self, start: datetime, end: datetime) -> Detail:
+        """What the Report screen draws over [start, end), from one read of the provider."""
+        threads, owners = await self._everything()
+        return report.detail(threads, self.config, start, end, owners)
+
+    def export_report(self, rows: list[dict[str, object]], by: str, start: datetime,
+                      end: datetime) -> Path:  # fmt: skip
+        """The rows as CSV (as `triage report --csv`) in a new file under the user's data
+        directory ($XDG_DATA_HOME/triage/reports); its path. Never overwrites one."""
+        folder = default_data_dir(self.env) / "reports"
+        folder.mkdir(parents=True, exist_ok=True)
+        stem = f"report-{start:%Y%m%d}-{end:%Y%m%d-%H%M}-by-{by}"
+        for n in range(1000):
+            path = folder / (f"{stem}.csv" if n == 0 else f"{stem}-{n}.csv")
+            try:
+                with path.open("x", encoding="utf-8", newline="") as f:
+                    f.write(report.as_csv(rows))
+            except FileExistsError:
+                continue
+            return path
+        raise OSError(f"too many exports named {stem} in {folder}")
+
+    async def _everything(self) -> tuple[list[ThreadData], dict[str, str]]:
         snap = await self.provider.full_sync()
         account = [*snap.account_notes, *(n for t in snap.threads for n in t.notes if n.account)]
         owners = {k: to for k, (to, _) in history.account_owners(account, {}).items()}
-        return report.report(snap.threads, self.config, start, end, by, owners)
+        return list(snap.threads), owners
 
     # -- absences and nudges -------------------------------------------------------------
 

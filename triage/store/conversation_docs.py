@@ -27,7 +27,7 @@ build a `Conversation` only for the rows it shows (`conversation_from_doc`).
 | fa, la | first_arrival, last_message_at | rp, ru | replying, replying_until |
 | mc | message_count | ra, rb, rs, ro | replied at, by, seconds, on time |
 | ws, cs | waiting_since, clock_start | tg, ts | target, target_source |
-| d | deadline | | |
+| d | deadline | am | asked_new_manager |
 
 The thread reference document: i (thread id), m (mail ids), ni (note ids), rt
 (reply-to, left out when it is the client's address), rf (References), sm
@@ -70,7 +70,7 @@ def conversation_doc(c: Conversation) -> Doc:  # long: one line per stored field
            wk=c.wake_at, su=c.snoozed_until, da=c.done_at, ru=c.replying_until,
            ra=c.replied_at)  # fmt: skip
     _flags(d, rg=c.region_guessed, x=c.escalated, ceo=c.ceo_contacted, ack=c.acknowledged,
-           fu=c.follow_up)  # fmt: skip
+           fu=c.follow_up, am=c.asked_new_manager)  # fmt: skip
     if c.reply_seconds is not None:
         d["rs"] = c.reply_seconds
     if c.reply_on_time is not None:
@@ -108,7 +108,8 @@ def ref_from_doc(
 
 
 _PREMIUM, _FOLLOW_UP = Tier.PREMIUM.value, Status.FOLLOW_UP.value
-_KEPT_APART = ("x", "ceo", "ack", "im")  # escalated, CEO contacted, acknowledged, posing
+# escalated, CEO contacted, acknowledged, posing as staff, asked for another manager
+_KEPT_APART = ("x", "ceo", "ack", "im", "am")
 
 
 def queue_key(d: Mapping[str, Any]) -> QueueKey:
@@ -126,7 +127,8 @@ def queue_key(d: Mapping[str, Any]) -> QueueKey:
 
 def plain_waiting(d: Mapping[str, Any]) -> bool:
     """Waiting in the queue's order with nothing the queue keeps apart (escalated, CEO
-    contacted, acknowledged, posing as staff, snoozed): may stay unbuilt at start."""
+    contacted, acknowledged, posing as staff, asked for another manager, snoozed): may
+    stay unbuilt at start."""
     if not d.get("w"):
         return False
     status = d.get("st")
@@ -199,6 +201,7 @@ def conversation_from_doc(  # long: one line per field
             reply_on_time=g("ro") if isinstance(g("ro"), bool) else None,
             target=g("tg", ""),
             target_source=g("ts", ""),
+            asked_new_manager=g("am") is True,
         )
     except (KeyError, TypeError, ValueError, OverflowError, AttributeError) as exc:
         raise DocumentError(f"a conversation document is malformed ({exc!r:.80})") from None

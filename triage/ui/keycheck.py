@@ -57,6 +57,7 @@ def surfaces() -> Iterator[tuple[str, list[type[DOMNode]]]]:
     from triage.ui.screens.help import HelpScreen
     from triage.ui.screens.queue import QueueScreen
     from triage.ui.screens.reply import ReplyScreen
+    from triage.ui.screens.report import ReportScreen
     from triage.ui.screens.thread import ThreadScreen
     from triage.ui.widgets.filter_bar import FilterBar
     from triage.ui.widgets.queue_table import QueueTable
@@ -70,6 +71,7 @@ def surfaces() -> Iterator[tuple[str, list[type[DOMNode]]]]:
     yield "the reassign dialog", [ReassignScreen, TriageApp]
     yield "the discard question", [ConfirmDiscard, TriageApp]
     yield "the help screen", [HelpScreen, TriageApp]
+    yield "the report", [ReportScreen, TriageApp]
 
 
 def _bindings(cls: type[DOMNode]) -> Iterator[Binding]:

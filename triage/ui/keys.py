@@ -64,6 +64,16 @@ _ACTIONS = (
            "shift, and who can take it", footer=False, name="Shift handoff"),
     Action("away", "A", "Away", "Mark yourself away until a time (your alerts and nudges go "
            "to a backup), or back", footer=False, name="Away or back"),
+    Action("report", "P", "Report", "The team's report: attainment per manager and region, "
+           "the daily trend, the breaches, CSV export", footer=False, name="Report"),
+    Action("report_pane", "t", "Pane", "Next pane of the report: charts, figures, breaches",
+           name="Report: next pane"),
+    Action("report_period", "p", "Period", "The report over the last 7 or the last 30 days",
+           name="Report: 7 / 30 days"),
+    Action("report_group", "g", "Group", "The report's figures by manager, region or client",
+           name="Report: group by"),
+    Action("report_export", "c", "CSV", "Write the report's figures as CSV to your data "
+           "directory", name="Report: export CSV"),
     Action("hand_over", "h", "Hand over", "Give the conversation to the first colleague "
            "listed (reason: handoff)"),
     Action("filter", "slash", "Filter", "Filter by client, subject or sender as you type"),

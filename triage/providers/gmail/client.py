@@ -221,6 +221,7 @@ class GmailProvider:
             message_id=m.message_id, references=m.references,
             in_watched=self.watched in m.label_ids or not m.labels_known,
             marks=self.labels.marks(m.label_ids), problem="; ".join(m.problems),
+            preview=m.preview,
         )  # fmt: skip
 
     def _is_note(self, m: MailSummary) -> bool:

@@ -48,7 +48,7 @@ from triage.providers.graph.parse import (
 
 Json = dict[str, Any]
 CONVERSATION_PAGE = "500"
-VIEW_SELECT = SUMMARY + ",body,bodyPreview,internetMessageHeaders"
+VIEW_SELECT = SUMMARY + ",body,internetMessageHeaders"
 
 
 class GraphProvider:

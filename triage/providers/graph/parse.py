@@ -18,7 +18,7 @@ from triage.text.mailtext import html_to_text
 Json = dict[str, Any]
 # What sync reads of every message of a conversation (no body).
 SUMMARY = ("id,conversationId,parentFolderId,from,sender,toRecipients,ccRecipients,subject,"
-           "receivedDateTime,internetMessageId,categories,isDraft")  # fmt: skip
+           "receivedDateTime,internetMessageId,categories,isDraft,bodyPreview")  # fmt: skip
 MAX_BODY_CHARS = 1_000_000
 REFERENCES_READ = 20  # the root and the latest: all a reply or a note needs to join
 
@@ -87,6 +87,7 @@ def info_of(m: Json, watched: str, now: datetime, thread_hint: str = "") -> Mess
         in_watched=folder == watched or not isinstance(folder, str),
         marks=marks_of(categories(m)),
         problem="; ".join(_problems(m, problem)),
+        preview=str(m.get("bodyPreview") or ""),
     )
 
 

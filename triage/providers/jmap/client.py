@@ -289,6 +289,7 @@ def _info(e: EmailSummary, watched: str) -> MessageInfo:
         in_watched=watched in e.mailbox_ids or not e.mailboxes_known,
         marks=marks_of(e.keywords),
         problem="; ".join(e.problems),
+        preview=e.preview,
     )
 
 

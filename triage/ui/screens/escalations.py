@@ -30,7 +30,7 @@ class EscalationsScreen(TableScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         *bindings("open", "acknowledge", "acknowledged", "unacknowledge"),
         binding("escalations", title="Queue"),
-        *bindings("sync", "help"),
+        *bindings("sync", "report", "help"),
         binding("quit", footer=True),
     ]
 

@@ -29,6 +29,7 @@ TABLE_MARKERS: tuple[tuple[str, str], ...] = (
     ("ESC", "escalated: by hand, the client wrote to the CEO, or breached past the grace"),
     ("CEO", "the client wrote to or copied the CEO"),
     ("SPOOF", "the sender poses as staff or the CEO (a look-alike address or name)"),
+    ("AM?", "the client asked for another account manager: a reassigns (reason preset)"),
     ("17:02?", "a ? after the local time: the region is guessed from the address"),
     ("AW", "the owner is away: their alerts and nudges go to the backup (A: away or back)"),
     ("queued", "your reply waits for the provider (offline): it goes with the next sync"),

@@ -55,8 +55,8 @@ class QueueScreen(TableScreen):
         # The footer shows them in this order: at 80 columns it ends after help.
         *bindings("open", "reply", "done", "snooze", "escalate", "reassign", "next_view",
                   *(f"view_{v}" for v in VIEWS), "filter", "help", "escalations", "mine",
-                  "find", "handoff", "away", "region", "clear_filters", "bring_back", "deescalate",
-                  "undo", "sync", "quit"),
+                  "find", "handoff", "away", "report", "region", "clear_filters",
+                  "bring_back", "deescalate", "undo", "sync", "quit"),
     ]  # fmt: skip
 
     def __init__(self, service: Service) -> None:

@@ -118,6 +118,11 @@ class TableScreen(ConversationScreen):
     def _selected(self, event: QueueTable.Selected) -> None:
         self.open_thread(event.thread_id)
 
+    def action_report(self) -> None:
+        from triage.ui.screens.report import ReportScreen
+
+        self.app.push_screen(ReportScreen(self.service))
+
     def action_sync(self) -> None:
         self.triage.sync_now()
 

@@ -323,6 +323,9 @@ class ThreadScreen(ConversationScreen):
         self._escalation_shown = text.plain
         if conv.ceo_contacted and "CEO" not in text.plain:
             text.append(("\n" if text else "") + "The client wrote to the CEO", style="bold")
+        if conv.asked_new_manager:
+            text.append(("\n" if text else "") + "The client asked for another account manager: "
+                        "a reassigns it (reason: client asked)", style="bold")  # fmt: skip
         if not lines:
             if not text:
                 text.append("No escalations or reassignments", style="dim")

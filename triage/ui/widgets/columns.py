@@ -121,9 +121,13 @@ Markers = dict[str, str]  # thread id -> its outbox marker ("queued", "unsent")
 AWAY = "AW"
 
 
-def markers_width(esc: bool, ceo: bool, outbox: str, spoof: bool = False) -> int:
+ASKED_NEW = "AM?"  # the client asked for another account manager
+
+
+def markers_width(esc: bool, ceo: bool, outbox: str, spoof: bool = False,
+                  asked: bool = False) -> int:  # fmt: skip
     """How wide the markers column is when any row shows these markers (0: no column)."""
-    words = (("ESC", esc), ("CEO", ceo), ("SPOOF", spoof), (outbox, outbox))
+    words = (("ESC", esc), ("CEO", ceo), ("SPOOF", spoof), (ASKED_NEW, asked), (outbox, outbox))
     return len(" ".join(w for w, on in words if on))
 
 
@@ -134,8 +138,9 @@ def flags_width(rows: Iterable[Conversation], markers: Markers, mode: str, late:
     esc = mode == "queue" and (late or any(c.escalated and not c.acknowledged for c in rows))
     ceo = any(c.ceo_contacted for c in rows)
     spoof = any(c.impersonation for c in rows)
+    asked = any(c.asked_new_manager for c in rows)
     shown = [markers[c.thread_id] for c in rows if c.thread_id in markers] if markers else []
-    return markers_width(esc, ceo, max(shown, key=len, default=""), spoof)
+    return markers_width(esc, ceo, max(shown, key=len, default=""), spoof, asked)
 
 
 def with_flags(columns: Sequence[Column], width: int) -> list[Column]:
@@ -152,13 +157,16 @@ def with_flags(columns: Sequence[Column], width: int) -> list[Column]:
 
 def flags_of(c: Conversation, outbox: str) -> str:
     """The markers that do not move with the clock: CEO (the client wrote to the CEO),
-    SPOOF (the sender poses as staff or the CEO), and the outbox's word for a reply of
-    this conversation ("queued", "unsent"). ESC is the clock's (`RowClock.cells`)."""
+    SPOOF (the sender poses as staff or the CEO), AM? (the client asked for another
+    account manager), and the outbox's word for a reply of this conversation ("queued",
+    "unsent"). ESC is the clock's (`RowClock.cells`)."""
     parts = []
     if c.ceo_contacted:
         parts.append("CEO")
     if c.impersonation:
         parts.append("SPOOF")
+    if c.asked_new_manager:
+        parts.append(ASKED_NEW)
     if outbox:
         parts.append(outbox)
     return " ".join(parts)
@@ -292,8 +300,9 @@ def markers_for(
     )
     ceo = any(c.ceo_contacted for c in rows.flagged)
     spoof = any(c.impersonation for c in rows.flagged)
+    asked = any(c.asked_new_manager for c in rows.flagged)
     shown = [word for t, word in markers.items() if rows.has(t)]
-    return markers_width(esc, ceo, max(shown, key=len, default=""), spoof)
+    return markers_width(esc, ceo, max(shown, key=len, default=""), spoof, asked)
 
 
 def position_of(rows: Sequence[Conversation], thread_id: str) -> int | None:

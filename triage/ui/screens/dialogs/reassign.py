@@ -107,6 +107,7 @@ class ReassignScreen(ModalScreen[ReassignChoice | None]):
         conv = service.conversation(thread_id)
         self.owner = conv.owner if conv else ""
         self.client = (conv.client_name or conv.client_email) if conv else "this client"
+        self.asked = bool(conv and conv.asked_new_manager)  # preset "client asked ..."
         self._typing = False  # words are being typed: shortcuts are text until a non-text key
 
     def compose(self) -> ComposeResult:
@@ -131,7 +132,7 @@ class ReassignScreen(ModalScreen[ReassignChoice | None]):
             )
             with RadioSet(id="quick", compact=True):
                 for i, reason in enumerate(QUICK_REASONS, 1):
-                    yield StateRadio(f"{i} {reason}", compact=True)
+                    yield StateRadio(f"{i} {reason}", value=self.asked and i == 1, compact=True)
             yield StateCheckbox(account, id="account", compact=True)
             yield Static(id="chosen")
             yield Static(
