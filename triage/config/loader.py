@@ -26,6 +26,7 @@ from triage.config.reader import (
     HOST,
     Problem,
     Reader,
+    choice,
     hint,
     is_address,
     join_key,
@@ -34,6 +35,7 @@ from triage.config.reader import (
 )
 from triage.config.secrets import SecretError, check_secret_file
 from triage.config.sections import (
+    LANGUAGES,
     Known,
     build_alerts,
     build_clients,
@@ -46,6 +48,7 @@ from triage.config.sections import (
 from triage.domain.addresses import domain_key, normalize
 from triage.domain.model import CEO_ID
 from triage.domain.settings import AgencyConfig, Config, ProviderConfig, RoutingConfig
+from triage.text.i18n import _
 
 
 class ConfigError(Exception):
@@ -59,7 +62,7 @@ class ConfigError(Exception):
 THEMES = ("triage-dark", "triage-light", "triage-high-contrast", "triage-mono")
 SECTIONS: dict[str, tuple[str, ...]] = {
     "provider": tuple(ProviderConfig.__dataclass_fields__),
-    "user": ("manager", "default_filter"),
+    "user": ("manager", "default_filter", "language"),
     "agency": tuple(AgencyConfig.__dataclass_fields__),
     "regions": (),
     "managers": (),
@@ -179,6 +182,9 @@ def _build(
     if default_filter not in ("", "mine", "all"):
         r.problem("user.default_filter",
                   f"{default_filter!r} is not a start filter: use \"mine\" or \"all\"")  # fmt: skip
+    language = r.string(s["user"], "language", "user", "")
+    if language:
+        choice(r, "user.language", language, LANGUAGES)
     _acknowledgers(r, agency, set(managers))
     r.known(s["cache"], SECTIONS["cache"], "cache")
     cache = r.string(s["cache"], "path", "cache", "")
@@ -207,6 +213,7 @@ def _build(
         tiers=build_tiers(r, s["tiers"]),
         alerts=build_alerts(r, s["alerts"]),
         default_filter="" if default_filter == "all" else default_filter,
+        language=language,
         undo_send_seconds=int(undo),
     )
 
@@ -250,12 +257,15 @@ def load_config(
 def summary(cfg: Config) -> str:
     """One line for `triage check-config`."""
     p = cfg.provider
-    provider = f"provider {p.kind}" + (f" ({p.session_url})" if p.kind == "jmap" else "")
-    name = str(cfg.path) if cfg.path else "config"
-    return (
-        f"{name} OK: {len(cfg.regions)} regions, {len(cfg.managers)} managers, "
-        f"{len(cfg.clients)} clients, {provider}, user {cfg.user}"
+    provider = _("provider {kind}").format(kind=p.kind) + (
+        f" ({p.session_url})" if p.kind == "jmap" else ""
     )
+    name = str(cfg.path) if cfg.path else "config"
+    return _(
+        "{name} OK: {regions} regions, {managers} managers, {clients} clients, {provider}, "
+        "user {user}"
+    ).format(name=name, regions=len(cfg.regions), managers=len(cfg.managers),
+             clients=len(cfg.clients), provider=provider, user=cfg.user)  # fmt: skip
 
 
 EXAMPLE_TOKEN_FILE = "~/.config/triage/token"  # config.example.toml's token_file

@@ -41,8 +41,9 @@ REGION_KEYS = ("label", "timezone", "holidays", "hours", "days", "reply_within",
 TARGET_KEYS = ("reply_within", "first_reply_within")
 MANAGER_KEYS = ("name", "email", "regions", "signature", "timezone", "hours", "days")
 ALERT_KEYS = ("bell", "toast", "desktop", "outside_hours")
-TEMPLATE_KEYS = ("body", "title")
-CLIENT_KEYS = ("name", "region", "owner", "tier", *TARGET_KEYS)
+TEMPLATE_KEYS = ("body", "title", "language")
+LANGUAGES = ("en", "fr")  # what [user], [clients.*] and [templates.*] language may say
+CLIENT_KEYS = ("name", "region", "owner", "tier", "language", *TARGET_KEYS)
 KEY_ID = re.compile(r"[a-z][a-z0-9_]*")
 
 
@@ -174,7 +175,10 @@ def build_templates(r: Reader, tbl: dict[str, Any]) -> dict[str, Template]:
             named = ", ".join("{" + u + "}" for u in unknown)
             r.problem(f"{p}.body", f"unknown placeholder {named} (known: {known})")
             continue
-        out[name] = Template(name, body, r.string(t, "title", p, "") or name)
+        language = r.string(t, "language", p, "")
+        if language:
+            choice(r, f"{p}.language", language, LANGUAGES)
+        out[name] = Template(name, body, r.string(t, "title", p, "") or name, language)
     return out
 
 
@@ -202,6 +206,9 @@ def _client(r: Reader, key: str, tbl: dict[str, Any], known: Known) -> Client | 
     owner = r.string(tbl, "owner", p, None)
     tier = r.string(tbl, "tier", p, "standard")
     choice(r, f"{p}.tier", tier, (t.value for t in Tier))
+    language = r.string(tbl, "language", p, "")
+    if language:
+        choice(r, f"{p}.language", language, LANGUAGES)
     if region and region not in known.region_ids:
         r.problem(f"{p}.region", undefined("region", region, known.region_ids))
     if owner and owner not in known.manager_ids:
@@ -217,7 +224,7 @@ def _client(r: Reader, key: str, tbl: dict[str, Any], known: Known) -> Client | 
     targets = build_targets(r, tbl, p)
     if len(r.problems) > before:
         return None
-    return Client(ckey, name, region, owner, Tier(tier), targets)
+    return Client(ckey, name, region, owner, Tier(tier), targets, language)
 
 
 def build_clients(r: Reader, tbl: dict[str, Any], known: Known) -> dict[str, Client]:

@@ -11,7 +11,7 @@ Pure: the values are given, nothing here reads the clock or the config file.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -37,6 +37,17 @@ class Template:
     name: str
     body: str
     title: str = ""  # what the picker shows (default: the name)
+    language: str = ""  # "fr", "en": offered first to clients writing in it; "": any client
+
+
+def for_language(templates: Iterable[Template], language: str) -> list[Template]:
+    """The picker's order: the client's language first (the default pick), then the
+    templates for any language, then the others; the config's order within each."""
+
+    def rank(t: Template) -> int:
+        return 0 if t.language == language else 1 if not t.language else 2
+
+    return sorted(templates, key=rank)
 
 
 def unknown_placeholders(body: str) -> list[str]:
