@@ -31,6 +31,7 @@ from triage.engine.outbox import ActionError
 from triage.providers.base import ProviderError
 from triage.service.api import SyncResult
 from triage.service.core import TriageService
+from triage.text.i18n import N_, _
 from triage.text.isotime import iso
 from triage.text.sanitize import sanitize_line
 from triage.text.timefmt import format_left
@@ -55,10 +56,10 @@ async def run_command(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             await print_report(service, start, end, args.by, fmt)
         elif args.command == "escalate":
             await service.escalate(args.thread_id, args.reason)
-            print(f"escalated {args.thread_id}")
+            print(_("escalated {thread_id}").format(thread_id=args.thread_id))
         elif args.command == "reassign":
             await service.reassign(args.thread_id, args.to, args.reason, args.account)
-            print(f"reassigned {args.thread_id} to {args.to}")
+            print(_("reassigned {thread_id} to {to}").format(thread_id=args.thread_id, to=args.to))
         elif args.command in WORKFLOW:
             print(await WORKFLOW[args.command](service, args))
         elif args.command == "reply":
@@ -71,6 +72,11 @@ async def run_command(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     finally:
         await service.close()
 
+
+# The plain queue's words for a row's state (its JSON keeps the ids).
+STATE_WORDS = {"breached": N_("breached"), "at_risk": N_("at_risk"), "ok": N_("ok"),
+               "waiting": N_("waiting"), "follow-up": N_("follow-up"),
+               "snoozed": N_("snoozed"), "done": N_("done"), "answered": N_("answered")}  # fmt: skip
 
 def _describe(result: SyncResult) -> str:
     """Every count, always: scripts read this line."""
@@ -107,7 +113,7 @@ async def _snooze(service: TriageService, args: argparse.Namespace) -> str:
     try:
         until = parse_when(args.until, service.now(), zone)
     except ValueError as e:
-        raise UsageError(f"--until: {e}") from None
+        raise UsageError(_("--until: {e}").format(e=e)) from None
     recorded = await service.snooze(args.thread_id, until)
     local = until.astimezone(zone).strftime("%a %Y-%m-%d %H:%M %Z")
     said = _said(recorded)
@@ -148,15 +154,23 @@ def read_body(source: str) -> str:
             with open(source, "rb") as f:  # reads at most what is allowed, never all of it
                 data = f.read(MAX_BODY_BYTES + 1)
     except OSError as e:
-        raise UsageError(f"cannot read {name}: {e.strerror}") from None
+        raise UsageError(
+            _("cannot read {name}: {strerror}").format(name=name, strerror=e.strerror)
+        ) from None
     if len(data) > MAX_BODY_BYTES:
-        raise UsageError(f"{name} is larger than {MAX_BODY_BYTES:,} bytes: too long for a reply")
+        raise UsageError(
+            _("{name} is larger than {MAX_BODY_BYTES:,} bytes: too long for a reply").format(
+                name=name, MAX_BODY_BYTES=MAX_BODY_BYTES
+            )
+        )
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as e:
         raise UsageError(
-            f"{name} is not UTF-8 text (byte {e.start} cannot be read); "
-            "save it as UTF-8, e.g. iconv -f latin1 -t utf-8"
+            _(
+                "{name} is not UTF-8 text (byte {start} cannot be read); save it as UTF-8, "
+                "e.g. iconv -f latin1 -t utf-8"
+            ).format(name=name, start=e.start)
         ) from None
 
 
@@ -170,9 +184,17 @@ async def _reply(
     draft = service.save_draft(thread_id, body)
     sent = await service.send_reply(draft.id)
     if sent.status == "sent":
-        print(f"reply sent to {thread_id} (Message-ID <{sent.message_id}>)")
+        print(
+            _("reply sent to {thread_id} (Message-ID <{message_id}>)").format(
+                thread_id=thread_id, message_id=sent.message_id
+            )
+        )
         return 0
-    print(f"reply {sent.status}: {sent.error}; kept in the outbox, sent on the next sync")
+    print(
+        _("reply {status}: {error}; kept in the outbox, sent on the next sync").format(
+            status=sent.status, error=sent.error
+        )
+    )
     return 1
 
 
@@ -183,7 +205,11 @@ async def _from_template(service: TriageService, thread_id: str, name: str) -> s
     template = cfg.templates.get(name)
     if template is None:
         known = ", ".join(cfg.templates) or "none: add [templates.NAME] to the config"
-        raise UsageError(f"--template: no template {name!r} (templates: {known})")
+        raise UsageError(
+            _("--template: no template {name!r} (templates: {known})").format(
+                name=name, known=known
+            )
+        )
     view = await service.thread(thread_id)
     clients = [m for m in view.messages if not is_staff(m.sender, cfg)]
     conv = view.conversation
@@ -192,8 +218,9 @@ async def _from_template(service: TriageService, thread_id: str, name: str) -> s
     body = render(template.body, values)
     if left := unfilled(body):
         names = ", ".join("{" + n + "}" for n in left)
-        raise UsageError(f"--template {name}: {names} cannot be filled for {thread_id}; "
-                         "write the reply in a file and use --body-file")  # fmt: skip
+        raise UsageError(_("--template {name}: {names} cannot be filled for {thread_id}; write "
+                           "the reply in a file and use --body-file").format(
+                               name=name, names=names, thread_id=thread_id))  # fmt: skip
     return body
 
 
@@ -203,11 +230,11 @@ def _parse_now(text: str | None) -> datetime | None:
     try:
         at = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise UsageError(f"--now: not an ISO 8601 instant: {text!r}") from None
+        raise UsageError(_("--now: not an ISO 8601 instant: {text!r}").format(text=text)) from None
     if at.tzinfo is None:
-        raise UsageError("--now needs a time zone, e.g. 2026-11-26T15:00:00Z")
+        raise UsageError(_("--now needs a time zone, e.g. 2026-11-26T15:00:00Z"))
     if not 1970 <= at.year <= 9000:  # the calendar counts days either side of it
-        raise UsageError(f"--now: {text!r} is outside the years 1970 to 9000")
+        raise UsageError(_("--now: {text!r} is outside the years 1970 to 9000").format(text=text))
     return at.astimezone(UTC)
 
 
@@ -280,13 +307,14 @@ def print_queue(
     cfg = service.config
     ids = [sanitize_line(r["thread_id"], 40) for r in rows]
     w = max([len("ID"), *(len(i) for i in ids)])
-    print(f"{'ID':{w}} {'STATE':9} {'LEFT':>8}  {'CLIENT':22} {'REGION':14} {'OWNER':8} SUBJECT")
+    head = [_("ID"), _("STATE"), _("LEFT"), _("CLIENT"), _("REGION"), _("OWNER"), _("SUBJECT")]
+    print(f"{head[0]:{w}} {head[1]:9} {head[2]:>8}  {head[3]:22} {head[4]:14} {head[5]:8} {head[6]}")
     for tid, r in zip(ids, rows, strict=True):
         region = cfg.regions.get(r["region"])
         label = (region.label if region else r["region"]) + ("?" if r["region_guessed"] else "")
         left = format_left(r["seconds_left"]) if r["seconds_left"] is not None else ""
         mark = " ESC" if r["escalated"] else ""
-        state = r["state"] if view == "waiting" else r["status"]
+        state = _(STATE_WORDS.get(r["state"] if view == "waiting" else r["status"], "?"))
         print(
             f"{tid:{w}} {state:9} {left:>8}  {sanitize_line(r['client'], 22):22} "
             f"{sanitize_line(label, 14):14} {r['owner']:8} {sanitize_line(r['subject'], 60)}{mark}"

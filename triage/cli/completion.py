@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from triage.text.i18n import _
+
 SHELLS = ("bash", "zsh", "fish")
 ZSHRC_MARK = "# triage shell completion"
 
@@ -41,9 +43,9 @@ class Command:
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     help = "print (or --install) shell completion for bash, zsh or fish"
     c = sub.add_parser("completion", help=help, description=help)
-    c.add_argument("shell", nargs="?", choices=SHELLS, help="the shell (default: from $SHELL)")
+    c.add_argument("shell", nargs="?", choices=SHELLS, help=_("the shell (default: from $SHELL)"))
     c.add_argument("--install", action="store_true",
-                   help="write it where the shell finds it, and say where")  # fmt: skip
+                   help=_("write it where the shell finds it, and say where"))  # fmt: skip
 
 
 def _option(action: argparse.Action) -> Option:
@@ -74,7 +76,7 @@ def bash_script(parser: argparse.ArgumentParser) -> str:
     for c in cmds:
         flags = [f for o in c.options for f in o.flags]
         top = f" {names}" if not c.name else ""
-        words.append(f'        "{c.name}") words="{" ".join(flags)}{top}" ;;')
+        words.append(f'        "{c.name}") words="{" ".join(flags)}{top}" ;;')  # i18n: not text
         for o in c.options:
             if o.takes_value:
                 reply = _bash_value(o)
@@ -129,6 +131,7 @@ def fish_script(parser: argparse.ArgumentParser) -> str:
              "complete -c triage -f"]  # fmt: skip
     for c in cmds:
         if c.name:
+            # i18n: not text (the next line is fish code)
             lines.append(f"complete -c triage -n '__fish_use_subcommand' -a {c.name}"
                          f" -d {_fish_quote(c.help)}")  # fmt: skip
         cond = f"__fish_seen_subcommand_from {c.name}" if c.name else "__fish_use_subcommand"
@@ -160,8 +163,10 @@ def shell_of(args: argparse.Namespace, env: Mapping[str, str]) -> str:
     shell = args.shell or Path(env.get("SHELL", "")).name
     if shell not in SHELLS:
         raise ValueError(
-            f"cannot tell which shell to complete for (SHELL={env.get('SHELL', '')!r}): "
-            "name it, as in `triage completion bash --install` (bash, zsh or fish)"
+            _(
+                "cannot tell which shell to complete for (SHELL={get!r}): name it, as in "
+                "`triage completion bash --install` (bash, zsh or fish)"
+            ).format(get=env.get("SHELL", ""))
         )
     return str(shell)
 
@@ -202,8 +207,8 @@ def install(shell: str, script: str, env: Mapping[str, str]) -> list[str]:
             line = f"[[ -r {shlex.quote(str(path))} ]] && source {shlex.quote(str(path))}"
             sep = "" if not text or text.endswith("\n") else "\n"
             rc.write_text(f"{text}{sep}{line}  {ZSHRC_MARK}\n", encoding="utf-8")
-            done.append(f"added a line to {rc} that sources it")
-    done.append("open a new shell (or start one: exec $SHELL) and type: triage <TAB>")
+            done.append(_("added a line to {rc} that sources it").format(rc=rc))
+    done.append(_("open a new shell (or start one: exec $SHELL) and type: triage <TAB>"))
     return done
 
 

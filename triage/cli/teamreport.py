@@ -17,6 +17,7 @@ from typing import Any
 
 from triage.cli.start import UsageError
 from triage.service.core import TriageService
+from triage.text.i18n import _
 from triage.text.sanitize import sanitize_line
 
 COLUMNS = ("group", "replies", "within_target", "attainment", "median_reply_minutes",
@@ -28,15 +29,15 @@ def period(days: int | None, since: str | None, until: str | None, now: datetime
     """[start, end) of the report; UsageError for a period that is not one."""
     if since or until:
         if not (since and until) or days is not None:
-            raise UsageError("--from and --to go together (and without --days)")
+            raise UsageError(_("--from and --to go together (and without --days)"))
         start, last = _day(since, "--from"), _day(until, "--to")
         if last < start:
-            raise UsageError("--to is before --from")
+            raise UsageError(_("--to is before --from"))
         return (datetime.combine(start, time(), UTC),
                 datetime.combine(last + timedelta(days=1), time(), UTC))  # fmt: skip
     n = 7 if days is None else days
     if not 1 <= n <= 366:
-        raise UsageError("--days: from 1 to 366")
+        raise UsageError(_("--days: from 1 to 366"))
     return now - timedelta(days=n), now
 
 
@@ -44,7 +45,9 @@ def _day(text: str, flag: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise UsageError(f"{flag}: not a date such as 2026-11-24: {text!r}") from None
+        raise UsageError(
+            _("{flag}: not a date such as 2026-11-24: {text!r}").format(flag=flag, text=text)
+        ) from None
 
 
 async def print_report(service: TriageService, start: datetime, end: datetime, by: str,
@@ -63,7 +66,11 @@ async def print_report(service: TriageService, start: datetime, end: datetime, b
 
 
 def _table(rows: list[dict[str, Any]], start: datetime, end: datetime, by: str) -> None:
-    print(f"{start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC, by {by}")
+    print(
+        _("{start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC, by {by}").format(
+            start=start, end=end, by=by
+        )
+    )
     print(f"{by.upper():24} {'REPLIES':>7} {'ON TIME':>7} {'MEDIAN':>7} {'P90':>7} "
           f"{'BREACHES':>8} {'DONE':>5} {'SNOOZED':>7} {'REASSIGNED':>10}")  # fmt: skip
     for r in rows:
@@ -73,4 +80,4 @@ def _table(rows: list[dict[str, Any]], start: datetime, end: datetime, by: str) 
         print(f"{sanitize_line(str(r['group']), 24):24} {r['replies']:>7} {share:>7} "
               f"{med:>7} {p90:>7} {r['breaches']:>8} {r['done']:>5} {r['snoozed']:>7} "
               f"{r['reassigned']:>10}")  # fmt: skip
-    print("times are business minutes of each client's region; ON TIME = within target")
+    print(_("times are business minutes of each client's region; ON TIME = within target"))
