@@ -29,6 +29,8 @@ from textual.message_pump import MessagePump
 from triage.domain.alerts import Alert, Ladder, Step
 from triage.domain.handoff import handoff_due, shift_end
 from triage.service.api import Draft, Service
+from triage.text.datefmt import clock
+from triage.text.i18n import _, ngettext
 from triage.ui.alerts import desktop_sequence, words
 from triage.ui.commands import TriageCommands
 from triage.ui.keys import bindings
@@ -189,10 +191,13 @@ class TriageApp(App[None]):
         kept = [d for d in self.service.drafts() if d.status.editable]
         if kept:
             n = len(kept)
-            what = "unsent reply" if n == 1 else "unsent replies"
             self.notify(
-                f"{n} {what} kept: press r on the conversation to continue",
-                title="Drafts",
+                ngettext(
+                    "{n} unsent reply kept: press r on the conversation to continue",
+                    "{n} unsent replies kept: press r on the conversation to continue",
+                    n,
+                ).format(n=n),
+                title=_("Drafts"),
                 timeout=15,
                 markup=False,
             )
@@ -235,8 +240,9 @@ class TriageApp(App[None]):
             and (handoff_due(me, now))
         ):
             self._handoff_told = ends  # once per shift
-            self.notify(f"Your shift ends at {ends.astimezone():%H:%M}: H lists what comes due "
-                        "before your next shift, and who can take it", title="Handoff",
+            self.notify(_("Your shift ends at {time}: H lists what comes due before your next "
+                          "shift, and who can take it").format(time=clock(ends.astimezone())),
+                        title=_("Handoff"),
                         timeout=15, markup=False)  # fmt: skip
 
     def _tell(self, alert: Alert) -> None:
@@ -249,7 +255,7 @@ class TriageApp(App[None]):
         if cfg.bell:
             self.emit("\a")
         if cfg.desktop != "off":
-            head, _, body = text.partition(": ")
+            head, _sep, body = text.partition(": ")
             self.emit(desktop_sequence(cfg.desktop, f"triage: {head}", body,
                                        in_tmux=bool(os.environ.get("TMUX"))))  # fmt: skip
 
@@ -265,7 +271,7 @@ class TriageApp(App[None]):
         """A sync the user asked for (`s`): its outcome is said when it ends."""
         self._sync_asked = self._rounds_started + 1  # the next round to start answers
         self._sync_now.set()
-        self.notify("Syncing…", timeout=2, markup=False)
+        self.notify(_("Syncing…"), timeout=2, markup=False)
 
     @work(group="sync", exclusive=True, exit_on_error=False)
     async def sync_loop(self) -> None:
@@ -300,7 +306,7 @@ class TriageApp(App[None]):
         self._last_sync_error = ""
         r = event.result
         if self._answers_user(event.started):
-            self.notify(f"Synced: {r.summary()}", timeout=4, markup=False)
+            self.notify(_("Synced: {what}").format(what=r.summary()), timeout=4, markup=False)
         if r.full or r.flushed:
             self.reload_screens()
         elif r.changed:
@@ -314,7 +320,9 @@ class TriageApp(App[None]):
         # and whenever the user asked for this sync.
         if self._answers_user(event.started) or event.error != self._last_sync_error:
             self._last_sync_error = event.error
-            text = f"Sync failed, working from the cache: {inert(event.error, 300)}"
+            text = _("Sync failed, working from the cache: {error}").format(
+                error=inert(event.error, 300)
+            )
             self.notify(text, severity="warning", timeout=8, markup=False)
         self.tick()
 
@@ -356,7 +364,7 @@ class TriageApp(App[None]):
         """' · u undoes it', with the key as bound on this screen (none: no hint)."""
         for active in self.screen.active_bindings.values():
             if active.binding.id == "undo":
-                return f" · {self.get_key_display(active.binding)} undoes it"
+                return _(" · {key} undoes it").format(key=self.get_key_display(active.binding))
         return ""
 
     # ---- undo send ----
@@ -373,7 +381,7 @@ class TriageApp(App[None]):
         if held is None or held.not_before is None or now >= held.not_before:
             return ""
         left = max(1, math.ceil((held.not_before - now).total_seconds()))
-        return f"↗ reply goes in {left}s (u undoes)"
+        return _("↗ reply goes in {seconds}s (u undoes)").format(seconds=left)
 
     @work(group="actions", exit_on_error=False)
     async def send_held(self, draft: Draft) -> None:
@@ -387,7 +395,9 @@ class TriageApp(App[None]):
             # on its way, and there is nothing to tell.
             if not any(d.id == draft.id and d.status.awaiting_provider
                        for d in self.service.drafts()):  # fmt: skip
-                self.post_message(ActionFailed(f"Reply not sent: {safe_plain(str(exc))}"))
+                self.post_message(
+                    ActionFailed(_("Reply not sent: {error}").format(error=safe_plain(str(exc))))
+                )
             return
         self.post_message(ActionDone(outcome(sent)))
 
@@ -399,18 +409,21 @@ class TriageApp(App[None]):
             return False
         self._held = None
         if not held.held(self.service.now()):  # its second came before the tick did
-            self.notify("Too late: the reply is on its way", severity="warning", markup=False)
+            self.notify(_("Too late: the reply is on its way"), severity="warning", markup=False)
             self.send_held(held)
             return True
         try:
             self.service.take_back(held.id)
         except Exception as exc:  # its time came meanwhile: it has gone
-            self.notify(f"Not taken back: {safe_plain(str(exc))}", severity="warning",
-                        markup=False)  # fmt: skip
+            self.notify(
+                _("Not taken back: {error}").format(error=safe_plain(str(exc))),
+                severity="warning",
+                markup=False,
+            )
             return True
         from triage.ui.screens.reply import ReplyScreen
 
-        self.notify("Reply taken back: nothing was sent", markup=False)
+        self.notify(_("Reply taken back: nothing was sent"), markup=False)
         self.push_screen(ReplyScreen(self.service, held.thread_id))
         return True
 
@@ -421,11 +434,15 @@ class TriageApp(App[None]):
             return
         last, self._undo = self._undo, None
         if last is None or self.service.now() > last[0]:
-            self.notify("Nothing to undo: u takes back your last action within a minute",
+            self.notify(_("Nothing to undo: u takes back your last action within a minute"),
                         severity="warning", markup=False)  # fmt: skip
             return
         what, action = last[1]
-        self.perform(f"Undone: {what}", f"Could not undo {what}", action)
+        self.perform(
+            _("Undone: {what}").format(what=what),
+            _("Could not undo {what}").format(what=what),
+            action,
+        )
 
     @on(ActionDone)
     def _action_done(self, event: ActionDone) -> None:
