@@ -82,7 +82,7 @@ class Finding:
 
 
 def _is_text(s: str) -> bool:
-    return bool(WORDS.search(s)) and (" " in s.strip() or s[:1].isupper())
+    return bool(WORDS.search(s)) and (" " in s or s.strip()[:1].isupper())
 
 
 def _literals(node: ast.expr) -> Iterator[ast.expr]:
@@ -142,6 +142,8 @@ def _findings(tree: ast.AST, rel: str) -> Iterator[Finding]:
                     yield Finding(rel, node.lineno, ast.unparse(node))
                 continue
             values = list(_call_args(node))
+        elif isinstance(node, ast.Return) and node.value is not None:  # a screen's text
+            values = [node.value]
         elif isinstance(node, ast.Assign):
             targets = [_name(t) if isinstance(t, ast.Attribute) else getattr(t, "id", "")
                        for t in node.targets]  # fmt: skip

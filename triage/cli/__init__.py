@@ -139,7 +139,7 @@ def version_line() -> str:
         number = version("triage")
     except PackageNotFoundError:  # run from a checkout that was never installed
         from triage import __version__ as number
-    return f"triage {number} (providers: {', '.join(KINDS)})"
+    return f"triage {number} (providers: {', '.join(KINDS)})"  # i18n: not text
 
 
 def _workflow_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None:

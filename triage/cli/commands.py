@@ -22,6 +22,7 @@ from triage.cli.start import UsageError, open_service
 from triage.cli.teamreport import period, print_report
 from triage.clock import FrozenClock, SystemClock
 from triage.domain.model import Conversation
+from triage.domain.reasons import reason_label
 from triage.domain.routing import is_staff
 from triage.domain.templates import render, unfilled, values_for, with_signature
 from triage.domain.urgency import state_of
@@ -31,6 +32,7 @@ from triage.engine.outbox import ActionError
 from triage.providers.base import ProviderError
 from triage.service.api import SyncResult
 from triage.service.core import TriageService
+from triage.text.datefmt import full_date_time
 from triage.text.i18n import N_, _
 from triage.text.isotime import iso
 from triage.text.sanitize import sanitize_line
@@ -75,8 +77,9 @@ async def run_command(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 # The plain queue's words for a row's state (its JSON keeps the ids).
 STATE_WORDS = {"breached": N_("breached"), "at_risk": N_("at_risk"), "ok": N_("ok"),
-               "waiting": N_("waiting"), "follow-up": N_("follow-up"),
-               "snoozed": N_("snoozed"), "done": N_("done"), "answered": N_("answered")}  # fmt: skip
+               "waiting": N_("waiting"), "follow-up": N_("follow-up"), "snoozed": N_("snoozed"),
+               "done": N_("done"), "answered": N_("answered")}  # fmt: skip
+
 
 def _describe(result: SyncResult) -> str:
     """Every count, always: scripts read this line."""
@@ -86,22 +89,24 @@ def _describe(result: SyncResult) -> str:
     return f"{kind}: {parts}{flushed}"
 
 
-QUEUED = " (queued: the provider is unreachable; it is written by the next sync)"
+QUEUED = N_(" (queued: the provider is unreachable; it is written by the next sync)")
 
 
 def _said(recorded: bool) -> str:
     """Nothing when the provider has it; the queued note when it does not yet."""
-    return "" if recorded else QUEUED
+    return "" if recorded else _(QUEUED)
 
 
 async def _done(service: TriageService, args: argparse.Namespace) -> str:
     recorded = await service.done(args.thread_id, args.reason)
-    return f"done {args.thread_id}: {args.reason or 'no reply needed'}{_said(recorded)}"
+    return _("done {thread_id}: {reason}").format(
+        thread_id=args.thread_id, reason=reason_label(args.reason or "no reply needed")
+    ) + _said(recorded)
 
 
 async def _reopen(service: TriageService, args: argparse.Namespace) -> str:
     recorded = await service.reopen(args.thread_id)
-    return f"reopened {args.thread_id}{_said(recorded)}"
+    return _("reopened {thread_id}").format(thread_id=args.thread_id) + _said(recorded)
 
 
 async def _snooze(service: TriageService, args: argparse.Namespace) -> str:
@@ -115,19 +120,22 @@ async def _snooze(service: TriageService, args: argparse.Namespace) -> str:
     except ValueError as e:
         raise UsageError(_("--until: {e}").format(e=e)) from None
     recorded = await service.snooze(args.thread_id, until)
-    local = until.astimezone(zone).strftime("%a %Y-%m-%d %H:%M %Z")
-    said = _said(recorded)
-    return f"snoozed {args.thread_id} until {local} (the client's time), {iso(until)}{said}"
+    local = full_date_time(until.astimezone(zone))
+    return _("snoozed {thread_id} until {local} (the client's time), {iso}").format(
+        thread_id=args.thread_id, local=local, iso=iso(until)
+    ) + _said(recorded)
 
 
 async def _wake(service: TriageService, args: argparse.Namespace) -> str:
     recorded = await service.wake(args.thread_id)
-    return f"woke {args.thread_id}{_said(recorded)}"
+    return _("woke {thread_id}").format(thread_id=args.thread_id) + _said(recorded)
 
 
 async def _deescalate(service: TriageService, args: argparse.Namespace) -> str:
     recorded = await service.deescalate(args.thread_id, args.reason)
-    return f"took the escalation of {args.thread_id} back{_said(recorded)}"
+    return _("took the escalation of {thread_id} back").format(thread_id=args.thread_id) + _said(
+        recorded
+    )
 
 
 Command = Callable[[TriageService, argparse.Namespace], Awaitable[str]]
@@ -204,7 +212,7 @@ async def _from_template(service: TriageService, thread_id: str, name: str) -> s
     cfg = service.config
     template = cfg.templates.get(name)
     if template is None:
-        known = ", ".join(cfg.templates) or "none: add [templates.NAME] to the config"
+        known = ", ".join(cfg.templates) or _("none: add [templates.NAME] to the config")
         raise UsageError(
             _("--template: no template {name!r} (templates: {known})").format(
                 name=name, known=known
@@ -214,7 +222,8 @@ async def _from_template(service: TriageService, thread_id: str, name: str) -> s
     clients = [m for m in view.messages if not is_staff(m.sender, cfg)]
     conv = view.conversation
     values = values_for(conv, clients[-1].sender_name if clients else "",
-                        cfg.managers.get(service.user), cfg.regions.get(conv.region))  # fmt: skip
+                        cfg.managers.get(service.user), cfg.regions.get(conv.region),
+                        template.language)  # fmt: skip
     body = render(template.body, values)
     if left := unfilled(body):
         names = ", ".join("{" + n + "}" for n in left)
@@ -308,7 +317,9 @@ def print_queue(
     ids = [sanitize_line(r["thread_id"], 40) for r in rows]
     w = max([len("ID"), *(len(i) for i in ids)])
     head = [_("ID"), _("STATE"), _("LEFT"), _("CLIENT"), _("REGION"), _("OWNER"), _("SUBJECT")]
-    print(f"{head[0]:{w}} {head[1]:9} {head[2]:>8}  {head[3]:22} {head[4]:14} {head[5]:8} {head[6]}")
+    print(
+        f"{head[0]:{w}} {head[1]:9} {head[2]:>8}  {head[3]:22} {head[4]:14} {head[5]:8} {head[6]}"
+    )
     for tid, r in zip(ids, rows, strict=True):
         region = cfg.regions.get(r["region"])
         label = (region.label if region else r["region"]) + ("?" if r["region_guessed"] else "")
@@ -325,9 +336,10 @@ def print_queue(
 def _view_note(row: dict[str, Any]) -> str:
     """What a view beside the queue adds to a line: the wake time or the reason."""
     if row.get("wakes_at"):
-        return f"  (back {row['wakes_at']})"
+        return _("  (back {time})").format(time=row["wakes_at"])
     if row.get("done_reason"):
-        return f"  (done: {sanitize_line(row['done_reason'], 40)})"
+        reason = reason_label(row["done_reason"])
+        return _("  (done: {reason})").format(reason=sanitize_line(reason, 40))
     if row.get("replied_by"):
-        return f"  (replied by {sanitize_line(row['replied_by'], 20)})"
+        return _("  (replied by {name})").format(name=sanitize_line(row["replied_by"], 20))
     return ""

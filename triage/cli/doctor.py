@@ -207,8 +207,8 @@ def _span(d: timedelta) -> str:
     if seconds < 120:
         return f"{seconds} s"
     if seconds < 7200:
-        return f"{seconds // 60} min"
-    return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+        return f"{seconds // 60} min"  # i18n: not text
+    return f"{seconds // 3600} h {seconds % 3600 // 60} min"  # i18n: not text
 
 
 def render(path: Path, checks: list[Check], *, as_json: bool) -> str:

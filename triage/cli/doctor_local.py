@@ -92,7 +92,7 @@ def _login_store(store: Path | None, client_file: Path | None) -> Check:
 
 def _owned(path: Path | None) -> str:
     mode = stat.S_IMODE(os.stat(path).st_mode) if path else 0
-    return f"yours, mode {mode:04o}"
+    return _("yours, mode {mode:04o}").format(mode=mode)
 
 
 def cache_check(cfg: Config, *, demo_temporary: bool) -> Check:

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from triage.cli.start import UsageError
 from triage.domain.explain import Explanation, explain
 from triage.service.core import TriageService
+from triage.text.datefmt import day_time, weekday_time
 from triage.text.i18n import _
 from triage.text.isotime import iso
 from triage.text.sanitize import sanitize_line
@@ -82,9 +83,12 @@ def _lines(f: Explanation, zone: ZoneInfo | None) -> list[str]:
 def _both(at: datetime, zone: ZoneInfo | None) -> str:
     mine = at.astimezone()
     if zone is None:
-        return f"{mine:%a %d %b %H:%M %Z} (yours)"
+        return _("{time} {zone} (yours)").format(time=day_time(mine), zone=mine.tzname())
     theirs = at.astimezone(zone)
-    return f"{theirs:%a %d %b %H:%M %Z} client · {mine:%a %H:%M %Z} yours"
+    return _("{theirs} {their_zone} client · {mine} {my_zone} yours").format(
+        theirs=day_time(theirs), their_zone=theirs.tzname(),
+        mine=weekday_time(mine), my_zone=mine.tzname(),
+    )  # fmt: skip
 
 
 def _json(thread_id: str, f: Explanation, zone: ZoneInfo | None) -> dict[str, Any]:

@@ -20,25 +20,27 @@ _FR_MONTHS = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août"
               "oct.", "nov.", "déc.")  # fmt: skip
 
 
-def _french() -> bool:
-    return current() == "fr"
+def _french(language: str | None = None) -> bool:
+    return (language or current()) == "fr"
 
 
-def clock(at: datetime, *, compact: bool = False) -> str:
-    """The time of day: "17:00"; French "17 h 00" (`compact`: "17:00", for narrow cells)."""
-    if _french() and not compact:
+def clock(at: datetime, *, compact: bool = False, language: str | None = None) -> str:
+    """The time of day: "17:00"; French "17 h 00" (`compact`: "17:00", for narrow cells).
+    `language`: this one rather than the console's (a reply template's)."""
+    if _french(language) and not compact:
         return f"{at.hour} h {at.minute:02d}"
     return f"{at:%H:%M}"
 
 
-def weekday(at: datetime) -> str:
+def weekday(at: datetime, language: str | None = None) -> str:
     """The abbreviated weekday: "Wed", "mer."."""
-    return _FR_DAYS[at.weekday()] if _french() else f"{at:%a}"
+    return _FR_DAYS[at.weekday()] if _french(language) else f"{at:%a}"
 
 
-def weekday_time(at: datetime, *, compact: bool = False) -> str:
-    """ "Wed 17:00", "mer. 17 h 00"."""
-    return f"{weekday(at)} {clock(at, compact=compact)}"
+def weekday_time(at: datetime, *, compact: bool = False, language: str | None = None) -> str:
+    """ "Wed 17:00", "mer. 17 h 00" (`compact`, for a 9-cell column: "mer 17:00")."""
+    day = weekday(at, language)
+    return f"{day.rstrip('.') if compact else day} {clock(at, compact=compact, language=language)}"
 
 
 def day(at: datetime) -> str:

@@ -22,6 +22,7 @@ from textual._path import CSSPathType
 from textual.app import App
 from textual.binding import BindingType
 from textual.color import Color
+from textual.command import CommandPalette
 from textual.filter import LineFilter, Monochrome, NoColor
 from textual.message import Message
 from textual.message_pump import MessagePump
@@ -33,7 +34,7 @@ from triage.text.datefmt import clock
 from triage.text.i18n import _, ngettext
 from triage.ui.alerts import desktop_sequence, words
 from triage.ui.commands import TriageCommands
-from triage.ui.keys import bindings
+from triage.ui.keys import bindings, retranslate
 from triage.ui.messages import ActionDone, ActionFailed, ConversationsSynced, SyncFailed
 from triage.ui.text import inert, safe_plain
 from triage.ui.themes import DEFAULT_THEME, MONO_THEME, SEMANTIC_DEFAULTS, THEMES, stylesheet_paths
@@ -79,6 +80,7 @@ class TriageApp(App[None]):
         start_view: str = "queue",
         keymap: dict[str, str] | None = None,
     ) -> None:
+        retranslate()  # the footer's titles in the language chosen (a no-op from the CLI)
         super().__init__()
         self.service = service
         self.start_view = start_view
@@ -201,6 +203,12 @@ class TriageApp(App[None]):
                 timeout=15,
                 markup=False,
             )
+
+    def action_command_palette(self) -> None:
+        """Textual's palette, its prompt in the language spoken."""
+        if self.use_command_palette and not CommandPalette.is_open(self):  # type: ignore[arg-type]
+            prompt = _("Search for commands…")
+            self.push_screen(CommandPalette(id="--command-palette", placeholder=prompt))
 
     # ---- time and sync ----
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from textual.binding import Binding, BindingType
 
-from triage.text.i18n import N_, _
+from triage.text.i18n import N_, _, current
 
 
 @dataclass(frozen=True)
@@ -200,3 +200,29 @@ def bindings(*action_ids: str) -> list[BindingType]:
 def remappable() -> set[str]:
     """Every id a config's [keys] table may name."""
     return set(ACTIONS)
+
+
+_bound_language = current()  # the language the classes' key maps were built in
+
+
+def retranslate() -> None:
+    """After a change of language, rebuild the key maps of our screens and widgets.
+
+    Textual copies each Binding into a class-level map when the class is made, reading
+    the title then; the CLI picks the language before the console is imported, so this
+    is a no-op there. It matters when the language changes in a running process (tests)."""
+    global _bound_language
+    if current() == _bound_language:
+        return
+    _bound_language = current()
+    from textual.dom import DOMNode
+
+    stack, seen = [DOMNode], set()
+    while stack:
+        for sub in stack.pop().__subclasses__():
+            if sub in seen:
+                continue
+            seen.add(sub)
+            stack.append(sub)
+            if any(c.__module__.startswith("triage.") for c in sub.__mro__):
+                sub._merged_bindings = sub._merge_bindings()

@@ -19,10 +19,10 @@ from textual.screen import Screen
 
 from triage.domain.conversation import as_snoozed
 from triage.domain.model import Status
+from triage.domain.reasons import reason_label
 from triage.service.api import Draft, Service
 from triage.text.datefmt import weekday_time
 from triage.text.i18n import _
-from triage.ui.reasons import reason_label
 from triage.ui.text import safe_plain
 
 if TYPE_CHECKING:

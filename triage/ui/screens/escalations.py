@@ -60,11 +60,11 @@ class EscalationsScreen(TableScreen):
 
     def empty_text(self) -> str:
         if self.showing_acknowledged:
-            return "No acknowledged escalation is waiting for a reply.  t: open escalations"
-        return "No open escalation."
+            return _("No acknowledged escalation is waiting for a reply.  t: open escalations")
+        return _("No open escalation.")
 
     def status_label(self) -> str:
-        return "acknowledged (t: open ones)" if self.showing_acknowledged else "all"
+        return _("acknowledged (t: open ones)") if self.showing_acknowledged else _("all")
 
     def _allowed(self, doing: str) -> bool:
         agency, user = self.service.config.agency, self.service.user
@@ -87,7 +87,7 @@ class EscalationsScreen(TableScreen):
             self.notify(_("Already acknowledged: u takes it back."), markup=False)
             return
         chosen = self._chosen()
-        if chosen is None or not self._allowed("acknowledge"):
+        if chosen is None or not self._allowed(N_("acknowledge")):
             return
         thread_id, conv = chosen
         self.triage.perform(
@@ -106,7 +106,7 @@ class EscalationsScreen(TableScreen):
                         markup=False)  # fmt: skip
             return
         chosen = self._chosen()
-        if chosen is None or not self._allowed("take back acknowledged"):
+        if chosen is None or not self._allowed(N_("take back acknowledged")):
             return
         thread_id, conv = chosen
         self.triage.perform(

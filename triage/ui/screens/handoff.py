@@ -75,7 +75,7 @@ class HandoffScreen(TableScreen):
         return Text("\n".join(lines))
 
     def empty_text(self) -> str:
-        return "Nothing of yours comes due before your next shift."
+        return _("Nothing of yours comes due before your next shift.")
 
     def status_label(self) -> str:
         return "handoff"

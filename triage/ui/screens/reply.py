@@ -56,11 +56,11 @@ _HEADER_CHARS = 150  # two lines at 80 columns; the full text is in the thread v
 def outcome(draft: Draft) -> str:
     """What happened to a reply that was handed over, in the user's words."""
     if draft.status is OutboxStatus.QUEUED:
-        return "Reply queued: the provider is unreachable; it is sent when it is back"
+        return _("Reply queued: the provider is unreachable; it is sent when it is back")
     if draft.status is OutboxStatus.UNCLEAR:
-        return ("Reply may have been sent (no answer came back): triage checks the Sent "
-                "folder before trying again, so it never goes twice")  # fmt: skip
-    return "Reply sent"
+        return (_("Reply may have been sent (no answer came back): triage checks the Sent "
+                "folder before trying again, so it never goes twice"))  # fmt: skip
+    return _("Reply sent")
 
 
 class ReplyScreen(Screen[Draft | None]):
@@ -191,7 +191,7 @@ class ReplyScreen(Screen[Draft | None]):
             return Text(_("(no client message to quote)"), style="dim")
         last = clients[-1]
         lines = safe_block(last.body or last.preview).plain.splitlines()[:_QUOTE_LINES]
-        head = Text.assemble(safe(address_display(last.sender_name, last.sender)), " wrote:")
+        head = Text.assemble(safe(address_display(last.sender_name, last.sender)), _(" wrote:"))
         return Text("\n").join([head, *(Text(f"> {line}") for line in lines)])
 
     # ---- saving ----
@@ -400,7 +400,7 @@ class ReplyScreen(Screen[Draft | None]):
     def _insert_template(self, template: Template | None) -> None:
         if template is None:
             return
-        text = render(template.body, self._values())
+        text = render(template.body, self._values(template.language))
         self._area.insert(text)
         self.flush_draft()
         if left := unfilled(text):
@@ -409,7 +409,7 @@ class ReplyScreen(Screen[Draft | None]):
                 _("Fill in {names}: sending waits until they are replaced.").format(names=names)
             )
 
-    def _values(self) -> dict[str, str]:
+    def _values(self, language: str = "") -> dict[str, str]:
         """The placeholders' values: this conversation, its latest client, this user."""
         view, config = self._view, self.service.config
         conv = view.conversation if view else self.service.conversation(self.thread_id)
@@ -418,7 +418,7 @@ class ReplyScreen(Screen[Draft | None]):
         clients = [m for m in view.messages if not is_staff(m.sender, config)] if view else []
         contact = clients[-1].sender_name if clients else ""
         manager = config.managers.get(self.service.user)
-        return values_for(conv, contact, manager, config.regions.get(conv.region))
+        return values_for(conv, contact, manager, config.regions.get(conv.region), language)
 
     def action_editor(self) -> None:
         after_pending_keys(self, self._editor_now)

@@ -70,7 +70,7 @@ class TableScreen(ConversationScreen):
         self._show_status(now)
 
     def empty_text(self) -> str:
-        return "No conversation is waiting."
+        return _("No conversation is waiting.")
 
     def tick(self, now: datetime) -> None:
         """Once a second: countdowns and status only; no sync, no re-sort, unless a

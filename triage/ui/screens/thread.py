@@ -24,6 +24,7 @@ from textual.widgets import Footer, Static
 
 from triage.domain import history
 from triage.domain.model import Conversation, Message, NoteAction, Region, SlaState, Status
+from triage.domain.reasons import reason_label
 from triage.domain.routing import is_staff
 from triage.domain.urgency import escalation_of, state_of
 from triage.domain.workflow import status_at
@@ -33,7 +34,6 @@ from triage.text.i18n import N_, _
 from triage.text.mailtext import address_display
 from triage.text.timefmt import format_left_precise
 from triage.ui.keys import bindings
-from triage.ui.reasons import reason_label
 from triage.ui.screens.base import ConversationScreen
 from triage.ui.text import safe, safe_block
 
@@ -233,15 +233,15 @@ class ThreadScreen(ConversationScreen):
         region = self._region(conv)
         label = safe(region.label if region else conv.region)
         if conv.region_guessed:
-            label.append(" (guessed)", style="italic")
+            label.append(_(" (guessed)"), style="italic")
         subject = Text.assemble(safe(conv.subject or _("(no subject)"), max_len=150, style="bold"))
         self.query_one("#subject", Static).update(subject)
         who = Text.assemble(
             (_("Client "), "dim"),
             safe(address_display(conv.client_name, conv.client_email), max_len=90),
-            ("  Region ", "dim"),
+            (_("  Region "), "dim"),
             label,
-            ("  Owner ", "dim"),
+            (_("  Owner "), "dim"),
             safe(config.manager_name(conv.owner) or "nobody"),
         )
         if conv.impersonation:

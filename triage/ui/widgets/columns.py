@@ -22,13 +22,13 @@ from textual.strip import Strip
 from triage.domain import calendar
 from triage.domain.model import Conversation, SlaState, Status
 from triage.domain.ordering import QueueView
+from triage.domain.reasons import reason_label
 from triage.domain.settings import Config
 from triage.domain.urgency import escalation_of, state_of
 from triage.domain.workflow import status_at
 from triage.text.datefmt import clock, natural, weekday_time
 from triage.text.i18n import N_, _
 from triage.text.timefmt import format_left, format_left_seconds
-from triage.ui.reasons import reason_label
 from triage.ui.text import safe_cell
 
 # Glyph + word, so the state reads without colour.

@@ -6,9 +6,9 @@ from typing import ClassVar
 
 from textual.binding import BindingType
 
+from triage.domain.reasons import TAKE_BACK_REASONS
 from triage.text.i18n import N_
 from triage.ui.keys import binding
-from triage.ui.reasons import TAKE_BACK_REASONS
 from triage.ui.screens.dialogs.reason import ReasonScreen
 
 QUICK_TAKE_BACK = TAKE_BACK_REASONS

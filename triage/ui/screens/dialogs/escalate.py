@@ -12,9 +12,9 @@ from typing import ClassVar
 from rich.text import Text
 from textual.binding import BindingType
 
+from triage.domain.reasons import ESCALATE_REASONS, reason_label
 from triage.text.i18n import N_, _
 from triage.ui.keys import binding
-from triage.ui.reasons import ESCALATE_REASONS, reason_label
 from triage.ui.screens.dialogs.reason import ReasonScreen
 from triage.ui.text import safe
 
@@ -26,7 +26,7 @@ class EscalateScreen(ReasonScreen):
 
     HEADING = N_("Escalate to the CEO")
     QUICK = QUICK_REASONS
-    VERB = "escalate"
+    VERB = N_("escalate")
 
     BINDINGS: ClassVar[list[BindingType]] = [
         # Before the reason box has focus (the keys right after "e"), the screen picks.

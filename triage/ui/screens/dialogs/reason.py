@@ -20,9 +20,9 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from triage.domain.reasons import reason_label
 from triage.service.api import Service
 from triage.text.i18n import _
-from triage.ui.reasons import reason_label
 from triage.ui.screens.base import close_burst
 from triage.ui.text import safe
 

@@ -23,10 +23,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, OptionList, RadioButton, RadioSet, Static
 from textual.widgets.option_list import Option
 
+from triage.domain.reasons import REASSIGN_REASONS, reason_label
 from triage.service.api import ManagerChoice, Service
 from triage.text.i18n import N_, _
 from triage.ui.keys import binding
-from triage.ui.reasons import REASSIGN_REASONS, reason_label
 from triage.ui.screens.base import close_burst
 from triage.ui.screens.dialogs.reason import about_text
 from triage.ui.text import safe
@@ -121,7 +121,7 @@ class ReassignScreen(ModalScreen[ReassignChoice | None]):
             _("whole account ("), safe(self.client, max_len=24), _("'s future mail too)")
         )
         with Vertical(id="dialog"):
-            yield Static(Text(" Reassign "), id="title")
+            yield Static(Text(_(" Reassign ")), id="title")
             yield Static(about_text(self.service, self.thread_id, 72), id="about")
             yield Static(Text.assemble((_("Owner now: "), "dim"), safe(owner)), id="owner")
             yield OptionList(
