@@ -27,7 +27,7 @@ from triage.domain.settings import Config
 from triage.domain.urgency import escalation_of, state_of
 from triage.domain.workflow import status_at
 from triage.text.datefmt import clock, natural, weekday_time
-from triage.text.i18n import N_, _
+from triage.text.i18n import N_, _, current
 from triage.text.timefmt import format_left, format_left_seconds
 from triage.ui.text import safe_cell
 
@@ -192,11 +192,14 @@ def static_cells(
 DAY_AND_TIME_AFTER = 12 * 3600  # further off than this, a countdown reads as "Wed 17:00"
 
 
-@lru_cache(maxsize=1024)
 def due_at(deadline: datetime, zone: str) -> str:
-    """A far deadline as the client's local weekday and time: "Wed 17:00" (the language's
-    weekday: the cache holds one language, the one chosen at start)."""
-    return weekday_time(deadline.astimezone(ZoneInfo(zone)), compact=True)
+    """A far deadline as the client's local weekday and time: "Wed 17:00", "mer 17:00"."""
+    return _due_at(deadline, zone, current())
+
+
+@lru_cache(maxsize=1024)
+def _due_at(deadline: datetime, zone: str, language: str) -> str:
+    return weekday_time(deadline.astimezone(ZoneInfo(zone)), compact=True, language=language)
 
 
 class RowClock:
