@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SCANNED = ("triage/ui", "triage/cli")
+SCANNED = ("triage/ui", "triage/cli", "triage/config")
 PO = ROOT / "triage" / "locale" / "fr" / "LC_MESSAGES" / "triage.po"
 WRAPPERS = {"_", "ngettext", "N_"}
 ALL = -1  # every positional argument
@@ -56,6 +56,7 @@ USER_CALLS: dict[str, tuple[tuple[int, ...], frozenset[str]]] = {
     "perform": ((0, 1), frozenset()),
     "command": ((1,), frozenset()),
     "Check": ((2,), frozenset()),
+    "problem": ((1,), frozenset()),
     "Problem": ((2,), frozenset()),
     "UsageError": ((0,), frozenset()),
     "ValueError": ((0,), frozenset()),

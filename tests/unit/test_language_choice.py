@@ -120,3 +120,10 @@ def test_user_language_applies_when_no_lang_is_given(
     assert "OBJET" in capsys.readouterr().out
     assert main(["--config", str(cfg), "--lang", "en", "queue"]) == 0
     assert "SUBJECT" in capsys.readouterr().out
+
+
+def test_check_config_problems_are_in_the_language(tmp_path: Path) -> None:
+    set_language("fr")
+    found = problems(tmp_path, edit('manager = "alice"', 'manager = "alice"\nlanguage = "de"'))
+    assert [p.key for p in found] == ["user.language"]  # the key stays as written
+    assert "n’est pas parmi 'en', 'fr'" in found[0].message
