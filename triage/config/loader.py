@@ -170,6 +170,18 @@ def _sections(r: Reader, data: dict[str, Any], user_override: str | None) -> dic
     return {name: r.table(data.get(name, {}), name) for name in SECTIONS}
 
 
+def _user_options(r: Reader, tbl: dict[str, Any]) -> tuple[str, str]:
+    """`[user] default_filter` ("mine", "all") and `language` ("en", "fr"), checked."""
+    default_filter = r.string(tbl, "default_filter", "user", "")
+    if default_filter not in ("", "mine", "all"):
+        why = _('{value!r} is not a start filter: use "mine" or "all"')
+        r.problem("user.default_filter", why.format(value=default_filter))
+    language = r.string(tbl, "language", "user", "")
+    if language:
+        choice(r, "user.language", language, LANGUAGES)
+    return default_filter, language
+
+
 def _build(
     r: Reader, data: dict[str, Any], path: Path, override: str | None, env: Mapping[str, str]
 ) -> Config:
@@ -191,13 +203,7 @@ def _build(
     clients = build_clients(r, s["clients"], known)
     routing = _routing(r, s["routing"], region_ids)
     user = _user(r, s["user"], override, set(managers))
-    default_filter = r.string(s["user"], "default_filter", "user", "")
-    if default_filter not in ("", "mine", "all"):
-        why = _('{value!r} is not a start filter: use "mine" or "all"')
-        r.problem("user.default_filter", why.format(value=default_filter))
-    language = r.string(s["user"], "language", "user", "")
-    if language:
-        choice(r, "user.language", language, LANGUAGES)
+    default_filter, language = _user_options(r, s["user"])
     _acknowledgers(r, agency, set(managers))
     r.known(s["cache"], SECTIONS["cache"], "cache")
     cache = r.string(s["cache"], "path", "cache", "")
