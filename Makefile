@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test check lint format types bench bench-quick mutate screenshots clean
+.PHONY: demo test check lint format types bench bench-quick mutate screenshots i18n clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,18 @@ mutate: $(STAMP)  ## mutation testing of the rule modules, each against its own 
 
 screenshots: $(STAMP)  ## redraw the README's pictures (docs/screenshots/) from the demo
 	$(BIN)/python -m tools.screenshots
+
+# The French catalogue: extract every _()/N_()/ngettext string into triage.pot, merge it
+# into fr/triage.po (new strings arrive empty, changed ones fuzzy), compile the .mo the
+# package ships, then list what is still missing (strings not wrapped, or not translated).
+LOCALE := triage/locale
+i18n: $(STAMP)  ## refresh the translation catalogues and list what is missing
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --project triage \
+		--copyright-holder "the triage authors" -o $(LOCALE)/triage.pot .
+	$(BIN)/pybabel update -i $(LOCALE)/triage.pot -d $(LOCALE) -D triage -l fr \
+		--init-missing --ignore-obsolete --no-fuzzy-matching
+	$(BIN)/pybabel compile -d $(LOCALE) -D triage -l fr
+	$(BIN)/python -m tools.i18n
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -1,4 +1,4 @@
-"""The built wheel is a working install: its stylesheet ships inside the package.
+"""The built wheel is a working install: its stylesheet and catalogue ship inside the package.
 
 Builds the wheel from this checkout, installs it (without dependencies) into a
 fresh virtualenv that borrows this environment's third-party packages, and runs
@@ -73,3 +73,9 @@ def test_the_wheel_carries_its_stylesheet(tmp_path: Path) -> None:
     shown = subprocess.run([str(venv / "bin" / "triage"), "--version"], capture_output=True,
                            text=True, timeout=60, cwd=tmp_path, env=env)  # fmt: skip
     assert shown.stdout.strip() == "triage 0.1.0 (providers: jmap, graph, gmail, demo)", shown
+    # The French catalogue ships compiled inside the package: the installed CLI speaks it.
+    assert (site / "triage" / "locale" / "fr" / "LC_MESSAGES" / "triage.mo").is_file()
+    argv = [str(venv / "bin" / "triage"), "--lang", "fr", "queue", "--help"]
+    french = subprocess.run(argv, capture_output=True, text=True, timeout=60, cwd=tmp_path,
+                            env=env)  # fmt: skip
+    assert "afficher cette aide et quitter" in french.stdout, french

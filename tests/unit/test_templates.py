@@ -81,3 +81,20 @@ def test_the_text_above_a_separator_anywhere_is_what_the_manager_wrote() -> None
     assert without_signature("Thanks\n-- ") == "Thanks"  # a separator with nothing under it
     assert without_signature("-- \nAlice Martin") == ""  # only a signature
     assert without_signature("\n-- \nAlice Martin") == ""
+
+
+def test_the_picker_offers_the_clients_language_first() -> None:
+    from triage.domain.templates import Template, for_language
+
+    merci = Template("merci", "Merci", language="fr")
+    thanks = Template("thanks", "Thanks", language="en")
+    sig = Template("sig", "--")
+    order = [t.name for t in for_language([thanks, sig, merci], "fr")]
+    assert order == ["merci", "sig", "thanks"]
+    assert [t.name for t in for_language([merci, sig, thanks], "en")] == ["thanks", "sig", "merci"]
+
+
+def test_a_french_templates_deadline_reads_in_french() -> None:
+    conv = replace(conversation(1), deadline=datetime(2026, 12, 2, 22, 0, tzinfo=UTC))
+    assert values_for(conv, "", None, EAST, "fr")["deadline"] == "mer. 17 h 00 EST"
+    assert values_for(conv, "", None, EAST)["deadline"] == "Wed 17:00 EST"

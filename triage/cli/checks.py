@@ -15,6 +15,7 @@ from pathlib import Path
 from triage.config import Config, ConfigCheck, ConfigError, Problem, check_config, summary
 from triage.store.cache import CacheError
 from triage.store.files import prepare_directory
+from triage.text.i18n import _, ngettext
 
 
 def check_file(path: Path, env: Mapping[str, str], user: str | None = None) -> ConfigCheck:
@@ -27,12 +28,13 @@ def check_file(path: Path, env: Mapping[str, str], user: str | None = None) -> C
 
 def report(check: ConfigCheck) -> tuple[int, str, str]:
     """(exit code, standard output, standard error) for a finished check."""
-    warnings = "".join(f"warning: {w}\n" for w in check.warnings)
+    warnings = "".join(_("warning: {warning}").format(warning=w) + "\n" for w in check.warnings)
     if check.problems or check.config is None:
         return 2, "", "".join(f"{p}\n" for p in check.problems) + warnings
     head = summary(check.config)
     if check.warnings:
-        head += f" ({len(check.warnings)} warning{'s' if len(check.warnings) > 1 else ''})"
+        n = len(check.warnings)
+        head += ngettext(" ({n} warning)", " ({n} warnings)", n).format(n=n)
     return 0, head + "\n", warnings
 
 

@@ -24,6 +24,7 @@ from triage.cli.start import UsageError, open_service
 from triage.cli.teamreport import period, print_report
 from triage.clock import FrozenClock, SystemClock
 from triage.domain.model import Conversation
+from triage.domain.reasons import reason_label
 from triage.domain.routing import is_staff
 from triage.domain.templates import render, unfilled, values_for, with_signature
 from triage.domain.urgency import Escalation, escalation_of, state_of
@@ -33,6 +34,8 @@ from triage.engine.outbox import ActionError
 from triage.providers.base import ProviderError
 from triage.service.api import SyncResult
 from triage.service.core import TriageService
+from triage.text.datefmt import full_date_time
+from triage.text.i18n import N_, _
 from triage.text.isotime import iso
 from triage.text.sanitize import sanitize_line
 from triage.text.timefmt import format_left
@@ -57,10 +60,10 @@ async def run_command(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             await print_report(service, start, end, args.by, fmt)
         elif args.command == "escalate":
             await service.escalate(args.thread_id, args.reason)
-            print(f"escalated {args.thread_id}")
+            print(_("escalated {thread_id}").format(thread_id=args.thread_id))
         elif args.command == "reassign":
             await service.reassign(args.thread_id, args.to, args.reason, args.account)
-            print(f"reassigned {args.thread_id} to {args.to}")
+            print(_("reassigned {thread_id} to {to}").format(thread_id=args.thread_id, to=args.to))
         elif args.command in WORKFLOW:
             print(await WORKFLOW[args.command](service, args))
         elif args.command == "reply":
@@ -74,6 +77,12 @@ async def run_command(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         await service.close()
 
 
+# The plain queue's words for a row's state (its JSON keeps the ids).
+STATE_WORDS = {"breached": N_("breached"), "at_risk": N_("at_risk"), "ok": N_("ok"),
+               "waiting": N_("waiting"), "follow-up": N_("follow-up"), "snoozed": N_("snoozed"),
+               "done": N_("done"), "answered": N_("answered")}  # fmt: skip
+
+
 def _describe(result: SyncResult) -> str:
     """Every count, always: scripts read this line."""
     kind = "full sync" if result.full else "incremental sync"
@@ -82,22 +91,24 @@ def _describe(result: SyncResult) -> str:
     return f"{kind}: {parts}{flushed}"
 
 
-QUEUED = " (queued: the provider is unreachable; it is written by the next sync)"
+QUEUED = N_(" (queued: the provider is unreachable; it is written by the next sync)")
 
 
 def _said(recorded: bool) -> str:
     """Nothing when the provider has it; the queued note when it does not yet."""
-    return "" if recorded else QUEUED
+    return "" if recorded else _(QUEUED)
 
 
 async def _done(service: TriageService, args: argparse.Namespace) -> str:
     recorded = await service.done(args.thread_id, args.reason)
-    return f"done {args.thread_id}: {args.reason or 'no reply needed'}{_said(recorded)}"
+    return _("done {thread_id}: {reason}").format(
+        thread_id=args.thread_id, reason=reason_label(args.reason or "no reply needed")
+    ) + _said(recorded)
 
 
 async def _reopen(service: TriageService, args: argparse.Namespace) -> str:
     recorded = await service.reopen(args.thread_id)
-    return f"reopened {args.thread_id}{_said(recorded)}"
+    return _("reopened {thread_id}").format(thread_id=args.thread_id) + _said(recorded)
 
 
 async def _snooze(service: TriageService, args: argparse.Namespace) -> str:
@@ -109,21 +120,24 @@ async def _snooze(service: TriageService, args: argparse.Namespace) -> str:
     try:
         until = parse_when(args.until, service.now(), zone)
     except ValueError as e:
-        raise UsageError(f"--until: {e}") from None
+        raise UsageError(_("--until: {e}").format(e=e)) from None
     recorded = await service.snooze(args.thread_id, until)
-    local = until.astimezone(zone).strftime("%a %Y-%m-%d %H:%M %Z")
-    said = _said(recorded)
-    return f"snoozed {args.thread_id} until {local} (the client's time), {iso(until)}{said}"
+    local = full_date_time(until.astimezone(zone))
+    return _("snoozed {thread_id} until {local} (the client's time), {iso}").format(
+        thread_id=args.thread_id, local=local, iso=iso(until)
+    ) + _said(recorded)
 
 
 async def _wake(service: TriageService, args: argparse.Namespace) -> str:
     recorded = await service.wake(args.thread_id)
-    return f"woke {args.thread_id}{_said(recorded)}"
+    return _("woke {thread_id}").format(thread_id=args.thread_id) + _said(recorded)
 
 
 async def _deescalate(service: TriageService, args: argparse.Namespace) -> str:
     recorded = await service.deescalate(args.thread_id, args.reason)
-    return f"took the escalation of {args.thread_id} back{_said(recorded)}"
+    return _("took the escalation of {thread_id} back").format(thread_id=args.thread_id) + _said(
+        recorded
+    )
 
 
 Command = Callable[[TriageService, argparse.Namespace], Awaitable[str]]
@@ -150,15 +164,23 @@ def read_body(source: str) -> str:
             with open(source, "rb") as f:  # reads at most what is allowed, never all of it
                 data = f.read(MAX_BODY_BYTES + 1)
     except OSError as e:
-        raise UsageError(f"cannot read {name}: {e.strerror}") from None
+        raise UsageError(
+            _("cannot read {name}: {strerror}").format(name=name, strerror=e.strerror)
+        ) from None
     if len(data) > MAX_BODY_BYTES:
-        raise UsageError(f"{name} is larger than {MAX_BODY_BYTES:,} bytes: too long for a reply")
+        raise UsageError(
+            _("{name} is larger than {MAX_BODY_BYTES:,} bytes: too long for a reply").format(
+                name=name, MAX_BODY_BYTES=MAX_BODY_BYTES
+            )
+        )
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as e:
         raise UsageError(
-            f"{name} is not UTF-8 text (byte {e.start} cannot be read); "
-            "save it as UTF-8, e.g. iconv -f latin1 -t utf-8"
+            _(
+                "{name} is not UTF-8 text (byte {start} cannot be read); save it as UTF-8, "
+                "e.g. iconv -f latin1 -t utf-8"
+            ).format(name=name, start=e.start)
         ) from None
 
 
@@ -172,9 +194,17 @@ async def _reply(
     draft = service.save_draft(thread_id, body)
     sent = await service.send_reply(draft.id)
     if sent.status == "sent":
-        print(f"reply sent to {thread_id} (Message-ID <{sent.message_id}>)")
+        print(
+            _("reply sent to {thread_id} (Message-ID <{message_id}>)").format(
+                thread_id=thread_id, message_id=sent.message_id
+            )
+        )
         return 0
-    print(f"reply {sent.status}: {sent.error}; kept in the outbox, sent on the next sync")
+    print(
+        _("reply {status}: {error}; kept in the outbox, sent on the next sync").format(
+            status=sent.status, error=sent.error
+        )
+    )
     return 1
 
 
@@ -184,18 +214,24 @@ async def _from_template(service: TriageService, thread_id: str, name: str) -> s
     cfg = service.config
     template = cfg.templates.get(name)
     if template is None:
-        known = ", ".join(cfg.templates) or "none: add [templates.NAME] to the config"
-        raise UsageError(f"--template: no template {name!r} (templates: {known})")
+        known = ", ".join(cfg.templates) or _("none: add [templates.NAME] to the config")
+        raise UsageError(
+            _("--template: no template {name!r} (templates: {known})").format(
+                name=name, known=known
+            )
+        )
     view = await service.thread(thread_id)
     clients = [m for m in view.messages if not is_staff(m.sender, cfg)]
     conv = view.conversation
     values = values_for(conv, clients[-1].sender_name if clients else "",
-                        cfg.managers.get(service.user), cfg.regions.get(conv.region))  # fmt: skip
+                        cfg.managers.get(service.user), cfg.regions.get(conv.region),
+                        template.language)  # fmt: skip
     body = render(template.body, values)
     if left := unfilled(body):
         names = ", ".join("{" + n + "}" for n in left)
-        raise UsageError(f"--template {name}: {names} cannot be filled for {thread_id}; "
-                         "write the reply in a file and use --body-file")  # fmt: skip
+        raise UsageError(_("--template {name}: {names} cannot be filled for {thread_id}; write "
+                           "the reply in a file and use --body-file").format(
+                               name=name, names=names, thread_id=thread_id))  # fmt: skip
     return body
 
 
@@ -205,11 +241,11 @@ def _parse_now(text: str | None) -> datetime | None:
     try:
         at = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise UsageError(f"--now: not an ISO 8601 instant: {text!r}") from None
+        raise UsageError(_("--now: not an ISO 8601 instant: {text!r}").format(text=text)) from None
     if at.tzinfo is None:
-        raise UsageError("--now needs a time zone, e.g. 2026-11-26T15:00:00Z")
+        raise UsageError(_("--now needs a time zone, e.g. 2026-11-26T15:00:00Z"))
     if not 1970 <= at.year <= 9000:  # the calendar counts days either side of it
-        raise UsageError(f"--now: {text!r} is outside the years 1970 to 9000")
+        raise UsageError(_("--now: {text!r} is outside the years 1970 to 9000").format(text=text))
     return at.astimezone(UTC)
 
 
@@ -282,13 +318,16 @@ def print_queue(
     cfg = service.config
     ids = [sanitize_line(r["thread_id"], 40) for r in rows]
     w = max([len("ID"), *(len(i) for i in ids)])
-    print(f"{'ID':{w}} {'STATE':9} {'LEFT':>8}  {'CLIENT':22} {'REGION':14} {'OWNER':8} SUBJECT")
+    head = [_("ID"), _("STATE"), _("LEFT"), _("CLIENT"), _("REGION"), _("OWNER"), _("SUBJECT")]
+    print(
+        f"{head[0]:{w}} {head[1]:9} {head[2]:>8}  {head[3]:22} {head[4]:14} {head[5]:8} {head[6]}"
+    )
     for tid, r in zip(ids, rows, strict=True):
         region = cfg.regions.get(r["region"])
         label = (region.label if region else r["region"]) + ("?" if r["region_guessed"] else "")
         left = format_left(r["seconds_left"]) if r["seconds_left"] is not None else ""
         mark = " ESC" if r["escalated"] else ""
-        state = r["state"] if view == "waiting" else r["status"]
+        state = _(STATE_WORDS.get(r["state"] if view == "waiting" else r["status"], "?"))
         print(
             f"{tid:{w}} {state:9} {left:>8}  {sanitize_line(r['client'], 22):22} "
             f"{sanitize_line(label, 14):14} {r['owner']:8} {sanitize_line(r['subject'], 60)}{mark}"
@@ -320,9 +359,10 @@ def _escaped(m: re.Match[str]) -> str:
 def _view_note(row: dict[str, Any]) -> str:
     """What a view beside the queue adds to a line: the wake time or the reason."""
     if row.get("wakes_at"):
-        return f"  (back {row['wakes_at']})"
+        return _("  (back {time})").format(time=row["wakes_at"])
     if row.get("done_reason"):
-        return f"  (done: {sanitize_line(row['done_reason'], 40)})"
+        reason = reason_label(row["done_reason"])
+        return _("  (done: {reason})").format(reason=sanitize_line(reason, 40))
     if row.get("replied_by"):
-        return f"  (replied by {sanitize_line(row['replied_by'], 20)})"
+        return _("  (replied by {name})").format(name=sanitize_line(row["replied_by"], 20))
     return ""

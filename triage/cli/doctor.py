@@ -31,17 +31,26 @@ from triage.clock import Clock
 from triage.config import Config, ConfigError, Problem, default_config_path, load_config
 from triage.providers.base import AuthError, OfflineError, Provider, ProviderError, open_provider
 from triage.providers.health import Diagnosable, Health
+from triage.text.i18n import N_, _
 
 LOCAL = ("config", "secret", "cache", "terminal")
 REMOTE = ("reachable", "credentials", "mailbox", "permissions", "clock")
+# The text report's words for the checks and their outcomes (the JSON keeps the ids).
+CHECK_NAMES = {"config": N_("config"), "secret": N_("secret"), "cache": N_("cache"),
+               "terminal": N_("terminal"), "reachable": N_("reachable"),
+               "credentials": N_("credentials"), "mailbox": N_("mailbox"),
+               "permissions": N_("permissions"), "clock": N_("clock")}  # fmt: skip
+STATUS_WORDS = {"ok": N_("OK"), "warn": N_("WARN"), "fail": N_("FAIL"), "skip": N_("SKIP")}
 SKEW_WARN = timedelta(seconds=10)
 SKEW_FAIL = timedelta(seconds=60)
 Opener = Callable[[Config], Provider]
 
 
 def add_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
-    d = command("doctor", "check this setup: config, secret, cache, terminal, provider, clock")
-    d.add_argument("--json", action="store_true", help="a JSON object: every check, the exit code")
+    d = command("doctor", _("check this setup: config, secret, cache, terminal, provider, clock"))
+    d.add_argument(
+        "--json", action="store_true", help=_("a JSON object: every check, the exit code")
+    )
 
 
 def exit_code(checks: list[Check]) -> int:
@@ -98,7 +107,10 @@ def _opener(env: Mapping[str, str], clock: Clock) -> Opener:
 
 
 def _skipped(names: tuple[str, ...], after: str) -> list[Check]:
-    return [Check(n, "skip", f"not checked: the {after} check failed") for n in names]
+    return [
+        Check(n, "skip", _("not checked: the {after} check failed").format(after=after))
+        for n in names
+    ]
 
 
 def _blank(checks: list[Check], secret: str) -> list[Check]:
@@ -121,14 +133,17 @@ async def provider_checks(
     except OfflineError as e:
         return [Check("reachable", "fail", str(e)), *_skipped(REMOTE[1:], "reachable")]
     except AuthError as e:
-        reached = Check("reachable", "ok", f"{where} answered")
+        reached = Check("reachable", "ok", _("{where} answered").format(where=where))
         return [reached, Check("credentials", "fail", str(e)), *_skipped(REMOTE[2:], "credentials")]
     except ProviderError as e:
-        signed_in = [Check("reachable", "ok", f"{where} answered"), _accepted(cfg)]
+        signed_in = [
+            Check("reachable", "ok", _("{where} answered").format(where=where)),
+            _accepted(cfg),
+        ]
         return [*signed_in, Check("mailbox", "fail", str(e)), *_skipped(REMOTE[3:], "mailbox")]
     finally:
         await provider.aclose()
-    return [Check("reachable", "ok", f"{where} answered"), _accepted(cfg),
+    return [Check("reachable", "ok", _("{where} answered").format(where=where)), _accepted(cfg),
             *_health_checks(cfg, health, clock)]  # fmt: skip
 
 
@@ -141,7 +156,13 @@ async def _health(provider: Provider) -> Health | None:
 
 def _accepted(cfg: Config) -> Check:
     who = cfg.provider.username or cfg.provider.user if cfg.provider.kind != "demo" else "demo"
-    return Check("credentials", "ok", f"accepted ({cfg.provider.auth}{', ' + who if who else ''})")
+    return Check(
+        "credentials",
+        "ok",
+        _("accepted ({auth}{value})").format(
+            auth=cfg.provider.auth, value=", " + who if who else ""
+        ),
+    )
 
 
 def _health_checks(cfg: Config, health: Health | None, clock: Clock) -> list[Check]:
@@ -149,12 +170,14 @@ def _health_checks(cfg: Config, health: Health | None, clock: Clock) -> list[Che
         why = f"not checked: the {cfg.provider.kind} provider does not report it"
         return [Check("mailbox", "ok", "connected"), Check("permissions", "skip", why),
                 Check("clock", "skip", why)]  # fmt: skip
-    mailbox = Check("mailbox", "ok", f"{health.mailbox!r} found (provider.mailbox)")
+    mailbox = Check(
+        "mailbox", "ok", _("{mailbox!r} found (provider.mailbox)").format(mailbox=health.mailbox)
+    )
     if health.missing:
-        rights = Check("permissions", "fail", "triage may not " + "; nor ".join(health.missing)
-                       + ": ask the mailbox's administrator for these rights")  # fmt: skip
+        rights = Check("permissions", "fail", _("triage may not ") + "; nor ".join(health.missing)
+                       + _(": ask the mailbox's administrator for these rights"))  # fmt: skip
     else:
-        rights = Check("permissions", "ok", "read, mark, file notes and send")
+        rights = Check("permissions", "ok", _("read, mark, file notes and send"))
     return [mailbox, rights, clock_check(health.server_time, health.local_time or clock.now())]
 
 
@@ -162,15 +185,21 @@ def clock_check(server: datetime | None, local: datetime) -> Check:
     """This machine's clock against the provider's: deadlines and countdowns are only as
     right as the clock they are read from."""
     if server is None:
-        return Check("clock", "skip", "the provider's answers carry no Date header")
+        return Check("clock", "skip", _("the provider's answers carry no Date header"))
     skew = local - server
     size = abs(skew)
     words = f"{_span(size)} {'ahead of' if skew > timedelta(0) else 'behind'} the provider's"
     if size <= SKEW_WARN:
-        return Check("clock", "ok", f"within {SKEW_WARN.seconds} s of the provider's")
+        return Check(
+            "clock",
+            "ok",
+            _("within {seconds} s of the provider's").format(seconds=SKEW_WARN.seconds),
+        )
     fix = ": countdowns and breaches would be off by that much; sync it (timedatectl set-ntp true)"
     status: Status = "fail" if size > SKEW_FAIL else "warn"
-    return Check("clock", status, f"this machine's clock is {words}{fix}")
+    return Check(
+        "clock", status, _("this machine's clock is {words}{fix}").format(words=words, fix=fix)
+    )
 
 
 def _span(d: timedelta) -> str:
@@ -178,8 +207,8 @@ def _span(d: timedelta) -> str:
     if seconds < 120:
         return f"{seconds} s"
     if seconds < 7200:
-        return f"{seconds // 60} min"
-    return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+        return f"{seconds // 60} min"  # i18n: not text
+    return f"{seconds // 3600} h {seconds % 3600 // 60} min"  # i18n: not text
 
 
 def render(path: Path, checks: list[Check], *, as_json: bool) -> str:
@@ -188,9 +217,10 @@ def render(path: Path, checks: list[Check], *, as_json: bool) -> str:
         rows = [{"check": c.name, "status": c.status, "detail": c.detail} for c in checks]
         return json.dumps({"config": str(path), "exit": code, "checks": rows}, indent=2) + "\n"
     lines = [f"triage doctor: {path}"]
-    lines += [f"  {c.status.upper():<5} {c.name:<12} {c.detail}" for c in checks]
-    verdict = {0: "ready", 1: "the provider or the clock needs fixing (exit 1)",
-               2: "this setup needs fixing (exit 2)"}[code]  # fmt: skip
+    lines += [f"  {_(STATUS_WORDS[c.status]):<5} {_(CHECK_NAMES[c.name]):<12} {c.detail}"
+              for c in checks]  # fmt: skip
+    verdict = {0: _("ready"), 1: _("the provider or the clock needs fixing (exit 1)"),
+               2: _("this setup needs fixing (exit 2)")}[code]  # fmt: skip
     return "\n".join([*lines, verdict]) + "\n"
 
 

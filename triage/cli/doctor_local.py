@@ -17,6 +17,7 @@ from typing import Literal
 from triage.config import Config, SecretError, check_secret_file, read_secret
 from triage.store.cache import CacheError
 from triage.store.files import prepare_directory
+from triage.text.i18n import _
 
 Status = Literal["ok", "warn", "fail", "skip"]
 MIN_SIZE = (80, 24)
@@ -35,45 +36,77 @@ def secret_check(cfg: Config, env: Mapping[str, str]) -> tuple[Check, str]:
     """The provider's secret files: there, yours, closed to others; (check, the secret or "")."""
     p = cfg.provider
     if p.kind == "demo":
-        return Check("secret", "skip", "the demo needs no secret"), ""
+        return Check("secret", "skip", _("the demo needs no secret")), ""
     try:
         if p.auth == "oauth":
             return _login_store(p.token_file, p.client_secret_file), ""
         if p.auth == "service_account" and p.key_file is not None:
             check_secret_file(p.key_file)
-            return Check("secret", "ok", f"key file {p.key_file}: {_owned(p.key_file)}"), ""
+            return Check(
+                "secret",
+                "ok",
+                _("key file {key_file}: {owned}").format(
+                    key_file=p.key_file, owned=_owned(p.key_file)
+                ),
+            ), ""
         secret = read_secret(p, env)
     except SecretError as e:
         return Check("secret", "fail", str(e)), ""
     if p.token_env and env.get(p.token_env):
-        return Check("secret", "ok", f"read from ${p.token_env} (not shown)"), secret
-    return Check("secret", "ok", f"token file {p.token_file}: {_owned(p.token_file)}"), secret
+        return Check(
+            "secret", "ok", _("read from ${token_env} (not shown)").format(token_env=p.token_env)
+        ), secret
+    return Check(
+        "secret",
+        "ok",
+        _("token file {token_file}: {owned}").format(
+            token_file=p.token_file, owned=_owned(p.token_file)
+        ),
+    ), secret
 
 
 def _login_store(store: Path | None, client_file: Path | None) -> Check:
     """An OAuth sign-in: the client's file there (not secret for a Desktop client, Google
     says) and the token store `triage login` keeps, owner-only."""
     if client_file is not None and not client_file.is_file():
-        return Check("secret", "fail", f"provider.client_secret_file: no such file {client_file}")
+        return Check(
+            "secret",
+            "fail",
+            _("provider.client_secret_file: no such file {client_file}").format(
+                client_file=client_file
+            ),
+        )
     if store is None or not store.exists():
-        return Check("secret", "fail", f"no sign-in kept yet ({store}): run `triage login`")
+        return Check(
+            "secret",
+            "fail",
+            _("no sign-in kept yet ({store}): run `triage login`").format(store=store),
+        )
     check_secret_file(store)
-    return Check("secret", "ok", f"sign-in kept in {store}: {_owned(store)}")
+    return Check(
+        "secret",
+        "ok",
+        _("sign-in kept in {store}: {owned}").format(store=store, owned=_owned(store)),
+    )
 
 
 def _owned(path: Path | None) -> str:
     mode = stat.S_IMODE(os.stat(path).st_mode) if path else 0
-    return f"yours, mode {mode:04o}"
+    return _("yours, mode {mode:04o}").format(mode=mode)
 
 
 def cache_check(cfg: Config, *, demo_temporary: bool) -> Check:
     """The cache directory (and the cache file, if there): owned and closed as the store
     demands. A directory not made yet is fine: the first run creates it 0700."""
     if demo_temporary:
-        return Check("cache", "skip", "the demo's cache is a private temporary directory")
+        return Check("cache", "skip", _("the demo's cache is a private temporary directory"))
     directory = cfg.cache_path.parent
     if not cfg.cache_shared and not os.path.lexists(directory):
-        return Check("cache", "ok", f"{directory} is made (0700) on the first sync")
+        return Check(
+            "cache",
+            "ok",
+            _("{directory} is made (0700) on the first sync").format(directory=directory),
+        )
     try:
         group = prepare_directory(directory, cfg.cache_shared)
         if os.path.lexists(cfg.cache_path):
@@ -84,7 +117,11 @@ def cache_check(cfg: Config, *, demo_temporary: bool) -> Check:
         return Check("cache", "fail", str(e))
     mode = stat.S_IMODE(os.stat(directory).st_mode)
     kind = "team cache" if cfg.cache_shared else "yours"
-    return Check("cache", "ok", f"{directory}: {kind}, mode {mode:04o}")
+    return Check(
+        "cache",
+        "ok",
+        _("{directory}: {kind}, mode {mode:04o}").format(directory=directory, kind=kind, mode=mode),
+    )
 
 
 @dataclass(frozen=True)
@@ -110,21 +147,22 @@ class Terminal:
 
 def terminal_check(t: Terminal) -> Check:
     if not t.is_tty:
-        return Check("terminal", "skip", "not run from a terminal: run `triage doctor` in the "
-                                         "terminal the console will use")  # fmt: skip
+        return Check("terminal", "skip", _("not run from a terminal: run `triage doctor` in the "
+                                         "terminal the console will use"))  # fmt: skip
     if t.term in ("", "dumb"):
-        return Check("terminal", "fail", f"TERM={t.term!r} cannot draw the console: "
-                                         "set TERM (for example xterm-256color)")  # fmt: skip
+        why = _("TERM={term!r} cannot draw the console: set TERM (for example xterm-256color)")
+        return Check("terminal", "fail", why.format(term=t.term))
     cols, rows = t.size
     if cols < MIN_SIZE[0] or rows < MIN_SIZE[1]:
         least = "x".join(map(str, MIN_SIZE))
-        return Check("terminal", "fail", f"{cols}x{rows} is smaller than the console's "
-                                         f"{least}: enlarge the window")  # fmt: skip
+        return Check("terminal", "fail", _("{cols}x{rows} is smaller than the console's {least}: "
+                                           "enlarge the window").format(
+                                               cols=cols, rows=rows, least=least))  # fmt: skip
     named = {"NO_COLOR": "NO_COLOR: the monochrome theme", "truecolor": "true colour",
              "256": "256 colours"}  # fmt: skip
     colours = named.get(t.colours, "few colours: glyphs mark the rows")
     found = f"TERM={t.term}, {cols}x{rows}, {t.encoding or 'no encoding'}, {colours}"
     if t.encoding.replace("-", "").lower() != "utf8":
-        return Check("terminal", "warn", f"{found}: the row glyphs need UTF-8: "
-                                         "set LANG=C.UTF-8")  # fmt: skip
+        return Check("terminal", "warn", _("{found}: the row glyphs need UTF-8: "
+                                           "set LANG=C.UTF-8").format(found=found))  # fmt: skip
     return Check("terminal", "ok", found)

@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 from triage.cli.start import UsageError
 from triage.domain.explain import Explanation, explain
 from triage.service.core import TriageService
+from triage.text.datefmt import day_time, weekday_time
+from triage.text.i18n import _
 from triage.text.isotime import iso
 from triage.text.sanitize import sanitize_line
 from triage.text.timefmt import format_left
@@ -24,7 +26,11 @@ from triage.text.timefmt import format_left
 def print_explain(service: TriageService, thread_id: str, now: datetime, as_json: bool) -> None:
     conv = service.conversation(thread_id)
     if conv is None:
-        raise UsageError(f"no conversation {thread_id!r} in the cache (run `triage sync`)")
+        raise UsageError(
+            _("no conversation {thread_id!r} in the cache (run `triage sync`)").format(
+                thread_id=thread_id
+            )
+        )
     region = service.config.regions.get(conv.region)
     facts = explain(conv, region, now)
     zone = ZoneInfo(region.timezone) if region else None
@@ -34,7 +40,11 @@ def print_explain(service: TriageService, thread_id: str, now: datetime, as_json
     title = sanitize_line(conv.subject or "(no subject)", 80)
     label = sanitize_line(region.label if region else conv.region, 40)
     print(f"{thread_id}  {title}")
-    print(f"  region     {label}{' (guessed from the address)' if conv.region_guessed else ''}")
+    print(
+        _("  region     {label}{guessed}").format(
+            label=label, guessed=_(" (guessed from the address)") if conv.region_guessed else ""
+        )
+    )
     for line in _lines(facts, zone):
         print(f"  {line}")
 
@@ -44,26 +54,41 @@ def _lines(f: Explanation, zone: ZoneInfo | None) -> list[str]:
         return [f"status     {f.status}: no reply is due"]
     out = [f"status     {f.status}", f"arrived    {_both(f.arrival, zone)}"]
     if f.clock_start is not None and f.clock_start > f.arrival:
-        out.append(f"clock      started {_both(f.clock_start, zone)}, because:")
+        out.append(
+            _("clock      started {clock_start}, because:").format(
+                clock_start=_both(f.clock_start, zone)
+            )
+        )
         out += [f"             {why}" for why in f.why_later]
     else:
-        out.append("clock      started on arrival (the region was open)")
+        out.append(_("clock      started on arrival (the region was open)"))
     out.append(
-        f"target     {f.target or 'the region target'} (from the {f.target_source or 'region'})"
+        _("target     {target} (from the {source})").format(
+            target=f.target or _("the region target"), source=f.target_source or _("region")
+        )
     )
-    out.append(f"due        {_both(f.deadline, zone)}")
+    out.append(_("due        {deadline}").format(deadline=_both(f.deadline, zone)))
     if f.seconds_left is not None:
         left = format_left(abs(f.seconds_left))
-        out.append(f"now        {left} {'overdue' if f.seconds_left < 0 else 'left'}")
+        out.append(
+            (
+                _("now        {left} overdue")
+                if f.seconds_left < 0
+                else _("now        {left} left")
+            ).format(left=left)
+        )
     return out
 
 
 def _both(at: datetime, zone: ZoneInfo | None) -> str:
     mine = at.astimezone()
     if zone is None:
-        return f"{mine:%a %d %b %H:%M %Z} (yours)"
+        return _("{time} {zone} (yours)").format(time=day_time(mine), zone=mine.tzname())
     theirs = at.astimezone(zone)
-    return f"{theirs:%a %d %b %H:%M %Z} client · {mine:%a %H:%M %Z} yours"
+    return _("{theirs} {their_zone} client · {mine} {my_zone} yours").format(
+        theirs=day_time(theirs), their_zone=theirs.tzname(),
+        mine=weekday_time(mine), my_zone=mine.tzname(),
+    )  # fmt: skip
 
 
 def _json(thread_id: str, f: Explanation, zone: ZoneInfo | None) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from triage.cli.demo import DemoService
 from triage.clock import Clock
 from triage.config import default_config_path, load_config
 from triage.service.core import TriageService
+from triage.text.i18n import set_language
 
 START_HELP = """\
 no config file at {path}
@@ -37,6 +38,8 @@ def open_service(args: argparse.Namespace, env: Mapping[str, str], clock: Clock)
     if not path.exists():
         raise UsageError(START_HELP.format(path=path, dir=path.parent))
     cfg = load_config(path, user_override=args.user, env=env)
+    if getattr(args, "lang", None) is None and cfg.language:
+        set_language(cfg.language)  # [user] language, unless --lang said otherwise
     if cfg.provider.kind == "demo":
         return DemoService(clock, user=args.user, config=cfg)
     return TriageService(cfg, clock, env=env)

@@ -16,6 +16,7 @@ from typing import Any
 from triage.cli.start import UsageError
 from triage.domain.report import as_csv
 from triage.service.core import TriageService
+from triage.text.i18n import _
 from triage.text.sanitize import sanitize_line
 
 
@@ -24,15 +25,15 @@ def period(days: int | None, since: str | None, until: str | None, now: datetime
     """[start, end) of the report; UsageError for a period that is not one."""
     if since or until:
         if not (since and until) or days is not None:
-            raise UsageError("--from and --to go together (and without --days)")
+            raise UsageError(_("--from and --to go together (and without --days)"))
         start, last = _day(since, "--from"), _day(until, "--to")
         if last < start:
-            raise UsageError("--to is before --from")
+            raise UsageError(_("--to is before --from"))
         return (datetime.combine(start, time(), UTC),
                 datetime.combine(last + timedelta(days=1), time(), UTC))  # fmt: skip
     n = 7 if days is None else days
     if not 1 <= n <= 366:
-        raise UsageError("--days: from 1 to 366")
+        raise UsageError(_("--days: from 1 to 366"))
     return now - timedelta(days=n), now
 
 
@@ -40,7 +41,9 @@ def _day(text: str, flag: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise UsageError(f"{flag}: not a date such as 2026-11-24: {text!r}") from None
+        raise UsageError(
+            _("{flag}: not a date such as 2026-11-24: {text!r}").format(flag=flag, text=text)
+        ) from None
 
 
 async def print_report(service: TriageService, start: datetime, end: datetime, by: str,
@@ -55,7 +58,11 @@ async def print_report(service: TriageService, start: datetime, end: datetime, b
 
 
 def _table(rows: list[dict[str, Any]], start: datetime, end: datetime, by: str) -> None:
-    print(f"{start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC, by {by}")
+    print(
+        _("{start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC, by {by}").format(
+            start=start, end=end, by=by
+        )
+    )
     print(f"{by.upper():24} {'REPLIES':>7} {'ON TIME':>7} {'MEDIAN':>7} {'P90':>7} "
           f"{'BREACHES':>8} {'DONE':>5} {'SNOOZED':>7} {'REASSIGNED':>10} "
           f"{'ASKED NEW':>9}")  # fmt: skip
@@ -67,6 +74,6 @@ def _table(rows: list[dict[str, Any]], start: datetime, end: datetime, by: str) 
               f"{med:>7} {p90:>7} {r['breaches']:>8} {r['done']:>5} {r['snoozed']:>7} "
               f"{r['reassigned']:>10} {r['asked_new_manager']:>9}")  # fmt: skip
     print(
-        "times are business minutes of each client's region; ON TIME = within target; "
-        "ASKED NEW = client messages asking for another account manager"
+        _("times are business minutes of each client's region; ON TIME = within target; "
+          "ASKED NEW = client messages asking for another account manager")
     )

@@ -26,6 +26,7 @@ from triage.config.reader import (
     HOST,
     Problem,
     Reader,
+    choice,
     hint,
     is_address,
     join_key,
@@ -34,6 +35,7 @@ from triage.config.reader import (
 )
 from triage.config.secrets import SecretError, check_secret_file
 from triage.config.sections import (
+    LANGUAGES,
     Known,
     build_alerts,
     build_clients,
@@ -47,6 +49,7 @@ from triage.config.sections import (
 from triage.domain.addresses import domain_key, normalize
 from triage.domain.model import CEO_ID
 from triage.domain.settings import AgencyConfig, Config, ProviderConfig, RoutingConfig
+from triage.text.i18n import _
 
 
 class ConfigError(Exception):
@@ -60,7 +63,7 @@ class ConfigError(Exception):
 THEMES = ("triage-dark", "triage-light", "triage-high-contrast", "triage-mono")
 SECTIONS: dict[str, tuple[str, ...]] = {
     "provider": tuple(ProviderConfig.__dataclass_fields__),
-    "user": ("manager", "default_filter"),
+    "user": ("manager", "default_filter", "language"),
     "agency": tuple(AgencyConfig.__dataclass_fields__),
     "regions": (),
     "managers": (),
@@ -88,15 +91,21 @@ def _agency(r: Reader, tbl: dict[str, Any]) -> AgencyConfig:
     r.known(tbl, SECTIONS[p], p)
     domains = tuple(domain_key(d.lstrip("@ ")) for d in r.strings(tbl, "staff_domains", p))
     if not domains and "staff_domains" in tbl:
-        r.problem("agency.staff_domains", "list at least one domain of the agency's staff")
+        r.problem("agency.staff_domains", _("list at least one domain of the agency's staff"))
     for d in domains:
         if not HOST.fullmatch(d):
-            r.problem("agency.staff_domains", f"{d!r} is not a domain such as 'agency.example'")
+            r.problem(
+                "agency.staff_domains",
+                _("{d!r} is not a domain such as 'agency.example'").format(d=d),
+            )
     if "staff_domains" not in tbl:
-        r.problem("agency.staff_domains", "missing (required): the agency's own email domains")
+        r.problem("agency.staff_domains", _("missing (required): the agency's own email domains"))
     ceo = normalize(r.string(tbl, "ceo", p, None))
     if "ceo" in tbl and not is_address(ceo):
-        r.problem("agency.ceo", f"{ceo!r} is not an email address such as 'ceo@agency.example'")
+        r.problem(
+            "agency.ceo",
+            _("{ceo!r} is not an email address such as 'ceo@agency.example'").format(ceo=ceo),
+        )
     at_risk = r.number(tbl, "at_risk_minutes", p, 15, minimum=0, maximum=MONTH_MINUTES,
                        integer=True)  # fmt: skip
     grace = r.number(tbl, "escalate_after_minutes", p, 0, minimum=0, maximum=MONTH_MINUTES,
@@ -107,11 +116,13 @@ def _agency(r: Reader, tbl: dict[str, Any]) -> AgencyConfig:
 
 def _acknowledgers(r: Reader, agency: AgencyConfig, manager_ids: set[str]) -> None:
     if not agency.acknowledgers:
-        r.problem("agency.acknowledgers", "list who may acknowledge escalations, such as ['ceo']")
+        r.problem(
+            "agency.acknowledgers", _("list who may acknowledge escalations, such as ['ceo']")
+        )
     for who in agency.acknowledgers:
         if who != CEO_ID and who not in manager_ids:
-            r.problem("agency.acknowledgers",
-                      undefined("manager", who, manager_ids) + "; 'ceo' is valid too")  # fmt: skip
+            why = undefined("manager", who, manager_ids) + _("; 'ceo' is valid too")
+            r.problem("agency.acknowledgers", why)
 
 
 def _routing(r: Reader, tbl: dict[str, Any], region_ids: set[str]) -> RoutingConfig:
@@ -124,7 +135,10 @@ def _routing(r: Reader, tbl: dict[str, Any], region_ids: set[str]) -> RoutingCon
     for suffix, region in r.table(tbl.get("tld", {}), "routing.tld").items():
         key = join_key("routing.tld", suffix)
         if not isinstance(region, str):
-            r.problem(key, f"expected a region id (a string), got {kind_of(region)}")
+            r.problem(
+                key,
+                _("expected a region id (a string), got {kind_of}").format(kind_of=kind_of(region)),
+            )
         elif region not in region_ids:
             r.problem(key, undefined("region", region, region_ids))
         else:
@@ -139,7 +153,7 @@ def _user(r: Reader, tbl: dict[str, Any], override: str | None, manager_ids: set
     else:
         user, key = r.string(tbl, "manager", "user", None), "user.manager"
     if user and user != CEO_ID and user not in manager_ids:
-        r.problem(key, undefined("manager", user, manager_ids) + "; 'ceo' is valid too")
+        r.problem(key, undefined("manager", user, manager_ids) + _("; 'ceo' is valid too"))
     return user
 
 
@@ -152,8 +166,22 @@ def _sections(r: Reader, data: dict[str, Any], user_override: str | None) -> dic
     r.known(data, SECTIONS, "")
     for name in _REQUIRED + (() if user_override else ("user",)):
         if name not in data:
-            r.problem(name, f"missing section [{name}] (see config.example.toml)")
+            r.problem(
+                name, _("missing section [{name}] (see config.example.toml)").format(name=name)
+            )
     return {name: r.table(data.get(name, {}), name) for name in SECTIONS}
+
+
+def _user_options(r: Reader, tbl: dict[str, Any]) -> tuple[str, str]:
+    """`[user] default_filter` ("mine", "all") and `language` ("en", "fr"), checked."""
+    default_filter = r.string(tbl, "default_filter", "user", "")
+    if default_filter not in ("", "mine", "all"):
+        why = _('{value!r} is not a start filter: use "mine" or "all"')
+        r.problem("user.default_filter", why.format(value=default_filter))
+    language = r.string(tbl, "language", "user", "")
+    if language:
+        choice(r, "user.language", language, LANGUAGES)
+    return default_filter, language
 
 
 def _build(
@@ -177,10 +205,7 @@ def _build(
     clients = build_clients(r, s["clients"], known)
     routing = _routing(r, s["routing"], region_ids)
     user = _user(r, s["user"], override, set(managers))
-    default_filter = r.string(s["user"], "default_filter", "user", "")
-    if default_filter not in ("", "mine", "all"):
-        r.problem("user.default_filter",
-                  f"{default_filter!r} is not a start filter: use \"mine\" or \"all\"")  # fmt: skip
+    default_filter, language = _user_options(r, s["user"])
     _acknowledgers(r, agency, set(managers))
     r.known(s["cache"], SECTIONS["cache"], "cache")
     cache = r.string(s["cache"], "path", "cache", "")
@@ -188,7 +213,12 @@ def _build(
     r.known(s["ui"], SECTIONS["ui"], "ui")
     theme = r.string(s["ui"], "theme", "ui", THEMES[0])
     if theme not in THEMES:
-        r.problem("ui.theme", f"unknown theme {theme!r} ({hint(theme, THEMES, 'valid')})")
+        r.problem(
+            "ui.theme",
+            _("unknown theme {theme!r} ({hint})").format(
+                theme=theme, hint=hint(theme, THEMES, "valid")
+            ),
+        )
     keys = build_keys(r, s["keys"])
     undo = r.number(s["ui"], "undo_send_seconds", "ui", 10, minimum=0, maximum=300, integer=True)
     return Config(
@@ -210,6 +240,7 @@ def _build(
         alerts=build_alerts(r, s["alerts"]),
         signals=build_signals(r, s["signals"]),
         default_filter="" if default_filter == "all" else default_filter,
+        language=language,
         undo_send_seconds=int(undo),
     )
 
@@ -220,17 +251,22 @@ MAX_CONFIG_BYTES = 1_000_000  # a config is a few kilobytes; this is not one
 def _parse(r: Reader, path: Path) -> dict[str, Any] | None:
     try:
         if path.stat().st_size > MAX_CONFIG_BYTES:
-            r.problem("", f"the file is larger than {MAX_CONFIG_BYTES:,} bytes: not a config")
+            r.problem(
+                "",
+                _("the file is larger than {MAX_CONFIG_BYTES:,} bytes: not a config").format(
+                    MAX_CONFIG_BYTES=MAX_CONFIG_BYTES
+                ),
+            )
             return None
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        r.problem("", "file not found (copy config.example.toml there, or pass --config PATH)")
+        r.problem("", _("file not found (copy config.example.toml there, or pass --config PATH)"))
     except (OSError, UnicodeDecodeError) as exc:
-        r.problem("", f"cannot read the file: {exc}")
+        r.problem("", _("cannot read the file: {exc}").format(exc=exc))
     except tomllib.TOMLDecodeError as exc:
-        r.problem("", f"not valid TOML: {exc}")
+        r.problem("", _("not valid TOML: {exc}").format(exc=exc))
     except RecursionError:
-        r.problem("", "not a usable config: its tables or arrays are nested too deeply")
+        r.problem("", _("not a usable config: its tables or arrays are nested too deeply"))
     return None
 
 
@@ -253,12 +289,15 @@ def load_config(
 def summary(cfg: Config) -> str:
     """One line for `triage check-config`."""
     p = cfg.provider
-    provider = f"provider {p.kind}" + (f" ({p.session_url})" if p.kind == "jmap" else "")
-    name = str(cfg.path) if cfg.path else "config"
-    return (
-        f"{name} OK: {len(cfg.regions)} regions, {len(cfg.managers)} managers, "
-        f"{len(cfg.clients)} clients, {provider}, user {cfg.user}"
+    provider = _("provider {kind}").format(kind=p.kind) + (
+        f" ({p.session_url})" if p.kind == "jmap" else ""
     )
+    name = str(cfg.path) if cfg.path else "config"
+    return _(
+        "{name} OK: {regions} regions, {managers} managers, {clients} clients, {provider}, "
+        "user {user}"
+    ).format(name=name, regions=len(cfg.regions), managers=len(cfg.managers),
+             clients=len(cfg.clients), provider=provider, user=cfg.user)  # fmt: skip
 
 
 EXAMPLE_TOKEN_FILE = "~/.config/triage/token"  # config.example.toml's token_file
@@ -309,10 +348,13 @@ def _credential_file_problems(p: ProviderConfig, path: Path) -> list[Problem]:
             problems.append(Problem(str(path), "provider.key_file", key_problem))
     client = p.client_secret_file
     if p.auth == "oauth" and client is not None and not client.is_file():
-        problems.append(Problem(str(path), "provider.client_secret_file",
-                                f"no such file '{client}': download the Desktop client's JSON "
-                                "(Cloud console: APIs & Services > Credentials), or remove "
-                                "the key if the client has no secret"))  # fmt: skip
+        why = _(
+            "no such file '{client}': download the Desktop client's JSON (Cloud console: "
+            "APIs & Services > Credentials), or remove the key if the client has no secret"
+        )
+        problems.append(
+            Problem(str(path), "provider.client_secret_file", why.format(client=client))
+        )
     return problems
 
 
@@ -324,20 +366,27 @@ def _secret_problem(provider: ProviderConfig, env: Mapping[str, str]) -> str:
         return ""
     token = provider.token_file
     if token is None:
-        return f"the environment variable {provider.token_env} is not set (and no token_file)"
+        return _("the environment variable {token_env} is not set (and no token_file)").format(
+            token_env=provider.token_env
+        )
     if provider.auth == "oauth" and not token.exists():
-        return f"not signed in yet ('{token}' does not exist): run `triage login`"
-    via_env = f", or set {provider.token_env}" if provider.token_env else ""
+        return _("not signed in yet ('{token}' does not exist): run `triage login`").format(
+            token=token
+        )
+    via_env = _(", or set {name}").format(name=provider.token_env) if provider.token_env else ""
     if not token.exists():
-        return (f"no such file '{token}': put the provider's token there "
-                f"(chmod 600) before `triage sync`{via_env}")  # fmt: skip
+        why = _(
+            "no such file '{token}': put the provider's token there (chmod 600) before "
+            "`triage sync`{via_env}"
+        )
+        return why.format(token=token, via_env=via_env)
     return _file_problem(token, "the token file")
 
 
 def _file_problem(path: Path, what: str) -> str:
     """Why a secret file is unusable: missing, or readable by others ("" when fine)."""
     if not path.exists():
-        return f"no such file '{path}' ({what})"
+        return _("no such file '{path}' ({what})").format(path=path, what=what)
     try:
         check_secret_file(path)
     except SecretError as exc:

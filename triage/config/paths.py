@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from triage.config.reader import Reader
+from triage.text.i18n import _
 
 _VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
 
@@ -22,12 +23,18 @@ def expand_path(text: str, base_dir: Path, env: Mapping[str, str]) -> Path:
     def var(m: re.Match[str]) -> str:
         name = m.group(1) or m.group(2)
         if not env.get(name):
-            raise ValueError(f"${name} is not set in the environment (in {text!r})")
+            raise ValueError(
+                _("${name} is not set in the environment (in {text!r})").format(
+                    name=name, text=text
+                )
+            )
         return env[name]
 
     text = _VAR.sub(var, text)
     if "$" in text:
-        raise ValueError(f"cannot expand {text!r}: write $NAME or ${{NAME}}, or a plain path")
+        raise ValueError(
+            _("cannot expand {text!r}: write $NAME or ${{NAME}}, or a plain path").format(text=text)
+        )
     if text.startswith("~"):
         user, sep, rest = text[1:].partition("/")
         home = env.get("HOME") or str(Path.home()) if not user else _home_of(user)
@@ -45,7 +52,9 @@ def _home_of(user: str) -> str:
     try:
         return pwd.getpwnam(user).pw_dir
     except KeyError:
-        raise ValueError(f"~{user}: there is no user {user!r} on this machine") from None
+        raise ValueError(
+            _("~{user}: there is no user {user2!r} on this machine").format(user=user, user2=user)
+        ) from None
 
 
 def _xdg(env: Mapping[str, str], var: str, fallback: str) -> Path:

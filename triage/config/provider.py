@@ -16,6 +16,7 @@ from typing import Any
 from triage.config.paths import default_config_path, path_value
 from triage.config.reader import Reader, choice
 from triage.domain.settings import ProviderConfig
+from triage.text.i18n import _
 
 COMMON = ("kind", "poll_seconds", "timeout_seconds", "notes_mailbox", "token_file", "token_env")
 KEYS: dict[str, tuple[str, ...]] = {
@@ -52,7 +53,10 @@ def build_provider(
         choice(r, "provider.auth", auth, AUTHS[kind])
     token_env = r.string(tbl, "token_env", p, "")
     if token_env and not _ENV_NAME.fullmatch(token_env):
-        r.problem("provider.token_env", f"{token_env!r} is not an environment variable name")
+        r.problem(
+            "provider.token_env",
+            _("{token_env!r} is not an environment variable name").format(token_env=token_env),
+        )
     files = ("token_file", "client_secret_file", "key_file")
     paths = {k: _path(r, tbl, k, base, env) for k in files}
     settings = ProviderConfig(
@@ -88,7 +92,12 @@ def _known_for(r: Reader, tbl: dict[str, Any], kind: str) -> None:
     for key in tbl:
         if key in every and key not in mine:
             owners = " or ".join(repr(k) for k, keys in KEYS.items() if key in keys)
-            r.problem(f"provider.{key}", f"only for kind = {owners}; this config is {kind!r}")
+            r.problem(
+                f"provider.{key}",
+                _("only for kind = {owners}; this config is {kind!r}").format(
+                    owners=owners, kind=kind
+                ),
+            )
 
 
 def _path(
@@ -102,33 +111,35 @@ def _default_token_file(kind: str, auth: str, env: Mapping[str, str]) -> Path | 
     """Where `triage login` keeps a provider's refresh token unless token_file says."""
     if auth != "oauth":
         return None
-    return default_config_path(env).parent / f"{kind}-token.json"
+    return default_config_path(env).parent / f"{kind}-token.json"  # i18n: not text
 
 
 def _url(r: Reader, key: str, value: str, example: str) -> None:
     if not _URL.fullmatch(value):
-        r.problem(f"provider.{key}", f"needs an http(s) URL such as {example!r}")
+        r.problem(
+            f"provider.{key}", _("needs an http(s) URL such as {example!r}").format(example=example)
+        )
 
 
 def _check_jmap(r: Reader, s: ProviderConfig, tbl: dict[str, Any]) -> None:
     _url(r, "session_url", s.session_url, "https://api.fastmail.com/jmap/session")
     if s.auth == "basic" and not s.username:
-        r.problem("provider.username", "missing: required when auth = 'basic'")
+        r.problem("provider.username", _("missing: required when auth = 'basic'"))
     if not s.mailbox.strip():
-        r.problem("provider.mailbox", "must name a mailbox role or name, such as 'inbox'")
+        r.problem("provider.mailbox", _("must name a mailbox role or name, such as 'inbox'"))
     _secret_source(r, s)
 
 
 def _check_graph(r: Reader, s: ProviderConfig, tbl: dict[str, Any]) -> None:
     if "mailbox" not in tbl:
-        r.problem("provider.mailbox", "missing: the shared mailbox's address, or 'me'")
+        r.problem("provider.mailbox", _("missing: the shared mailbox's address, or 'me'"))
     elif s.mailbox != "me" and "@" not in s.mailbox:
-        r.problem("provider.mailbox", f"{s.mailbox!r} is not an address such as "
-                                      "'clients@agency.example' (or 'me')")  # fmt: skip
+        why = _("{mailbox!r} is not an address such as 'clients@agency.example' (or 'me')")
+        r.problem("provider.mailbox", why.format(mailbox=s.mailbox))
     if not s.folder.strip():
-        r.problem("provider.folder", "must name a folder, such as 'inbox'")
+        r.problem("provider.folder", _("must name a folder, such as 'inbox'"))
     if not s.tenant.strip():
-        r.problem("provider.tenant", "a tenant id or domain, or 'organizations'")
+        r.problem("provider.tenant", _("a tenant id or domain, or 'organizations'"))
     _url(r, "api_url", s.api_url, DEFAULT_URLS["graph", "api_url"])
     _url(r, "login_url", s.login_url, DEFAULT_URLS["graph", "login_url"])
     _oauth_or_token(r, s)
@@ -136,35 +147,38 @@ def _check_graph(r: Reader, s: ProviderConfig, tbl: dict[str, Any]) -> None:
 
 def _check_gmail(r: Reader, s: ProviderConfig, tbl: dict[str, Any]) -> None:
     if not s.user.strip() or (s.user != "me" and "@" not in s.user):
-        r.problem("provider.user", f"{s.user!r} is not 'me' or an address such as "
-                                   "'clients@agency.example'")  # fmt: skip
+        why = _("{user!r} is not 'me' or an address such as 'clients@agency.example'")
+        r.problem("provider.user", why.format(user=s.user))
     if not s.label.strip():
-        r.problem("provider.label", "must name a label, such as 'INBOX'")
+        r.problem("provider.label", _("must name a label, such as 'INBOX'"))
     _url(r, "api_url", s.api_url, DEFAULT_URLS["gmail", "api_url"])
     _url(r, "token_url", s.token_url, DEFAULT_URLS["gmail", "token_url"])
     if s.auth == "service_account":
         if s.key_file is None:
-            r.problem("provider.key_file", "missing: the service account's JSON key file "
-                                           "(required when auth = 'service_account')")  # fmt: skip
+            r.problem("provider.key_file", _("missing: the service account's JSON key file "
+                                           "(required when auth = 'service_account')"))  # fmt: skip
         if s.user == "me":
-            r.problem("provider.user", "a service account needs the address of the mailbox "
-                                       "it impersonates, not 'me'")  # fmt: skip
+            r.problem("provider.user", _("a service account needs the address of the mailbox "
+                                       "it impersonates, not 'me'"))  # fmt: skip
         return
     _oauth_or_token(r, s)
 
 
 def _oauth_or_token(r: Reader, s: ProviderConfig) -> None:
     if s.auth == "oauth" and not s.client_id.strip():
-        r.problem("provider.client_id", "missing: the app registration's client id "
-                                        "(required when auth = 'oauth')")  # fmt: skip
+        r.problem("provider.client_id", _("missing: the app registration's client id "
+                                        "(required when auth = 'oauth')"))  # fmt: skip
     if s.auth == "bearer":
         _secret_source(r, s)
 
 
 def _secret_source(r: Reader, s: ProviderConfig) -> None:
     if s.token_file is None and not s.token_env:
-        r.problem("provider.token_file", "missing: set token_file (a file only you can read) "
-                                         "or token_env (an environment variable name)")  # fmt: skip
+        why = _(
+            "missing: set token_file (a file only you can read) or token_env (an "
+            "environment variable name)"
+        )
+        r.problem("provider.token_file", why)
 
 
 CHECKS = {"jmap": _check_jmap, "graph": _check_graph, "gmail": _check_gmail}

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from difflib import get_close_matches
 from typing import Any, TypeVar
 
+from triage.text.i18n import N_, _
+
 T = TypeVar("T")
 
 # A lower-case DNS name with at least one dot, such as 'acme.example'.
@@ -53,7 +55,7 @@ class Reader:
     def table(self, value: object, key: str) -> dict[str, Any]:
         if isinstance(value, dict):
             return value
-        self.problem(key, f"expected a table, got {kind_of(value)}")
+        self.problem(key, _("expected a table, got {kind_of}").format(kind_of=kind_of(value)))
         return {}
 
     def known(self, tbl: Mapping[str, object], allowed: Iterable[str], prefix: str) -> None:
@@ -61,22 +63,31 @@ class Reader:
         for key in tbl:
             if key not in allowed:
                 near = hint(key, allowed, "valid")
-                self.problem(join_key(prefix, key), f"unknown key {key!r} ({near})")
+                self.problem(
+                    join_key(prefix, key),
+                    _("unknown key {key!r} ({near})").format(key=key, near=near),
+                )
 
     def string(self, tbl: Mapping[str, object], key: str, prefix: str, default: str | None) -> str:
         value = tbl.get(key, default)
         if value is None:
-            self.problem(join_key(prefix, key), "missing (required)")
+            self.problem(join_key(prefix, key), _("missing (required)"))
             return ""
         if not isinstance(value, str):
-            self.problem(join_key(prefix, key), f"expected a string, got {kind_of(value)}")
+            self.problem(
+                join_key(prefix, key),
+                _("expected a string, got {kind_of}").format(kind_of=kind_of(value)),
+            )
             return ""
         return value
 
     def boolean(self, tbl: Mapping[str, object], key: str, prefix: str, default: bool) -> bool:
         value = tbl.get(key, default)
         if not isinstance(value, bool):
-            self.problem(join_key(prefix, key), f"expected true or false, got {kind_of(value)}")
+            self.problem(
+                join_key(prefix, key),
+                _("expected true or false, got {kind_of}").format(kind_of=kind_of(value)),
+            )
             return default
         return value
 
@@ -95,18 +106,22 @@ class Reader:
         want = "an integer" if integer else "a number"
         ok = int if integer else (int, float)
         if isinstance(value, bool) or not isinstance(value, ok):
-            self.problem(join_key(prefix, key), f"expected {want}, got {kind_of(value)}")
+            self.problem(
+                join_key(prefix, key),
+                _("expected {want}, got {kind_of}").format(want=want, kind_of=kind_of(value)),
+            )
             return default
         if not minimum <= value <= maximum:  # also refuses nan
+            why = _("must be between {minimum:g} and {maximum:g}, got {value}")
             self.problem(join_key(prefix, key),
-                         f"must be between {minimum:g} and {maximum:g}, got {value}")  # fmt: skip
+                         why.format(minimum=minimum, maximum=maximum, value=value))  # fmt: skip
             return default
         return float(value)
 
     def strings(self, tbl: Mapping[str, object], key: str, prefix: str) -> tuple[str, ...]:
         value = tbl.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            self.problem(join_key(prefix, key), "expected an array of strings")
+            self.problem(join_key(prefix, key), _("expected an array of strings"))
             return ()
         return tuple(value)
 
@@ -131,18 +146,34 @@ def is_address(text: str) -> bool:
     return bool(at and local and " " not in local and HOST.fullmatch(host))
 
 
+# The words hint() and undefined() put in a message, in the language spoken.
+_WORDS = {"defined": N_("defined"), "valid": N_("valid"), "manager": N_("manager"),
+          "region": N_("region"), "none": N_("none")}  # fmt: skip
+
+
 def hint(value: str, choices: Iterable[str], label: str = "defined") -> str:
     """'did you mean ...?' for a near miss, else the list of valid choices."""
     choices = sorted(choices)
     near = get_close_matches(value, choices, n=1)
-    return f"did you mean {near[0]!r}?" if near else f"{label}: {', '.join(choices) or 'none'}"
+    return (
+        _("did you mean {near!r}?").format(near=near[0])
+        if near
+        else f"{_(_WORDS.get(label, label))}: {', '.join(choices) or _(_WORDS['none'])}"
+    )
 
 
 def undefined(what: str, value: str, defined: Iterable[str]) -> str:
-    return f"{what} {value!r} is not defined ({hint(value, defined)})"
+    return _("{what} {value!r} is not defined ({hint})").format(
+        what=_(_WORDS.get(what, what)), value=value, hint=hint(value, defined)
+    )
 
 
 def choice(r: Reader, key: str, value: str, choices: Iterable[str]) -> None:
     choices = list(choices)
     if value not in choices:
-        r.problem(key, f"{value!r} is not one of {', '.join(repr(c) for c in choices)}")
+        r.problem(
+            key,
+            _("{value!r} is not one of {join}").format(
+                value=value, join=", ".join(repr(c) for c in choices)
+            ),
+        )

@@ -36,6 +36,7 @@ from triage.domain.model import (
 )
 from triage.domain.settings import AlertsConfig, SignalsConfig
 from triage.domain.templates import PLACEHOLDERS, Template, unknown_placeholders
+from triage.text.i18n import _
 
 REGION_KEYS = ("label", "timezone", "holidays", "hours", "days", "reply_within",
                "first_reply_within", "closed", "hours_on")  # fmt: skip
@@ -44,8 +45,9 @@ MANAGER_KEYS = ("name", "email", "regions", "signature", "timezone", "hours", "d
 ALERT_KEYS = ("bell", "toast", "desktop", "outside_hours", "email", "watch_seconds")
 SIGNAL_KEYS = ("new_manager_phrases",)
 PHRASE_WORDS = 3  # fewer words than this match ordinary sentences: too many false alarms
-TEMPLATE_KEYS = ("body", "title")
-CLIENT_KEYS = ("name", "region", "owner", "tier", *TARGET_KEYS)
+TEMPLATE_KEYS = ("body", "title", "language")
+LANGUAGES = ("en", "fr")  # what [user], [clients.*] and [templates.*] language may say
+CLIENT_KEYS = ("name", "region", "owner", "tier", "language", *TARGET_KEYS)
 KEY_ID = re.compile(r"[a-z][a-z0-9_]*")
 
 
@@ -97,9 +99,14 @@ def _closures(
         day = r.parsed(key, _day_of, text)
         span = r.parsed(key, parse_hours, hours) if isinstance(hours, str) else None
         if not isinstance(hours, str):
-            r.problem(key, "expected hours such as '08:00-12:00'")
+            r.problem(key, _("expected hours such as '08:00-12:00'"))
         if day in closed:
-            r.problem(key, f"{text} is also in {p}.closed: a day is closed or short, not both")
+            r.problem(
+                key,
+                _("{text} is also in {p}.closed: a day is closed or short, not both").format(
+                    text=text, p=p
+                ),
+            )
         elif day is not None and span is not None:
             hours_on.append((day, *span))
     return frozenset(closed), tuple(sorted(hours_on))
@@ -109,7 +116,9 @@ def _day_of(text: str) -> date:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise ValueError(f"{text!r} is not a date such as '2026-12-24'") from None
+        raise ValueError(
+            _("{text!r} is not a date such as '2026-12-24'").format(text=text)
+        ) from None
 
 
 def build_manager(r: Reader, mid: str, tbl: dict[str, Any], region_ids: set[str]) -> Manager | None:
@@ -117,11 +126,16 @@ def build_manager(r: Reader, mid: str, tbl: dict[str, Any], region_ids: set[str]
     before = len(r.problems)
     r.known(tbl, MANAGER_KEYS, p)
     if mid == CEO_ID:
-        r.problem(p, f"{CEO_ID!r} is reserved for the CEO; choose another manager id")
+        r.problem(
+            p,
+            _("{CEO_ID!r} is reserved for the CEO; choose another manager id").format(
+                CEO_ID=CEO_ID
+            ),
+        )
     name = r.string(tbl, "name", p, None)
     email = normalize(r.string(tbl, "email", p, None))
     if "email" in tbl and not is_address(email):
-        r.problem(f"{p}.email", f"{email!r} is not an email address")
+        r.problem(f"{p}.email", _("{email!r} is not an email address").format(email=email))
     regions = r.strings(tbl, "regions", p)
     for region in regions:
         if region not in region_ids:
@@ -144,7 +158,7 @@ def _shift(
     text = r.string(tbl, "hours", p, "")
     hours = r.parsed(f"{p}.hours", parse_hours, text) if text else None
     if hours is not None and not tz:
-        r.problem(f"{p}.timezone", "working hours need a timezone such as 'America/Toronto'")
+        r.problem(f"{p}.timezone", _("working hours need a timezone such as 'America/Toronto'"))
     days = r.parsed(f"{p}.days", parse_days, r.string(tbl, "days", p, "mon-fri"))
     return tz, hours, days or frozenset(range(5))
 
@@ -191,9 +205,15 @@ def build_templates(r: Reader, tbl: dict[str, Any]) -> dict[str, Template]:
         if unknown := unknown_placeholders(body):
             known = ", ".join("{" + k + "}" for k in PLACEHOLDERS)
             named = ", ".join("{" + u + "}" for u in unknown)
-            r.problem(f"{p}.body", f"unknown placeholder {named} (known: {known})")
+            r.problem(
+                f"{p}.body",
+                _("unknown placeholder {named} (known: {known})").format(named=named, known=known),
+            )
             continue
-        out[name] = Template(name, body, r.string(t, "title", p, "") or name)
+        language = r.string(t, "language", p, "")
+        if language:
+            choice(r, f"{p}.language", language, LANGUAGES)
+        out[name] = Template(name, body, r.string(t, "title", p, "") or name, language)
     return out
 
 
@@ -213,14 +233,17 @@ def _client(r: Reader, key: str, tbl: dict[str, Any], known: Known) -> Client | 
     r.known(tbl, CLIENT_KEYS, p)
     ckey = normalize(key) if "@" in key else domain_key(key)
     if not (is_address(ckey) if "@" in ckey else HOST.fullmatch(ckey)):
-        r.problem(p, "a client key must be an email domain ('acme.com') or one address")
+        r.problem(p, _("a client key must be an email domain ('acme.com') or one address"))
     if ckey.rpartition("@")[2] in known.staff_domains:
-        r.problem(p, "this is a staff domain (agency.staff_domains); staff are never clients")
+        r.problem(p, _("this is a staff domain (agency.staff_domains); staff are never clients"))
     name = r.string(tbl, "name", p, None)
     region = r.string(tbl, "region", p, None)
     owner = r.string(tbl, "owner", p, None)
     tier = r.string(tbl, "tier", p, "standard")
     choice(r, f"{p}.tier", tier, (t.value for t in Tier))
+    language = r.string(tbl, "language", p, "")
+    if language:
+        choice(r, f"{p}.language", language, LANGUAGES)
     if region and region not in known.region_ids:
         r.problem(f"{p}.region", undefined("region", region, known.region_ids))
     if owner and owner not in known.manager_ids:
@@ -230,20 +253,22 @@ def _client(r: Reader, key: str, tbl: dict[str, Any], known: Known) -> Client | 
         qualified = sorted(m.id for m in known.managers.values() if region in m.regions)
         r.problem(
             f"{p}.owner",
-            f"{owner!r} is not qualified for region {region!r} "
-            f"(managers.{owner}.regions; qualified: {', '.join(qualified) or 'none'})",
+            _(
+                "{owner!r} is not qualified for region {region!r} (managers.{owner}.regions; "
+                "qualified: {qualified})"
+            ).format(owner=owner, region=region, qualified=", ".join(qualified) or _("none")),
         )
     targets = build_targets(r, tbl, p)
     if len(r.problems) > before:
         return None
-    return Client(ckey, name, region, owner, Tier(tier), targets)
+    return Client(ckey, name, region, owner, Tier(tier), targets, language)
 
 
 def build_clients(r: Reader, tbl: dict[str, Any], known: Known) -> dict[str, Client]:
     clients: dict[str, Client] = {}
     for key, value in tbl.items():
         if (normalize(key) if "@" in key else domain_key(key)) in clients:
-            r.problem(join_key("clients", key), "defined twice (client keys ignore case)")
+            r.problem(join_key("clients", key), _("defined twice (client keys ignore case)"))
         client = _client(r, key, r.table(value, join_key("clients", key)), known)
         if client:
             clients[client.key] = client
@@ -255,9 +280,11 @@ def build_keys(r: Reader, tbl: dict[str, Any]) -> dict[str, str]:
     for action, value in tbl.items():
         where = join_key("keys", action)
         if not KEY_ID.fullmatch(action):
-            r.problem(where, "an action id is lower case, such as 'reply'")
+            r.problem(where, _("an action id is lower case, such as 'reply'"))
         elif not isinstance(value, str) or not all(k.strip() for k in value.split(",")):
-            r.problem(where, "expected a key or a comma-separated list, such as 'r' or 'r,ctrl+r'")
+            r.problem(
+                where, _("expected a key or a comma-separated list, such as 'r' or 'r,ctrl+r'")
+            )
         else:
             keys[action] = ",".join(k.strip() for k in value.split(","))
     return keys
@@ -274,6 +301,6 @@ def build_tiers(r: Reader, tbl: dict[str, Any]) -> dict[Tier, Targets]:
             continue
         r.known(t, TARGET_KEYS, p)
         if not t:
-            r.problem(p, "set reply_within or first_reply_within (or leave the table out)")
+            r.problem(p, _("set reply_within or first_reply_within (or leave the table out)"))
         out[Tier(name)] = build_targets(r, t, p)
     return out

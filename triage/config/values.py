@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from triage.config import holiday_codes
 
+from triage.text.i18n import _
+
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 NEXT_BUSINESS_DAY = "next-business-day"
 _DURATION = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?")
@@ -33,17 +35,25 @@ def parse_duration(text: str) -> timedelta | None:
     m = _DURATION.fullmatch(text)
     if not text or not m:
         raise ValueError(
-            f"bad duration {text!r} (use '45m', '1h30m', '2h' or '{NEXT_BUSINESS_DAY}')"
+            _("bad duration {text!r} (use '45m', '1h30m', '2h' or '{NEXT_BUSINESS_DAY}')").format(
+                text=text, NEXT_BUSINESS_DAY=NEXT_BUSINESS_DAY
+            )
         )
     if len(m[1] or "") > 6 or len(m[2] or "") > 8:
-        raise ValueError(f"duration {text!r} is too long (at most {MAX_DURATION_TEXT})")
+        raise ValueError(
+            _("duration {text!r} is too long (at most {MAX_DURATION_TEXT})").format(
+                text=text, MAX_DURATION_TEXT=MAX_DURATION_TEXT
+            )
+        )
     span = timedelta(hours=int(m[1] or 0), minutes=int(m[2] or 0))
     if span <= timedelta(0):
-        raise ValueError(f"duration {text!r} must be longer than zero")
+        raise ValueError(_("duration {text!r} must be longer than zero").format(text=text))
     if span > MAX_DURATION:
         raise ValueError(
-            f"duration {text!r} is too long: a reply target is at most {MAX_DURATION_TEXT} "
-            "of business time (use 'next-business-day' for a day's wait)"
+            _(
+                "duration {text!r} is too long: a reply target is at most {most} of business "
+                "time (use 'next-business-day' for a day's wait)"
+            ).format(text=text, most=MAX_DURATION_TEXT)
         )
     return span
 
@@ -51,7 +61,9 @@ def parse_duration(text: str) -> timedelta | None:
 def _parse_clock(text: str) -> time:
     m = _CLOCK.fullmatch(text.strip())
     if not m or int(m[1]) > 23 or int(m[2]) > 59:
-        raise ValueError(f"bad time {text.strip()!r} (use HH:MM between 00:00 and 23:59)")
+        raise ValueError(
+            _("bad time {strip!r} (use HH:MM between 00:00 and 23:59)").format(strip=text.strip())
+        )
     return time(int(m[1]), int(m[2]))
 
 
@@ -61,10 +73,16 @@ def parse_hours(text: str) -> tuple[time, time] | None:
         return None
     parts = text.split("-")
     if len(parts) != 2:
-        raise ValueError(f"bad hours {text!r} (use 'HH:MM-HH:MM' such as '08:00-18:00', or '24x7')")
+        raise ValueError(
+            _("bad hours {text!r} (use 'HH:MM-HH:MM' such as '08:00-18:00', or '24x7')").format(
+                text=text
+            )
+        )
     opening, closing = _parse_clock(parts[0]), _parse_clock(parts[1])
     if opening >= closing:
-        raise ValueError(f"hours {text!r} must open before they close (same day)")
+        raise ValueError(
+            _("hours {text!r} must open before they close (same day)").format(text=text)
+        )
     return opening, closing
 
 
@@ -78,14 +96,18 @@ def _day(name: str) -> int:
         return DAY_NAMES.index(key)
     if key in _FULL_DAY_NAMES:
         return _FULL_DAY_NAMES.index(key)
-    raise ValueError(f"unknown day {name.strip()!r} (use {', '.join(DAY_NAMES)} or full names)")
+    raise ValueError(
+        _("unknown day {strip!r} (use {join} or full names)").format(
+            strip=name.strip(), join=", ".join(DAY_NAMES)
+        )
+    )
 
 
 def parse_days(text: str) -> frozenset[int]:
     """'mon-fri', 'mon,wed,fri', 'sun-thu' (ranges wrap around) -> weekdays, Monday = 0."""
     days: set[int] = set()
     for item in text.split(","):
-        first, _, last = item.partition("-")
+        first, _sep, last = item.partition("-")
         start = _day(first)
         end = _day(last) if last else start
         days.update((start + i) % 7 for i in range((end - start) % 7 + 1))
@@ -100,7 +122,9 @@ def check_timezone(name: str) -> None:
         hint = (
             f"did you mean {near[0]!r}?" if near else "use an IANA name such as 'America/New_York'"
         )
-        raise ValueError(f"unknown time zone {name!r} ({hint})") from None
+        raise ValueError(
+            _("unknown time zone {name!r} ({hint})").format(name=name, hint=hint)
+        ) from None
 
 
 def check_holidays(code: str) -> str:
@@ -108,15 +132,21 @@ def check_holidays(code: str) -> str:
     code = code.strip().upper()
     if not code:
         return ""
-    country, _, subdiv = code.partition("-")
+    country, _sep, subdiv = code.partition("-")
     if country not in holiday_codes.countries():
         raise ValueError(
-            f"unknown holiday country {country!r} (use an ISO code such as 'US' or 'CA')"
+            _("unknown holiday country {country!r} (use an ISO code such as 'US' or 'CA')").format(
+                country=country
+            )
         )
     if not subdiv:
         return code
     subdivisions = holiday_codes.subdivisions(country)
     if subdiv not in subdivisions:
         valid = ", ".join(subdivisions) or "none"
-        raise ValueError(f"unknown subdivision {subdiv!r} of {country} (valid: {valid})")
+        raise ValueError(
+            _("unknown subdivision {subdiv!r} of {country} (valid: {valid})").format(
+                subdiv=subdiv, country=country, valid=valid
+            )
+        )
     return code

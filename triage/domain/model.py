@@ -113,6 +113,7 @@ class Client:
     owner: str
     tier: Tier = Tier.STANDARD
     targets: Targets = field(default_factory=lambda: Targets())  # the contract's own, if any
+    language: str = ""  # "fr", "en": the language the client writes in (templates follow)
 
 
 @dataclass(frozen=True)

@@ -99,6 +99,7 @@ class Config:
     cache_shared: bool = False  # a team cache: a group-owned 2770 directory
     templates: dict[str, Template] = field(default_factory=dict)  # canned replies, by name
     default_filter: str = ""  # "mine": the queue starts on the user's own conversations
+    language: str = ""  # "en", "fr": the console's and the CLI's ([user] language; "": the locale)
     undo_send_seconds: int = 10  # a sent reply waits this long for u (0: it goes at once)
     tiers: dict[Tier, Targets] = field(default_factory=dict)  # [tiers.premium] and so on
     alerts: AlertsConfig = field(default_factory=AlertsConfig)

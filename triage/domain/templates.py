@@ -11,12 +11,13 @@ Pure: the values are given, nothing here reads the clock or the config file.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from triage.domain.model import Conversation, Manager, Region
+from triage.text.datefmt import weekday_time
 
 PLACEHOLDERS = {
     "client_name": "the client's name (the contact's, else the account's)",
@@ -37,6 +38,17 @@ class Template:
     name: str
     body: str
     title: str = ""  # what the picker shows (default: the name)
+    language: str = ""  # "fr", "en": offered first to clients writing in it; "": any client
+
+
+def for_language(templates: Iterable[Template], language: str) -> list[Template]:
+    """The picker's order: the client's language first (the default pick), then the
+    templates for any language, then the others; the config's order within each."""
+
+    def rank(t: Template) -> int:
+        return 0 if t.language == language else 1 if not t.language else 2
+
+    return sorted(templates, key=rank)
 
 
 def unknown_placeholders(body: str) -> list[str]:
@@ -59,17 +71,19 @@ def render(body: str, values: Mapping[str, str]) -> str:
 
 
 def values_for(
-    conv: Conversation, contact: str, manager: Manager | None, region: Region | None
-) -> dict[str, str]:
+    conv: Conversation, contact: str, manager: Manager | None, region: Region | None,
+    language: str = "",
+) -> dict[str, str]:  # fmt: skip
     """What the placeholders of a reply on `conv` are; `contact` is the display name of
-    the client's latest message ("" when it had none: the first name stays to fill)."""
+    the client's latest message ("" when it had none: the first name stays to fill).
+    `language` is the template's: its {deadline} reads "mer. 17 h 00" in French."""
     values = {"client_name": contact or conv.client_name, "client_first_name": _first(contact)}
     if manager is not None:
         values.update(manager_name=manager.name, manager_first_name=_first(manager.name))
     if region is not None:
         values["region"] = region.label
         if conv.deadline is not None:
-            values["deadline"] = _local(conv.deadline, region.timezone)
+            values["deadline"] = _local(conv.deadline, region.timezone, language)
     return {k: plain for k, v in values.items() if (plain := _inert(v))}
 
 
@@ -85,9 +99,9 @@ def _first(name: str) -> str:
     return "" if "@" in word else word.strip(",")
 
 
-def _local(at: datetime, zone: str) -> str:
+def _local(at: datetime, zone: str, language: str) -> str:
     local = at.astimezone(ZoneInfo(zone))
-    return f"{local:%a %H:%M} {local.tzname()}"
+    return f"{weekday_time(local, language=language or 'en')} {local.tzname()}"
 
 
 def with_signature(body: str, signature: str) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from triage.domain.model import AUTO, Conversation, SlaState
+from triage.text.i18n import _
 
 ZERO = timedelta(0)
 CEO_CONTACTED = "client wrote to the CEO"
@@ -115,4 +116,4 @@ class Filter:
             parts.append(f"region={self.region}")
         if self.text:
             parts.append(f"text={self.text!r}")
-        return " ".join(parts) or "all"
+        return " ".join(parts) or _("all")

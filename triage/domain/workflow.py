@@ -30,10 +30,11 @@ from triage.domain.model import (
 )
 from triage.domain.settings import Config
 from triage.domain.targets import target_for
+from triage.text.i18n import N_
 
 # The reasons the "done" dialog offers by a digit (any other may be typed).
-QUICK_DONE_REASONS = ("thanks / no question", "out of office", "spam or phishing",
-                      "handled by phone")  # fmt: skip
+QUICK_DONE_REASONS = (N_("thanks / no question"), N_("out of office"), N_("spam or phishing"),
+                      N_("handled by phone"))  # fmt: skip
 
 
 @dataclass(frozen=True)

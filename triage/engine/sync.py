@@ -22,6 +22,7 @@ from triage.domain.settings import Config
 from triage.engine.live import LiveQueue
 from triage.providers.base import CannotCalculateChanges, OfflineError, Provider, ProviderError
 from triage.store.cache import Cache, SyncState
+from triage.text.i18n import N_, _
 
 
 @dataclass(frozen=True)
@@ -40,12 +41,13 @@ class SyncResult:
 
     def summary(self) -> str:
         """What changed, in words: "2 new, 1 updated" or "up to date"."""
-        parts = [f"{len(ids)} {word}" for ids, word in
-                 ((self.added, "new"), (self.updated, "updated"), (self.removed, "removed"))
+        parts = [_(word).format(n=len(ids)) for ids, word in
+                 ((self.added, N_("{n} new")), (self.updated, N_("{n} updated")),
+                  (self.removed, N_("{n} removed")))
                  if ids]  # fmt: skip
         if self.flushed:
-            parts.append(f"{self.flushed} queued sent")
-        return ", ".join(parts) or "up to date"
+            parts.append(_("{n} queued sent").format(n=self.flushed))
+        return ", ".join(parts) or _("up to date")
 
 
 @dataclass

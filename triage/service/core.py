@@ -25,6 +25,7 @@ from triage.domain.model import Conversation, Message, Note, NoteAction, ThreadD
 from triage.domain.ordering import QueueView
 from triage.domain.outbox import Draft, OutboxStatus
 from triage.domain.report import Detail
+from triage.domain.reasons import reason_label
 from triage.domain.settings import Config
 from triage.engine.actions import Actions
 from triage.engine.live import LiveQueue
@@ -36,6 +37,7 @@ from triage.engine.workflow import WorkflowActions
 from triage.providers.base import Provider, ProviderError, deferred_provider
 from triage.service.api import ManagerChoice, SyncStatus, ThreadView
 from triage.store.cache import Cache, CacheError
+from triage.text.i18n import _
 
 
 class TriageService:
@@ -216,18 +218,23 @@ class TriageService:
     def _what(self, n: Note) -> str:
         name = self.config.manager_name
         until = n.until.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if n.until else "?"
-        scope = " (whole account)" if n.account else ""
+        scope = _(" (whole account)") if n.account else ""
+        why = reason_label(n.reason)
         lines: dict[str, str] = {
-            NoteAction.ESCALATE: f"escalated: {n.reason}",
-            NoteAction.DEESCALATE: f"took the escalation back: {n.reason}",
-            NoteAction.REASSIGN: f"reassigned to {name(n.to)}{scope}: {n.reason}",
-            NoteAction.ACK: "acknowledged the escalation",
-            NoteAction.UNACK: "took back the acknowledgement",
-            NoteAction.DONE: f"marked it done: {n.reason}",
-            NoteAction.REOPEN: "reopened it",
-            NoteAction.SNOOZE: f"snoozed it until {until}",
-            NoteAction.WAKE: "woke it",
-            nudges.NUDGED: f"emailed {name(n.to)} a nudge ({n.reason.partition('|')[0]})",
+            NoteAction.ESCALATE: _("escalated: {reason}").format(reason=why),
+            NoteAction.DEESCALATE: _("took the escalation back: {reason}").format(reason=why),
+            NoteAction.REASSIGN: _("reassigned to {who}{scope}: {reason}").format(
+                who=name(n.to), scope=scope, reason=why
+            ),
+            NoteAction.ACK: _("acknowledged the escalation"),
+            NoteAction.UNACK: _("took back the acknowledgement"),
+            NoteAction.DONE: _("marked it done: {reason}").format(reason=why),
+            NoteAction.REOPEN: _("reopened it"),
+            NoteAction.SNOOZE: _("snoozed it until {time}").format(time=until),
+            NoteAction.WAKE: _("woke it"),
+            nudges.NUDGED: _("emailed {who} a nudge ({step})").format(
+                who=name(n.to), step=_(n.reason.partition("|")[0])
+            ),
         }
         return lines.get(n.action, "")  # a newer triage's actions: left out
 
@@ -304,7 +311,7 @@ class TriageService:
         out = []
         for m in self.config.managers.values():
             ok = region_id in m.regions
-            why = "" if ok else f"not qualified for {label}"
+            why = "" if ok else _("not qualified for {region}").format(region=label)
             out.append(ManagerChoice(m, ok, why, load[m.id], late[m.id]))
         return out
 

@@ -10,6 +10,7 @@ decides (`triage.domain.alerts`) is told here, nothing more.
 from __future__ import annotations
 
 from triage.domain.alerts import Alert, Step
+from triage.text.i18n import _
 from triage.text.timefmt import format_left
 from triage.ui.text import safe_plain
 
@@ -21,11 +22,13 @@ def words(alert: Alert) -> str:
     left = alert.seconds_left
     when = ""
     if left is not None:
-        when = f" ({format_left(abs(left))} {'overdue' if left < 0 else 'left'})"
-    head = {Step.AT_RISK: "At risk", Step.BREACHED: "Breached",
-            Step.ESCALATED: "Escalated"}[alert.step]  # fmt: skip
+        when = (_(" ({time} overdue)") if left < 0 else _(" ({time} left)")).format(
+            time=format_left(abs(left))
+        )
+    head = {Step.AT_RISK: _("At risk"), Step.BREACHED: _("Breached"),
+            Step.ESCALATED: _("Escalated")}[alert.step]  # fmt: skip
     client = safe_plain(alert.client, 40)
-    subject = safe_plain(alert.subject or "(no subject)", 60)
+    subject = safe_plain(alert.subject or _("(no subject)"), 60)
     return f"{head}: {client} — {subject}{when}"
 
 

@@ -22,6 +22,7 @@ from textual._path import CSSPathType
 from textual.app import App
 from textual.binding import BindingType
 from textual.color import Color
+from textual.command import CommandPalette
 from textual.filter import LineFilter, Monochrome, NoColor
 from textual.message import Message
 from textual.message_pump import MessagePump
@@ -29,9 +30,11 @@ from textual.message_pump import MessagePump
 from triage.domain.alerts import Alert, Ladder, Step
 from triage.domain.handoff import handoff_due, shift_end
 from triage.service.api import Draft, Service
+from triage.text.datefmt import clock
+from triage.text.i18n import _, ngettext
 from triage.ui.alerts import desktop_sequence, words
 from triage.ui.commands import TriageCommands
-from triage.ui.keys import bindings
+from triage.ui.keys import bindings, retranslate
 from triage.ui.messages import ActionDone, ActionFailed, ConversationsSynced, SyncFailed
 from triage.ui.text import inert, safe_plain
 from triage.ui.themes import DEFAULT_THEME, MONO_THEME, SEMANTIC_DEFAULTS, THEMES, stylesheet_paths
@@ -77,6 +80,7 @@ class TriageApp(App[None]):
         start_view: str = "queue",
         keymap: dict[str, str] | None = None,
     ) -> None:
+        retranslate()  # the footer's titles in the language chosen (a no-op from the CLI)
         super().__init__()
         self.service = service
         self.start_view = start_view
@@ -189,13 +193,22 @@ class TriageApp(App[None]):
         kept = [d for d in self.service.drafts() if d.status.editable]
         if kept:
             n = len(kept)
-            what = "unsent reply" if n == 1 else "unsent replies"
             self.notify(
-                f"{n} {what} kept: press r on the conversation to continue",
-                title="Drafts",
+                ngettext(
+                    "{n} unsent reply kept: press r on the conversation to continue",
+                    "{n} unsent replies kept: press r on the conversation to continue",
+                    n,
+                ).format(n=n),
+                title=_("Drafts"),
                 timeout=15,
                 markup=False,
             )
+
+    def action_command_palette(self) -> None:
+        """Textual's palette, its prompt in the language spoken."""
+        if self.use_command_palette and not CommandPalette.is_open(self):  # type: ignore[arg-type]
+            prompt = _("Search for commands…")
+            self.push_screen(CommandPalette(id="--command-palette", placeholder=prompt))
 
     # ---- time and sync ----
 
@@ -236,8 +249,9 @@ class TriageApp(App[None]):
             and (handoff_due(me, now))
         ):
             self._handoff_told = ends  # once per shift
-            self.notify(f"Your shift ends at {ends.astimezone():%H:%M}: H lists what comes due "
-                        "before your next shift, and who can take it", title="Handoff",
+            self.notify(_("Your shift ends at {time}: H lists what comes due before your next "
+                          "shift, and who can take it").format(time=clock(ends.astimezone())),
+                        title=_("Handoff"),
                         timeout=15, markup=False)  # fmt: skip
 
     def _tell(self, alert: Alert) -> None:
@@ -250,7 +264,7 @@ class TriageApp(App[None]):
         if cfg.bell:
             self.emit("\a")
         if cfg.desktop != "off":
-            head, _, body = text.partition(": ")
+            head, _sep, body = text.partition(": ")
             self.emit(desktop_sequence(cfg.desktop, f"triage: {head}", body,
                                        in_tmux=bool(os.environ.get("TMUX"))))  # fmt: skip
 
@@ -266,7 +280,7 @@ class TriageApp(App[None]):
         """A sync the user asked for (`s`): its outcome is said when it ends."""
         self._sync_asked = self._rounds_started + 1  # the next round to start answers
         self._sync_now.set()
-        self.notify("Syncing…", timeout=2, markup=False)
+        self.notify(_("Syncing…"), timeout=2, markup=False)
 
     @work(group="sync", exclusive=True, exit_on_error=False)
     async def sync_loop(self) -> None:
@@ -301,7 +315,7 @@ class TriageApp(App[None]):
         self._last_sync_error = ""
         r = event.result
         if self._answers_user(event.started):
-            self.notify(f"Synced: {r.summary()}", timeout=4, markup=False)
+            self.notify(_("Synced: {what}").format(what=r.summary()), timeout=4, markup=False)
         if r.full or r.flushed:
             self.reload_screens()
         elif r.changed:
@@ -315,7 +329,9 @@ class TriageApp(App[None]):
         # and whenever the user asked for this sync.
         if self._answers_user(event.started) or event.error != self._last_sync_error:
             self._last_sync_error = event.error
-            text = f"Sync failed, working from the cache: {inert(event.error, 300)}"
+            text = _("Sync failed, working from the cache: {error}").format(
+                error=inert(event.error, 300)
+            )
             self.notify(text, severity="warning", timeout=8, markup=False)
         self.tick()
 
@@ -357,7 +373,7 @@ class TriageApp(App[None]):
         """' · u undoes it', with the key as bound on this screen (none: no hint)."""
         for active in self.screen.active_bindings.values():
             if active.binding.id == "undo":
-                return f" · {self.get_key_display(active.binding)} undoes it"
+                return _(" · {key} undoes it").format(key=self.get_key_display(active.binding))
         return ""
 
     # ---- undo send ----
@@ -374,7 +390,7 @@ class TriageApp(App[None]):
         if held is None or held.not_before is None or now >= held.not_before:
             return ""
         left = max(1, math.ceil((held.not_before - now).total_seconds()))
-        return f"↗ reply goes in {left}s (u undoes)"
+        return _("↗ reply goes in {seconds}s (u undoes)").format(seconds=left)
 
     @work(group="actions", exit_on_error=False)
     async def send_held(self, draft: Draft) -> None:
@@ -388,7 +404,9 @@ class TriageApp(App[None]):
             # on its way, and there is nothing to tell.
             if not any(d.id == draft.id and d.status.awaiting_provider
                        for d in self.service.drafts()):  # fmt: skip
-                self.post_message(ActionFailed(f"Reply not sent: {safe_plain(str(exc))}"))
+                self.post_message(
+                    ActionFailed(_("Reply not sent: {error}").format(error=safe_plain(str(exc))))
+                )
             return
         self.post_message(ActionDone(outcome(sent)))
 
@@ -400,18 +418,21 @@ class TriageApp(App[None]):
             return False
         self._held = None
         if not held.held(self.service.now()):  # its second came before the tick did
-            self.notify("Too late: the reply is on its way", severity="warning", markup=False)
+            self.notify(_("Too late: the reply is on its way"), severity="warning", markup=False)
             self.send_held(held)
             return True
         try:
             self.service.take_back(held.id)
         except Exception as exc:  # its time came meanwhile: it has gone
-            self.notify(f"Not taken back: {safe_plain(str(exc))}", severity="warning",
-                        markup=False)  # fmt: skip
+            self.notify(
+                _("Not taken back: {error}").format(error=safe_plain(str(exc))),
+                severity="warning",
+                markup=False,
+            )
             return True
         from triage.ui.screens.reply import ReplyScreen
 
-        self.notify("Reply taken back: nothing was sent", markup=False)
+        self.notify(_("Reply taken back: nothing was sent"), markup=False)
         self.push_screen(ReplyScreen(self.service, held.thread_id))
         return True
 
@@ -422,11 +443,15 @@ class TriageApp(App[None]):
             return
         last, self._undo = self._undo, None
         if last is None or self.service.now() > last[0]:
-            self.notify("Nothing to undo: u takes back your last action within a minute",
+            self.notify(_("Nothing to undo: u takes back your last action within a minute"),
                         severity="warning", markup=False)  # fmt: skip
             return
         what, action = last[1]
-        self.perform(f"Undone: {what}", f"Could not undo {what}", action)
+        self.perform(
+            _("Undone: {what}").format(what=what),
+            _("Could not undo {what}").format(what=what),
+            action,
+        )
 
     @on(ActionDone)
     def _action_done(self, event: ActionDone) -> None:

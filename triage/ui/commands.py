@@ -13,6 +13,7 @@ from functools import partial
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from triage.text.i18n import _
 from triage.ui.keys import ACTIONS
 from triage.ui.themes import THEME_NAMES
 
@@ -31,10 +32,15 @@ class TriageCommands(Provider):
             action = ACTIONS[b.id]
             if action.palette and action.id != "quit":
                 seen.add(action.id)
-                yield action.command, action.help, partial(self.app.run_action, b.action, screen)
+                yield (
+                    _(action.command),
+                    _(action.help),
+                    partial(self.app.run_action, b.action, screen),
+                )
         for name in THEME_NAMES:
-            yield f"Theme: {name}", "Switch the colour theme", partial(self._theme, name)
-        yield "Quit", ACTIONS["quit"].help, partial(self.app.run_action, "quit")
+            yield (_("Theme: {name}").format(name=name), _("Switch the colour theme"),
+                   partial(self._theme, name))  # fmt: skip
+        yield _("Quit"), _(ACTIONS["quit"].help), partial(self.app.run_action, "quit")
 
     def _theme(self, name: str) -> None:
         self.app.theme = name

@@ -17,6 +17,7 @@ from textual.dom import DOMNode
 from textual.keys import Keys, _character_to_key
 
 from triage.config import hint
+from triage.text.i18n import _
 from triage.ui.keys import ACTIONS
 
 MODIFIERS = ("ctrl", "shift", "alt", "meta", "super", "hyper")
@@ -35,11 +36,15 @@ def key_problem(key: str) -> str:
     *mods, base = key.split("+") if key != "+" else [key]
     bad = [m for m in mods if m not in MODIFIERS]
     if bad:
-        return f"{bad[0]!r} in {key!r} is not a modifier ({', '.join(MODIFIERS)})"
+        return _("{bad!r} in {key!r} is not a modifier ({known})").format(
+            bad=bad[0], key=key, known=", ".join(MODIFIERS)
+        )
     if (len(base) == 1 and base.isprintable()) or base in key_names():
         return ""
-    return (f"{key!r} is not a key name: use a character such as 'r', or a name such as "
-            "'enter', 'escape', 'f5', 'pageup', 'question_mark', 'ctrl+r'")  # fmt: skip
+    return _(
+        "{key!r} is not a key name: use a character such as 'r', or a name such as 'enter', "
+        "'escape', 'f5', 'pageup', 'question_mark', 'ctrl+r'"
+    ).format(key=key)
 
 
 def _normal(key: str) -> str:

@@ -19,7 +19,10 @@ from textual.screen import Screen
 
 from triage.domain.conversation import as_snoozed
 from triage.domain.model import Status
+from triage.domain.reasons import reason_label
 from triage.service.api import Draft, Service
+from triage.text.datefmt import weekday_time
+from triage.text.i18n import _
 from triage.ui.text import safe_plain
 
 if TYPE_CHECKING:
@@ -96,10 +99,11 @@ class ConversationScreen(Screen[None]):
             and (conv.replying_until is None or conv.replying_until > now)
         ):
             who = safe_plain(name(conv.replying), 30)
-            return f"{who} is writing a reply to this right now.", "Write one too?"
+            return (_("{who} is writing a reply to this right now.").format(who=who),
+                    _("Write one too?"))  # fmt: skip
         if conv.owner and conv.owner != me:
             who = safe_plain(name(conv.owner), 30)
-            return f"This conversation is {who}'s.", "Reply to it anyway?"
+            return _("This conversation is {who}'s.").format(who=who), _("Reply to it anyway?")
         return None
 
     def _open_reply(self, thread_id: str) -> None:
@@ -123,12 +127,16 @@ class ConversationScreen(Screen[None]):
 
         def escalate(reason: str | None) -> None:
             if reason:
-                again = f" (before: {safe_plain(previous)}; both are in the history)"
-                undo = ("the escalation", lambda: self.service.deescalate(thread_id, "undone"))
+                again = _(" (before: {reason}; both are in the history)").format(
+                    reason=safe_plain(reason_label(previous))
+                )
+                undo = (_("the escalation"), lambda: self.service.deescalate(thread_id, "undone"))
                 self.triage.perform(
-                    f"Escalated{' again' if previous else ''}: {safe_plain(reason)}"
+                    (
+                        _("Escalated again: {reason}") if previous else _("Escalated: {reason}")
+                    ).format(reason=safe_plain(reason_label(reason)))
                     + (again if previous else ""),
-                    "Could not escalate",
+                    _("Could not escalate"),
                     lambda: self.service.escalate(thread_id, reason),
                     None if previous else undo,  # a second reason: the first stays
                 )
@@ -148,13 +156,16 @@ class ConversationScreen(Screen[None]):
         def reassign(choice: ReassignChoice | None) -> None:
             if choice is None:
                 return
-            back = ("the reassignment", lambda: self.service.reassign(
+            back = (_("the reassignment"), lambda: self.service.reassign(
                 thread_id, previous, "undone", choice.account))  # fmt: skip
             who = safe_plain(self.service.config.manager_name(choice.manager))
-            scope = " for the whole account" if choice.account else ""
             self.triage.perform(
-                f"Reassigned to {who}{scope}",
-                "Could not reassign",
+                (
+                    _("Reassigned to {who} for the whole account")
+                    if choice.account
+                    else _("Reassigned to {who}")
+                ).format(who=who),
+                _("Could not reassign"),
                 lambda: self.service.reassign(
                     thread_id, choice.manager, choice.reason, choice.account
                 ),
@@ -175,10 +186,12 @@ class ConversationScreen(Screen[None]):
         def done(reason: str | None) -> None:
             if reason:
                 self.triage.perform(
-                    f"Done: {safe_plain(reason)} (back when the client writes)",
-                    "Could not mark it done",
+                    _("Done: {reason} (back when the client writes)").format(
+                        reason=safe_plain(reason_label(reason))
+                    ),
+                    _("Could not mark it done"),
                     lambda: self.service.done(thread_id, reason),
-                    ("the done mark", lambda: self.service.reopen(thread_id)),
+                    (_("the done mark"), lambda: self.service.reopen(thread_id)),
                 )
 
         self.app.push_screen(DoneScreen(self.service, thread_id), done)
@@ -194,12 +207,16 @@ class ConversationScreen(Screen[None]):
             conv = self.service.conversation(thread_id)
             if until is not None and conv is not None:
                 wake = as_snoozed(conv, until, self.service.config).wake_at or until
-                sooner = f"; back {wake.astimezone():%a %H:%M}, at risk" if wake < until else ""
+                sooner = (_("; back {time}, at risk").format(time=weekday_time(wake.astimezone()))
+                          if wake < until else "")  # fmt: skip
                 self.triage.perform(
-                    f"Snoozed until {until.astimezone():%a %H:%M} your time{sooner}",
-                    "Could not snooze",
+                    _("Snoozed until {time} your time").format(
+                        time=weekday_time(until.astimezone())
+                    )
+                    + sooner,
+                    _("Could not snooze"),
                     lambda: self.service.snooze(thread_id, until),
-                    ("the snooze", lambda: self.service.unsnooze(thread_id)),
+                    (_("the snooze"), lambda: self.service.unsnooze(thread_id)),
                 )
 
         self.app.push_screen(SnoozeScreen(self.service, thread_id), snooze)
@@ -211,13 +228,13 @@ class ConversationScreen(Screen[None]):
         if thread_id is None or conv is None:
             return
         if conv.status is Status.DONE:
-            self.triage.perform("Reopened: back in the queue", "Could not reopen",
+            self.triage.perform(_("Reopened: back in the queue"), _("Could not reopen"),
                                 lambda: self.service.reopen(thread_id))  # fmt: skip
         elif conv.status is Status.SNOOZED:
-            self.triage.perform("Woken: back in the queue", "Could not wake",
+            self.triage.perform(_("Woken: back in the queue"), _("Could not wake"),
                                 lambda: self.service.wake(thread_id))  # fmt: skip
         else:
-            self.notify("It is neither done nor snoozed: nothing to bring back",
+            self.notify(_("It is neither done nor snoozed: nothing to bring back"),
                         severity="warning", markup=False)  # fmt: skip
 
     def action_deescalate(self) -> None:
@@ -229,14 +246,15 @@ class ConversationScreen(Screen[None]):
             return
         if not conv.escalated:
             close_burst(self)  # the "1" + enter typed after x must not act on the queue
-            self.notify("Not escalated by hand: an automatic escalation ends with a reply",
+            self.notify(_("Not escalated by hand: an automatic escalation ends with a reply"),
                         severity="warning", markup=False)  # fmt: skip
             return
 
         def take_back(reason: str | None) -> None:
             if reason:
-                self.triage.perform(f"Escalation taken back: {safe_plain(reason)}",
-                                    "Could not take the escalation back",
+                self.triage.perform(_("Escalation taken back: {reason}").format(
+                                        reason=safe_plain(reason_label(reason))),
+                                    _("Could not take the escalation back"),
                                     lambda: self.service.deescalate(thread_id, reason))  # fmt: skip
 
         self.app.push_screen(DeescalateScreen(self.service, thread_id), take_back)

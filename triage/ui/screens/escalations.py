@@ -19,6 +19,7 @@ from textual.binding import BindingType
 from triage.domain.model import Conversation
 from triage.domain.ordering import QueueView
 from triage.service.api import Service
+from triage.text.i18n import N_, _
 from triage.ui.keys import binding, bindings
 from triage.ui.screens.table import TableScreen
 from triage.ui.text import safe_plain
@@ -29,7 +30,7 @@ class EscalationsScreen(TableScreen):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *bindings("open", "acknowledge", "acknowledged", "unacknowledge"),
-        binding("escalations", title="Queue"),
+        binding("escalations", title=N_("Queue")),
         *bindings("sync", "report", "help"),
         binding("quit", footer=True),
     ]
@@ -59,19 +60,20 @@ class EscalationsScreen(TableScreen):
 
     def empty_text(self) -> str:
         if self.showing_acknowledged:
-            return "No acknowledged escalation is waiting for a reply.  t: open escalations"
-        return "No open escalation."
+            return _("No acknowledged escalation is waiting for a reply.  t: open escalations")
+        return _("No open escalation.")
 
     def status_label(self) -> str:
-        return "acknowledged (t: open ones)" if self.showing_acknowledged else "all"
+        return _("acknowledged (t: open ones)") if self.showing_acknowledged else _("all")
 
     def _allowed(self, doing: str) -> bool:
         agency, user = self.service.config.agency, self.service.user
         if agency.may_acknowledge(user):
             return True
         names = ", ".join(self.service.config.manager_name(a) for a in agency.acknowledgers)
-        self.notify(f"Only {names} can {doing} escalations (the config's [agency] "
-                    f"acknowledgers); you are {self.service.config.manager_name(user)}.",
+        self.notify(_("Only {names} can {doing} escalations (the config's [agency] "
+                      "acknowledgers); you are {you}.").format(
+                        names=names, doing=_(doing), you=self.service.config.manager_name(user)),
                     severity="warning", markup=False)  # fmt: skip
         return False
 
@@ -82,15 +84,17 @@ class EscalationsScreen(TableScreen):
 
     def action_acknowledge(self) -> None:
         if self.showing_acknowledged:
-            self.notify("Already acknowledged: u takes it back.", markup=False)
+            self.notify(_("Already acknowledged: u takes it back."), markup=False)
             return
         chosen = self._chosen()
-        if chosen is None or not self._allowed("acknowledge"):
+        if chosen is None or not self._allowed(N_("acknowledge")):
             return
         thread_id, conv = chosen
         self.triage.perform(
-            f"Acknowledged: {safe_plain(conv.client_name or conv.client_email)}  (t lists them)",
-            "Could not acknowledge",
+            _("Acknowledged: {client}  (t lists them)").format(
+                client=safe_plain(conv.client_name or conv.client_email)
+            ),
+            _("Could not acknowledge"),
             lambda: self.service.acknowledge(thread_id),
         )
 
@@ -98,17 +102,18 @@ class EscalationsScreen(TableScreen):
         if self.triage.take_back_held():  # a reply in its undo delay comes first
             return
         if not self.showing_acknowledged:
-            self.notify("t lists the acknowledged escalations; u there takes one back.",
+            self.notify(_("t lists the acknowledged escalations; u there takes one back."),
                         markup=False)  # fmt: skip
             return
         chosen = self._chosen()
-        if chosen is None or not self._allowed("take back acknowledged"):
+        if chosen is None or not self._allowed(N_("take back acknowledged")):
             return
         thread_id, conv = chosen
         self.triage.perform(
-            f"Acknowledgement taken back: {safe_plain(conv.client_name or conv.client_email)}"
-            " is an open escalation again",
-            "Could not take the acknowledgement back",
+            _("Acknowledgement taken back: {client} is an open escalation again").format(
+                client=safe_plain(conv.client_name or conv.client_email)
+            ),
+            _("Could not take the acknowledgement back"),
             lambda: self.service.unacknowledge(thread_id),
         )
 

@@ -22,6 +22,8 @@ from triage.domain.handoff import HandoffItem, handoff, shift_end
 from triage.domain.model import Conversation
 from triage.domain.ordering import QueueView
 from triage.service.api import Service
+from triage.text.datefmt import clock
+from triage.text.i18n import _
 from triage.ui.keys import binding, bindings
 from triage.ui.screens.table import TableScreen
 from triage.ui.text import safe_plain
@@ -60,16 +62,20 @@ class HandoffScreen(TableScreen):
     def _takers_text(self, items: list[HandoffItem], now: datetime) -> Text:
         me = self.service.config.managers.get(self.service.user)
         ends = shift_end(me, now) if me else None
-        head = f"Your shift ends {ends.astimezone():%H:%M}" if ends else "You are off shift"
-        lines = [f"{head}: {len(items)} due before your next shift. h hands one over."]
+        head = (_("Your shift ends {time}").format(time=clock(ends.astimezone())) if ends
+                else _("You are off shift"))  # fmt: skip
+        lines = [_("{head}: {n} due before your next shift. h hands one over.").format(
+            head=head, n=len(items))]  # fmt: skip
         for item in items[:8]:
-            best = ", ".join(f"{safe_plain(m.name, 24)} ({n} open)" for m, n in item.takers[:3])
-            subject = safe_plain(item.conversation.subject or "(no subject)", 30)
-            lines.append(f"  {subject}: {best or 'nobody qualified is on shift then'}")
+            best = ", ".join(_("{name} ({n} open)").format(name=safe_plain(m.name, 24), n=n)
+                             for m, n in item.takers[:3])  # fmt: skip
+            subject = safe_plain(item.conversation.subject or _("(no subject)"), 30)
+            nobody = _("nobody qualified is on shift then")
+            lines.append(f"  {subject}: {best or nobody}")
         return Text("\n".join(lines))
 
     def empty_text(self) -> str:
-        return "Nothing of yours comes due before your next shift."
+        return _("Nothing of yours comes due before your next shift.")
 
     def status_label(self) -> str:
         return "handoff"
@@ -80,16 +86,16 @@ class HandoffScreen(TableScreen):
         if thread_id is None or item is None:
             return
         if not item.takers:
-            self.notify("Nobody qualified is on shift then: a picks someone (a)",
+            self.notify(_("Nobody qualified is on shift then: a picks someone (a)"),
                         severity="warning", markup=False)  # fmt: skip
             return
-        to, _ = item.takers[0]
+        to, _taker = item.takers[0]
         me = self.service.user
         self.triage.perform(
-            f"Handed over to {safe_plain(to.name, 30)}",
-            "Could not hand it over",
+            _("Handed over to {name}").format(name=safe_plain(to.name, 30)),
+            _("Could not hand it over"),
             lambda: self.service.reassign(thread_id, to.id, "handoff", False),
-            ("the handoff", lambda: self.service.reassign(thread_id, me, "undone", False)),
+            (_("the handoff"), lambda: self.service.reassign(thread_id, me, "undone", False)),
         )
 
     def action_back(self) -> None:

@@ -16,26 +16,36 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
+from triage.text.i18n import N_, _
 from triage.ui.keys import bindings
 
 HelpEntry = tuple[str, str, str]  # keys, what, tooltip
 
 # What the queue's and the pane's cells say (the same words are in the README).
 TABLE_MARKERS: tuple[tuple[str, str], ...] = (
-    ("✖ LATE", "the reply deadline has passed"),
-    ("▲ RISK", "less than the at-risk minutes are left ([agency] at_risk_minutes)"),
-    ("LEFT", "-1:05 overdue by h:mm · 14m09s inside the at-risk window · "
-             "Wed 17:00 due then, the client's local day and time"),
-    ("ESC", "escalated: by hand, the client wrote to the CEO, or breached past the grace"),
-    ("CEO", "the client wrote to or copied the CEO"),
-    ("SPOOF", "the sender poses as staff or the CEO (a look-alike address or name)"),
-    ("AM?", "the client asked for another account manager: a reassigns (reason preset)"),
-    ("17:02?", "a ? after the local time: the region is guessed from the address"),
-    ("AW", "the owner is away: their alerts and nudges go to the backup (A: away or back)"),
-    ("queued", "your reply waits for the provider (offline): it goes with the next sync"),
-    ("unsent", "the provider refused your reply: r to send it again, ctrl+d to discard"),
-    ("WAITING", "how long the client has waited, from the clock start"),
+    (N_("✖ LATE"), N_("the reply deadline has passed")),
+    (N_("▲ RISK"), N_("less than the at-risk minutes are left ([agency] at_risk_minutes)")),
+    (N_("LEFT"), N_("-1:05 overdue by h:mm · 14m09s inside the at-risk window · "
+             "Wed 17:00 due then, the client's local day and time")),
+    ("ESC", N_("escalated: by hand, the client wrote to the CEO, or breached past the grace")),
+    (N_("CEO"), N_("the client wrote to or copied the CEO")),
+    (N_("SPOOF"), N_("the sender poses as staff or the CEO (a look-alike address or name)")),
+    ("AM?", N_("the client asked for another account manager: a reassigns (reason preset)")),
+    ("17:02?", N_("a ? after the local time: the region is guessed from the address")),
+    ("AW", N_("the owner is away: their alerts and nudges go to the backup (A: away or back)")),
+    (N_("queued"), N_("your reply waits for the provider (offline): it goes with the next sync")),
+    (N_("unsent"), N_("the provider refused your reply: r to send it again, ctrl+d to discard")),
+    (N_("WAITING"), N_("how long the client has waited, from the clock start")),
 )  # fmt: skip
+
+
+# The help's title names the screen it lists the keys of.
+SCREEN_NAMES = {
+    "Queue": N_("Queue"), "Escalations": N_("Escalations"), "Thread": N_("Thread"),
+    "Reply": N_("Reply"), "Handoff": N_("Handoff"), "Snooze": N_("Snooze"),
+    "Escalate": N_("Escalate"), "Deescalate": N_("Deescalate"), "Done": N_("Done"),
+    "Reassign": N_("Reassign"), "Collision": N_("Collision"),
+}  # fmt: skip
 
 
 def help_entries(screen: Screen[Any]) -> list[HelpEntry]:
@@ -84,12 +94,12 @@ class HelpScreen(ModalScreen[None]):
     def __init__(
         self,
         entries: list[HelpEntry],
-        title: str = "Keys",
+        title: str = N_("Keys"),
         markers: tuple[tuple[str, str], ...] = (),
     ) -> None:
         super().__init__()
         self.entries = entries
-        self.title_text = title
+        self.title_text = _(title)
         self.markers = markers
 
     @classmethod
@@ -99,7 +109,8 @@ class HelpScreen(ModalScreen[None]):
 
         markers = TABLE_MARKERS if isinstance(screen, TableScreen) else ()
         name = type(screen).__name__.removesuffix("Screen")
-        return cls(help_entries(screen), f"Keys: {name}", markers)
+        title = _("Keys: {screen}").format(screen=_(SCREEN_NAMES.get(name, name)))
+        return cls(help_entries(screen), title, markers)
 
     def compose(self) -> ComposeResult:
         table = Table.grid(padding=(0, 2))
@@ -111,24 +122,24 @@ class HelpScreen(ModalScreen[None]):
             table.add_row(Text(keys), Text(what), Text(tip))
         with VerticalScroll(id="help-box") as box:
             box.border_title = self.title_text
-            box.border_subtitle = "esc closes"
+            box.border_subtitle = _("esc closes")
             yield Static(table, id="help-keys")
             if self.markers:
                 yield Static(self._markers_table(), id="help-markers")
 
     def _markers_table(self) -> Table:
         table = Table.grid(padding=(0, 2))
-        table.title = Text("What the table says", style="bold")
+        table.title = Text(_("What the table says"), style="bold")
         table.add_column(style="bold", no_wrap=True)
         table.add_column()
         for marker, meaning in self.markers:
-            table.add_row(Text(marker), Text(meaning))
+            table.add_row(Text(_(marker)), Text(_(meaning)))
         return table
 
     @property
     def text(self) -> str:
         keys = [f"{k}  {w}  {t}" for k, w, t in self.entries]
-        return "\n".join([*keys, *(f"{m}  {what}" for m, what in self.markers)])
+        return "\n".join([*keys, *(f"{_(m)}  {_(what)}" for m, what in self.markers)])
 
     def action_close(self) -> None:
         self.dismiss(None)

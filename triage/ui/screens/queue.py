@@ -23,6 +23,7 @@ from triage.domain.ordering import QueueView
 from triage.domain.urgency import Filter
 from triage.domain.views import VIEWS
 from triage.service.api import Service
+from triage.text.i18n import N_, _
 from triage.ui.keys import bindings
 from triage.ui.screens.base import close_burst
 from triage.ui.screens.table import TableScreen
@@ -33,19 +34,23 @@ from triage.ui.widgets.status_bar import StatusBar
 FILTER_PROMPT = "filter: client, subject or sender (enter keeps, esc clears)"
 FIND_PROMPT = "find in every conversation: subject, client, message text (esc: queue)"
 EMPTY_VIEW = {
-    "waiting": "No conversation is waiting. Well done.",
-    "snoozed": "Nothing is snoozed.",
-    "done": "Nothing is marked done.",
-    "answered": "No answered conversation in the cache.",
-    "all": "No conversation in the cache yet.",
+    "waiting": N_("No conversation is waiting. Well done."),
+    "snoozed": N_("Nothing is snoozed."),
+    "done": N_("Nothing is marked done."),
+    "answered": N_("No answered conversation in the cache."),
+    "all": N_("No conversation in the cache yet."),
 }
 VIEW_HELP = {
-    "waiting": "the queue, most urgent first",
-    "snoozed": "soonest back first; b wakes one now",
-    "done": "the latest first; b reopens one",
-    "answered": "staff wrote last; the latest reply first",
-    "all": "the queue, then everything else by its last message",
+    "waiting": N_("the queue, most urgent first"),
+    "snoozed": N_("soonest back first; b wakes one now"),
+    "done": N_("the latest first; b reopens one"),
+    "answered": N_("staff wrote last; the latest reply first"),
+    "all": N_("the queue, then everything else by its last message"),
 }
+VIEW_NAMES = {"waiting": N_("Waiting"), "snoozed": N_("Snoozed"), "done": N_("Done"),
+              "answered": N_("Answered"), "all": N_("All"), "search": N_("Find")}  # fmt: skip
+VIEW_WORDS = {"waiting": N_("waiting"), "snoozed": N_("snoozed"), "done": N_("done"),
+              "answered": N_("answered"), "all": N_("all"), "search": N_("find")}  # fmt: skip
 
 
 class QueueScreen(TableScreen):
@@ -85,19 +90,25 @@ class QueueScreen(TableScreen):
     def empty_text(self) -> str:
         if self.view_name == "search":
             if not self.filter.text.strip():
-                return "Type what to find: subject, client, or words of a message (esc: queue)"
-            return f"Nothing found for {self.filter.text!r} (esc: back to the queue)"
+                return _("Type what to find: subject, client, or words of a message (esc: queue)")
+            return _("Nothing found for {text!r} (esc: back to the queue)").format(
+                text=self.filter.text
+            )
         if self.filter != Filter():
             # The table makes this text safe when it draws it (safe_cell): once is enough.
-            return f"Nothing matches filter: {self.filter.describe()} (esc clears)"
-        return EMPTY_VIEW[self.view_name]
+            return _("Nothing matches filter: {filter} (esc clears)").format(
+                filter=self.filter.describe()
+            )
+        return _(EMPTY_VIEW[self.view_name])
 
     def status_label(self) -> str:
         if self.view_name == "waiting":
             return self.filter.describe()
         if self.view_name == "search":
-            return f"find {self.filter.text!r}"
-        return f"{self.filter.describe()} · {self.view_name} view"
+            return _("find {text!r}").format(text=self.filter.text)
+        return _("{filter} · {view} view").format(
+            filter=self.filter.describe(), view=_(VIEW_WORDS[self.view_name])
+        )
 
     def set_filter(self, new: Filter) -> None:
         if new != self.filter:
@@ -146,7 +157,7 @@ class QueueScreen(TableScreen):
         if name != self.view_name:
             self.view_name = name
             self.reload()
-        self.notify(f"{name.capitalize()}: {VIEW_HELP[name]}", timeout=3, markup=False)
+        self.notify(f"{_(VIEW_NAMES[name])}: {_(VIEW_HELP[name])}", timeout=3, markup=False)
 
     def action_next_view(self) -> None:
         current = VIEWS.index(self.view_name) if self.view_name in VIEWS else -1

@@ -29,9 +29,10 @@ from textual.widgets import Footer, Static, TextArea
 
 from triage.domain.conversation import reply_subject
 from triage.domain.model import Message
-from triage.domain.routing import is_staff
+from triage.domain.routing import find_client, is_staff
 from triage.domain.templates import (
     Template,
+    for_language,
     render,
     unfilled,
     values_for,
@@ -39,6 +40,7 @@ from triage.domain.templates import (
     without_signature,
 )
 from triage.service.api import Draft, OutboxStatus, Service, ThreadView
+from triage.text.i18n import _, current
 from triage.text.mailtext import address_display
 from triage.ui.keys import bindings
 from triage.ui.messages import ReplySent
@@ -54,11 +56,11 @@ _HEADER_CHARS = 150  # two lines at 80 columns; the full text is in the thread v
 def outcome(draft: Draft) -> str:
     """What happened to a reply that was handed over, in the user's words."""
     if draft.status is OutboxStatus.QUEUED:
-        return "Reply queued: the provider is unreachable; it is sent when it is back"
+        return _("Reply queued: the provider is unreachable; it is sent when it is back")
     if draft.status is OutboxStatus.UNCLEAR:
-        return ("Reply may have been sent (no answer came back): triage checks the Sent "
-                "folder before trying again, so it never goes twice")  # fmt: skip
-    return "Reply sent"
+        return (_("Reply may have been sent (no answer came back): triage checks the Sent "
+                "folder before trying again, so it never goes twice"))  # fmt: skip
+    return _("Reply sent")
 
 
 class ReplyScreen(Screen[Draft | None]):
@@ -122,11 +124,11 @@ class ReplyScreen(Screen[Draft | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="reply-head"):
-            yield Static(Text("To: …", style="dim"), id="reply-to")
-            yield Static(Text("Subject: …", style="dim"), id="reply-subject")
+            yield Static(Text(_("To: …"), style="dim"), id="reply-to")
+            yield Static(Text(_("Subject: …"), style="dim"), id="reply-subject")
         yield Static(id="reply-notice")
         with VerticalScroll(id="quote", can_focus=False):
-            yield Static(Text("Loading the conversation…", style="dim"), id="quote-text")
+            yield Static(Text(_("Loading the conversation…"), style="dim"), id="quote-text")
         yield self._area
         yield Footer()
 
@@ -139,9 +141,11 @@ class ReplyScreen(Screen[Draft | None]):
             if d.thread_id == self.thread_id and d.status.on_its_way
         ]
         if pending:
-            self._notice("A reply to this conversation is already waiting to be sent")
+            self._notice(_("A reply to this conversation is already waiting to be sent"))
         elif self._refused:
-            self._notice(f"Not sent: {safe_plain(self._refused)}. ctrl+s sends it again.")
+            self._notice(
+                _("Not sent: {why}. ctrl+s sends it again.").format(why=safe_plain(self._refused))
+            )
         self.load()
         self.tell_others(True)
 
@@ -162,7 +166,9 @@ class ReplyScreen(Screen[Draft | None]):
         try:
             view = await self.service.thread(self.thread_id)
         except Exception as exc:  # the reply can still be written and saved
-            self._notice(f"could not load the conversation: {safe_plain(str(exc))}")
+            self._notice(
+                _("could not load the conversation: {error}").format(error=safe_plain(str(exc)))
+            )
             return
         self._show(view)
 
@@ -172,9 +178,9 @@ class ReplyScreen(Screen[Draft | None]):
             self._seen = frozenset(view.message_ids or (m.id for m in view.messages))
         conv = view.conversation
         address = address_display(conv.client_name, conv.client_email)
-        to = Text.assemble(("To: ", "bold"), safe(address, max_len=_HEADER_CHARS))
+        to = Text.assemble((_("To: "), "bold"), safe(address, max_len=_HEADER_CHARS))
         subject = reply_subject(conv.subject)
-        subject_line = Text.assemble(("Subject: ", "bold"), safe(subject, max_len=_HEADER_CHARS))
+        subject_line = Text.assemble((_("Subject: "), "bold"), safe(subject, max_len=_HEADER_CHARS))
         self.query_one("#reply-to", Static).update(to)
         self.query_one("#reply-subject", Static).update(subject_line)
         self.query_one("#quote-text", Static).update(self._quote(view))
@@ -182,10 +188,10 @@ class ReplyScreen(Screen[Draft | None]):
     def _quote(self, view: ThreadView) -> Text:
         clients = [m for m in view.messages if not is_staff(m.sender, self.service.config)]
         if not clients:
-            return Text("(no client message to quote)", style="dim")
+            return Text(_("(no client message to quote)"), style="dim")
         last = clients[-1]
         lines = safe_block(last.body or last.preview).plain.splitlines()[:_QUOTE_LINES]
-        head = Text.assemble(safe(address_display(last.sender_name, last.sender)), " wrote:")
+        head = Text.assemble(safe(address_display(last.sender_name, last.sender)), _(" wrote:"))
         return Text("\n").join([head, *(Text(f"> {line}") for line in lines)])
 
     # ---- saving ----
@@ -209,7 +215,9 @@ class ReplyScreen(Screen[Draft | None]):
             draft = self.service.save_draft(self.thread_id, body, self._draft_id)
         except Exception as exc:  # disk full, locked cache: keep the screen and the text
             self.notify(
-                f"Could not save the draft: {safe_plain(str(exc))}", severity="error", markup=False
+                _("Could not save the draft: {error}").format(error=safe_plain(str(exc))),
+                severity="error",
+                markup=False,
             )
             return False
         self._draft_id, self._saved_body = draft.id, body
@@ -229,14 +237,14 @@ class ReplyScreen(Screen[Draft | None]):
     def _busy(self) -> bool:
         """While a send is in flight, leaving would cancel it mid-way: wait for it."""
         if self._sending:
-            self.notify("Sending… wait for the outcome", severity="warning", markup=False)
+            self.notify(_("Sending… wait for the outcome"), severity="warning", markup=False)
         return self._sending
 
     def action_keep(self) -> None:
         if self._busy() or not self.flush_draft():
             return
         if self._draft_id is not None:
-            self.notify("Draft kept", markup=False)
+            self.notify(_("Draft kept"), markup=False)
         self.dismiss(None)
 
     def action_send(self) -> None:
@@ -247,12 +255,18 @@ class ReplyScreen(Screen[Draft | None]):
         if self._sending or self._done:
             return
         if not without_signature(self._area.text).strip():
-            self.notify("Nothing to send: the reply is empty", severity="warning", markup=False)
+            self.notify(_("Nothing to send: the reply is empty"), severity="warning", markup=False)
             return
         if left := unfilled(self._area.text):
             names = ", ".join("{" + n + "}" for n in left)
-            self._notice(f"Fill in {names} before sending (the template could not).")
-            self.notify(f"Not sent: fill in {names} first", severity="warning", markup=False)
+            self._notice(
+                _("Fill in {names} before sending (the template could not).").format(names=names)
+            )
+            self.notify(
+                _("Not sent: fill in {names} first").format(names=names),
+                severity="warning",
+                markup=False,
+            )
             return
         if not self.flush_draft() or self._draft_id is None:
             return
@@ -276,10 +290,12 @@ class ReplyScreen(Screen[Draft | None]):
             self._sending = False
             self._area.read_only = False
             why = safe_plain(str(exc))
-            self._notice(f"Not sent: {why}. ctrl+s sends it again.")
+            self._notice(_("Not sent: {why}. ctrl+s sends it again.").format(why=why))
             self.notify(
-                f"Not sent: {why}. The reply is kept, marked unsent: nothing goes out "
-                "until you send it again (ctrl+s) or discard it (ctrl+d).",
+                _(
+                    "Not sent: {why}. The reply is kept, marked unsent: nothing goes out "
+                    "until you send it again (ctrl+s) or discard it (ctrl+d)."
+                ).format(why=why),
                 severity="error",
                 markup=False,
                 timeout=15,
@@ -291,7 +307,11 @@ class ReplyScreen(Screen[Draft | None]):
             if hold is not None:
                 hold(draft)
             seconds = self.service.config.undo_send_seconds
-            self.notify(f"Reply goes in {seconds}s: u takes it back", markup=False, timeout=5)
+            self.notify(
+                _("Reply goes in {seconds}s: u takes it back").format(seconds=seconds),
+                markup=False,
+                timeout=5,
+            )
         else:
             self.notify(outcome(draft), markup=False, timeout=8)
         self.post_message(ReplySent(draft))
@@ -342,10 +362,13 @@ class ReplyScreen(Screen[Draft | None]):
                 self.service.discard_draft(self._draft_id)
             except Exception as exc:  # on its way already, or the disk failed: keep it
                 self._done = False
-                self.notify(f"Not discarded: {safe_plain(str(exc))}", severity="error",
-                            markup=False)  # fmt: skip
+                self.notify(
+                    _("Not discarded: {error}").format(error=safe_plain(str(exc))),
+                    severity="error",
+                    markup=False,
+                )
                 return
-        self.notify("Draft discarded", markup=False)
+        self.notify(_("Draft discarded"), markup=False)
         self.dismiss(None)
 
     # ---- templates ----
@@ -360,22 +383,33 @@ class ReplyScreen(Screen[Draft | None]):
             return
         templates = self.service.config.templates
         if not templates:
-            self.notify('No templates yet: add [templates.NAME] with body = "..." to the '
-                        "config", severity="warning", markup=False)  # fmt: skip
+            self.notify(_('No templates yet: add [templates.NAME] with body = "..." to the '
+                        "config"), severity="warning", markup=False)  # fmt: skip
             return
-        self.app.push_screen(TemplatePicker(templates), self._insert_template)
+        self.app.push_screen(
+            TemplatePicker(for_language(templates.values(), self._client_language())),
+            self._insert_template,
+        )
+
+    def _client_language(self) -> str:
+        """The client account's `language` ([clients."x"]), else the console's."""
+        conv = self.service.conversation(self.thread_id)
+        client = find_client(conv.client_email, self.service.config) if conv else None
+        return (client.language if client else "") or current()
 
     def _insert_template(self, template: Template | None) -> None:
         if template is None:
             return
-        text = render(template.body, self._values())
+        text = render(template.body, self._values(template.language))
         self._area.insert(text)
         self.flush_draft()
         if left := unfilled(text):
             names = ", ".join("{" + n + "}" for n in left)
-            self._notice(f"Fill in {names}: sending waits until they are replaced.")
+            self._notice(
+                _("Fill in {names}: sending waits until they are replaced.").format(names=names)
+            )
 
-    def _values(self) -> dict[str, str]:
+    def _values(self, language: str = "") -> dict[str, str]:
         """The placeholders' values: this conversation, its latest client, this user."""
         view, config = self._view, self.service.config
         conv = view.conversation if view else self.service.conversation(self.thread_id)
@@ -384,7 +418,7 @@ class ReplyScreen(Screen[Draft | None]):
         clients = [m for m in view.messages if not is_staff(m.sender, config)] if view else []
         contact = clients[-1].sender_name if clients else ""
         manager = config.managers.get(self.service.user)
-        return values_for(conv, contact, manager, config.regions.get(conv.region))
+        return values_for(conv, contact, manager, config.regions.get(conv.region), language)
 
     def action_editor(self) -> None:
         after_pending_keys(self, self._editor_now)
@@ -396,14 +430,16 @@ class ReplyScreen(Screen[Draft | None]):
             text = self._edit_externally(self._area.text)
         except SuspendNotSupported:
             self.notify(
-                "Cannot open an external editor here; keep typing in this screen",
+                _("Cannot open an external editor here; keep typing in this screen"),
                 severity="warning",
                 markup=False,
             )
             return
         except OSError as exc:  # editor not found, temp dir not writable
             self.notify(
-                f"Could not run the editor: {safe_plain(str(exc))}", severity="error", markup=False
+                _("Could not run the editor: {error}").format(error=safe_plain(str(exc))),
+                severity="error",
+                markup=False,
             )
             return
         if text is not None and text != self._area.text:
@@ -425,7 +461,9 @@ class ReplyScreen(Screen[Draft | None]):
                 result = subprocess.run([*command, str(path)], check=False)
             if result.returncode != 0:
                 self.notify(
-                    f"The editor exited with status {result.returncode}; text unchanged",
+                    _("The editor exited with status {code}; text unchanged").format(
+                        code=result.returncode
+                    ),
                     severity="warning",
                     markup=False,
                 )

@@ -17,6 +17,7 @@ from triage.domain.model import Conversation
 from triage.domain.ordering import QueueView
 from triage.domain.urgency import Counts, Filter
 from triage.service.api import OutboxStatus, Service
+from triage.text.i18n import _
 from triage.ui.screens.base import ConversationScreen, user_zone
 from triage.ui.widgets.queue_table import QueueTable
 from triage.ui.widgets.status_bar import StatusBar
@@ -59,8 +60,10 @@ class TableScreen(ConversationScreen):
         now = self.service.now()
         self._queue = self.service.queue_view()
         drafts = self.service.drafts()
-        markers = {d.thread_id: "queued" for d in drafts if d.status.on_its_way}
-        markers.update({d.thread_id: "unsent" for d in drafts if d.status is OutboxStatus.FAILED})
+        markers = {d.thread_id: _("queued") for d in drafts if d.status.on_its_way}
+        markers.update(
+            {d.thread_id: _("unsent") for d in drafts if d.status is OutboxStatus.FAILED}
+        )
         table = self.table
         table.away = frozenset(self.service.absences(now))  # each row says AW as it is drawn
         table.empty_text = self.empty_text()
@@ -68,7 +71,7 @@ class TableScreen(ConversationScreen):
         self._show_status(now)
 
     def empty_text(self) -> str:
-        return "No conversation is waiting."
+        return _("No conversation is waiting.")
 
     def tick(self, now: datetime) -> None:
         """Once a second: countdowns and status only; no sync, no re-sort, unless a
@@ -100,7 +103,7 @@ class TableScreen(ConversationScreen):
     def current_thread(self) -> str | None:
         thread_id = self.table.highlighted
         if thread_id is None:
-            self.notify("No conversation selected.", severity="warning", markup=False)
+            self.notify(_("No conversation selected."), severity="warning", markup=False)
         return thread_id
 
     def action_open(self) -> None:

@@ -24,10 +24,13 @@ from textual.widgets import Footer, Static
 
 from triage.domain import history
 from triage.domain.model import Conversation, Message, NoteAction, Region, SlaState, Status
+from triage.domain.reasons import reason_label
 from triage.domain.routing import is_staff
 from triage.domain.urgency import escalation_of, state_of
 from triage.domain.workflow import status_at
 from triage.service.api import Service, ThreadView
+from triage.text.datefmt import clock, day_time, weekday_time
+from triage.text.i18n import N_, _
 from triage.text.mailtext import address_display
 from triage.text.timefmt import format_left_precise
 from triage.ui.keys import bindings
@@ -36,9 +39,9 @@ from triage.ui.text import safe, safe_block
 
 # Glyph + word + style: the state reads on a monochrome terminal too.
 _STATE_LOOK = {
-    SlaState.BREACHED: ("✖ BREACHED", "bold reverse"),
-    SlaState.AT_RISK: ("▲ AT RISK", "bold"),
-    SlaState.OK: ("● on time", ""),
+    SlaState.BREACHED: (N_("✖ BREACHED"), "bold reverse"),
+    SlaState.AT_RISK: (N_("▲ AT RISK"), "bold"),
+    SlaState.OK: (N_("● on time"), ""),
 }
 _HISTORY_SHOWN = 3
 PAGE = 40  # what `Service.earlier` loads at a time (the engine's page)
@@ -49,26 +52,31 @@ def when_text(
 ) -> str:
     """'Tue 11 Mar 10:00 EDT client · Tue 15:00 UTC you' (both wall clocks)."""
     mine = at.astimezone(user_zone) if user_zone else at.astimezone()
-    day = "%a %d %b %H:%M" if date else "%a %H:%M"
+    day = day_time if date else weekday_time
     if client_zone is None:
-        return f"{mine:{day}} {mine.tzname()} you"
+        return _("{time} {zone} you").format(time=day(mine), zone=mine.tzname())
     theirs = at.astimezone(client_zone)
-    return f"{theirs:{day}} {theirs.tzname()} client · {mine:%a %H:%M} {mine.tzname()} you"
+    return _("{theirs} {their_zone} client · {mine} {my_zone} you").format(
+        theirs=day(theirs), their_zone=theirs.tzname(),
+        mine=weekday_time(mine), my_zone=mine.tzname(),
+    )  # fmt: skip
 
 
 def why_text(conv: Conversation, region: Region | None, arrival: datetime | None) -> str:
     """Why the deadline is where it is: the rule and when the clock started."""
     if region is None:
-        return f"region {conv.region!r} is not in the config"
-    parts = [f"{conv.target} (from the {conv.target_source})" if conv.target else region.rule]
+        return _("region {region!r} is not in the config").format(region=conv.region)
+    parts = [_("{target} (from the {source})").format(target=conv.target, source=conv.target_source)
+             if conv.target else region.rule]  # fmt: skip
     if conv.clock_start is not None:
         zone = ZoneInfo(region.timezone)
         start = conv.clock_start.astimezone(zone)
-        started = f"clock started {start:%a %H:%M} {start.tzname()}"
+        started = _("clock started {time} {zone}").format(time=weekday_time(start),
+                                                           zone=start.tzname())  # fmt: skip
         if arrival is not None and arrival < conv.clock_start:
             came = arrival.astimezone(zone)
-            fmt = "%H:%M" if came.date() == start.date() else "%a %H:%M"
-            started += f", next opening after a {came:{fmt}} arrival"
+            at = clock(came) if came.date() == start.date() else weekday_time(came)
+            started += _(", next opening after a {time} arrival").format(time=at)
         parts.append(started)
     return " · ".join(parts)
 
@@ -77,11 +85,11 @@ def left_text(conv: Conversation, now: datetime, at_risk: timedelta) -> Text:
     """The ticking part of the deadline line."""
     seconds = conv.seconds_left(now)
     if seconds is None:
-        return Text("answered: no reply is due", style="dim")
+        return Text(_("answered: no reply is due"), style="dim")
     word, style = _STATE_LOOK[state_of(conv, now, at_risk)]
     amount = format_left_precise(abs(seconds))
-    tail = f"{amount} overdue" if seconds <= 0 else f"{amount} left"
-    return Text(f"{word}  {tail}", style=style)
+    tail = (_("{time} overdue") if seconds <= 0 else _("{time} left")).format(time=amount)
+    return Text(f"{_(word)}  {tail}", style=style)
 
 
 class ThreadScreen(ConversationScreen):
@@ -117,7 +125,7 @@ class ThreadScreen(ConversationScreen):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="thread-head"):
-            yield Static(Text("Loading conversation…", style="bold"), id="subject")
+            yield Static(Text(_("Loading conversation…"), style="bold"), id="subject")
             yield Static(id="who")
             yield Static(id="deadline")
             yield Static(id="status")
@@ -125,7 +133,7 @@ class ThreadScreen(ConversationScreen):
             yield Static(id="history")
         yield Static(id="thread-notice")
         with VerticalScroll(id="messages"):
-            yield Static(Text("Loading messages…", style="dim"), id="loading")
+            yield Static(Text(_("Loading messages…"), style="dim"), id="loading")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -139,7 +147,9 @@ class ThreadScreen(ConversationScreen):
         try:
             view = await self.service.thread(self.thread_id)
         except Exception as exc:  # any provider or cache failure: say so, keep running
-            self._notice(Text.assemble("could not load: ", safe(str(exc)), " (ctrl+r retries)"))
+            self._notice(
+                Text.assemble(_("could not load: "), safe(str(exc)), _(" (ctrl+r retries)"))
+            )
             return
         await self.show(view)
 
@@ -152,8 +162,10 @@ class ThreadScreen(ConversationScreen):
         """Render a loaded thread: header first, then every message."""
         self.view = view
         if view.offline:
-            error = self.service.status().error or "the provider is unreachable"
-            self._notice(Text.assemble("could not load: ", safe(error), "; showing cached copy"))
+            error = self.service.status().error or _("the provider is unreachable")
+            self._notice(
+                Text.assemble(_("could not load: "), safe(error), _("; showing cached copy"))
+            )
         else:
             self._notice(None)
         self._render_head(view)
@@ -186,7 +198,7 @@ class ThreadScreen(ConversationScreen):
         try:
             more = await self.service.earlier(view)
         except Exception as exc:  # offline meanwhile: say so, keep what is shown
-            self._notice(Text.assemble("could not load older messages: ", safe(str(exc))))
+            self._notice(Text.assemble(_("could not load older messages: "), safe(str(exc))))
             return
         added = more.messages[: len(more.messages) - len(view.messages)]
         self.view = more
@@ -203,8 +215,8 @@ class ThreadScreen(ConversationScreen):
     def _earlier_text(self, view: ThreadView) -> Text:
         if view.earlier == 0:
             return Text("")
-        return Text(f"▲ {view.earlier:,} older messages not shown: o loads them, "
-                    f"{min(view.earlier, PAGE)} at a time", style="dim")  # fmt: skip
+        return Text(_("▲ {n:,} older messages not shown: o loads them, {page} at a time")
+                    .format(n=view.earlier, page=min(view.earlier, PAGE)), style="dim")  # fmt: skip
 
     # ---- rendering ----
 
@@ -221,22 +233,22 @@ class ThreadScreen(ConversationScreen):
         region = self._region(conv)
         label = safe(region.label if region else conv.region)
         if conv.region_guessed:
-            label.append(" (guessed)", style="italic")
-        subject = Text.assemble(safe(conv.subject or "(no subject)", max_len=150, style="bold"))
+            label.append(_(" (guessed)"), style="italic")
+        subject = Text.assemble(safe(conv.subject or _("(no subject)"), max_len=150, style="bold"))
         self.query_one("#subject", Static).update(subject)
         who = Text.assemble(
-            ("Client ", "dim"),
+            (_("Client "), "dim"),
             safe(address_display(conv.client_name, conv.client_email), max_len=90),
-            ("  Region ", "dim"),
+            (_("  Region "), "dim"),
             label,
-            ("  Owner ", "dim"),
+            (_("  Owner "), "dim"),
             safe(config.manager_name(conv.owner) or "nobody"),
         )
         if conv.impersonation:
-            who.append("\n⚠ SPOOF? ", style="bold reverse")
+            who.append(_("\n⚠ SPOOF? "), style="bold reverse")
             who.append_text(safe(conv.impersonation, style="bold"))
         if conv.problem:
-            who.append("\n⚠ unreadable: ", style="bold")
+            who.append(_("\n⚠ unreadable: "), style="bold")
             who.append_text(safe(conv.problem, max_len=150))
         self.query_one("#who", Static).update(who)
         why = why_text(conv, region, conv.waiting_since)
@@ -255,17 +267,20 @@ class ThreadScreen(ConversationScreen):
         status = status_at(conv, now)
         text = Text()
         if status is Status.DONE:
-            text.append("✓ DONE", style="bold reverse")
-            text.append_text(Text.assemble(": ", safe(conv.done_reason or "no reply needed",
-                                                      max_len=60)))  # fmt: skip
+            text.append(_("✓ DONE"), style="bold reverse")
+            text.append_text(
+                Text.assemble(
+                    ": ", safe(reason_label(conv.done_reason or "no reply needed"), max_len=60)
+                )
+            )
             if conv.done_by:
-                text.append_text(Text.assemble(" by ", safe(name(conv.done_by), max_len=30)))
-            text.append(" · the client's next message brings it back · b reopens")
+                text.append_text(Text.assemble(_(" by "), safe(name(conv.done_by), max_len=30)))
+            text.append(_(" · the client's next message brings it back · b reopens"))
         elif status is Status.SNOOZED and conv.wake_at is not None:
             text = self._snoozed_text(conv, conv.wake_at, zone)
         elif status is Status.FOLLOW_UP:
-            text.append("↻ FOLLOW-UP", style="bold")
-            text.append(": a reminder came due; its clock started then")
+            text.append(_("↻ FOLLOW-UP"), style="bold")
+            text.append(_(": a reminder came due; its clock started then"))
         if (
             conv.replying
             and conv.replying != self.service.user
@@ -274,16 +289,17 @@ class ThreadScreen(ConversationScreen):
             text.append("\n" if text else "")
             text.append("✎ ", style="bold")
             text.append_text(safe(name(conv.replying), max_len=30, style="bold"))
-            text.append(" is writing a reply now")
+            text.append(_(" is writing a reply now"))
         return text
 
     def _snoozed_text(self, conv: Conversation, wake: datetime, zone: tzinfo | None) -> Text:
         until = when_text(conv.snoozed_until or wake, zone, self._user_zone, date=False)
-        text = Text.assemble(("zz SNOOZED", "bold reverse"), f" until {until}")
+        text = Text.assemble((_("zz SNOOZED"), "bold reverse"),
+                             _(" until {time}").format(time=until))  # fmt: skip
         if conv.snoozed_until and wake < conv.snoozed_until:
             back = when_text(wake, zone, self._user_zone, date=False)
-            text.append(f" · back at {back} (at risk then)")
-        text.append(" · b wakes it")
+            text.append(_(" · back at {time} (at risk then)").format(time=back))
+        text.append(_(" · b wakes it"))
         return text
 
     def _escalation_text(self, conv: Conversation, now: datetime) -> Text:
@@ -295,24 +311,25 @@ class ThreadScreen(ConversationScreen):
         esc = escalation_of(conv, now, timedelta(minutes=agency.escalate_after_minutes))
         if esc is None:
             return Text()
-        text = Text("ESCALATED", style="bold reverse")
-        text.append(" (automatic)" if esc.automatic else "")
+        text = Text(_("ESCALATED"), style="bold reverse")
+        text.append(_(" (automatic)") if esc.automatic else "")
         text.append(": ")
-        text.append_text(safe(esc.reason or "no reason given", max_len=60))
+        text.append_text(safe(reason_label(esc.reason or "no reason given"), max_len=60))
         if not esc.automatic and esc.by:
-            text.append_text(Text.assemble(" by ", safe(self.service.config.manager_name(esc.by),
+            text.append_text(Text.assemble(_(" by "), safe(self.service.config.manager_name(esc.by),
                                                         max_len=30)))  # fmt: skip
         if esc.since is not None:
             zone = self._client_zone(conv)
-            text.append(f" · since {when_text(esc.since, zone, self._user_zone, date=False)}")
+            text.append(_(" · since {time}").format(
+                time=when_text(esc.since, zone, self._user_zone, date=False)))  # fmt: skip
         return text
 
     def _acknowledged_text(self, conv: Conversation) -> Text:
         ack = history.last(conv.notes, NoteAction.ACK)
-        text = Text("Escalation acknowledged", style="bold")
+        text = Text(_("Escalation acknowledged"), style="bold")
         if ack is not None:
             name = safe(self.service.config.manager_name(ack.by), max_len=30)
-            text.append_text(Text.assemble(" by ", name))
+            text.append_text(Text.assemble(_(" by "), name))
             zone = self._client_zone(conv)
             text.append(f" · {when_text(ack.at, zone, self._user_zone, date=False)}")
         return text
@@ -321,20 +338,22 @@ class ThreadScreen(ConversationScreen):
         conv, lines = view.conversation, view.history
         text = self._escalation_text(conv, self._now)
         self._escalation_shown = text.plain
-        if conv.ceo_contacted and "CEO" not in text.plain:
-            text.append(("\n" if text else "") + "The client wrote to the CEO", style="bold")
+        if conv.ceo_contacted and _("CEO") not in text.plain:
+            text.append(("\n" if text else "") + _("The client wrote to the CEO"), style="bold")
         if conv.asked_new_manager:
-            text.append(("\n" if text else "") + "The client asked for another account manager: "
-                        "a reassigns it (reason: client asked)", style="bold")  # fmt: skip
+            text.append(("\n" if text else "") + _("The client asked for another account "
+                        "manager: a reassigns it (reason: client asked)"), style="bold")  # fmt: skip
         if not lines:
             if not text:
-                text.append("No escalations or reassignments", style="dim")
+                text.append(_("No escalations or reassignments"), style="dim")
             return text
         shown = lines[-_HISTORY_SHOWN:]
         text.append("\n" if text else "")
-        text.append("History", style="bold")
+        text.append(_("History"), style="bold")
         if len(lines) > len(shown):
-            text.append(f" ({len(lines) - len(shown)} earlier not shown)", style="dim")
+            text.append(
+                _(" ({n} earlier not shown)").format(n=len(lines) - len(shown)), style="dim"
+            )
         for line in shown:
             text.append("\n• ")
             text.append_text(safe(line, max_len=150))
@@ -344,7 +363,7 @@ class ThreadScreen(ConversationScreen):
         return is_staff(address, self.service.config)
 
     def _message_text(self, m: Message, zone: tzinfo | None) -> Text:
-        who = "agency" if self._is_staff(m.sender) else "client"
+        who = _("agency") if self._is_staff(m.sender) else _("client")
         text = Text.assemble(
             safe(address_display(m.sender_name, m.sender), style="bold"),
             (f" ({who})", "dim"),
@@ -355,7 +374,7 @@ class ThreadScreen(ConversationScreen):
             text.append("\n⚠ ", style="bold")
             text.append_text(safe(warning, style="bold"))
         text.append("\n\n")
-        text.append_text(safe_block(m.body or m.preview or "(empty message)"))
+        text.append_text(safe_block(m.body or m.preview or _("(empty message)")))
         return text
 
     def tick(self, now: datetime) -> None:
@@ -365,7 +384,7 @@ class ThreadScreen(ConversationScreen):
             return
         conv = self.view.conversation
         at_risk = timedelta(minutes=self.service.config.agency.at_risk_minutes)
-        line = Text("Due ", style="dim")
+        line = Text(_("Due "), style="dim")
         if conv.deadline is not None:
             line.append(
                 when_text(conv.deadline, self._client_zone(conv), self._user_zone, date=False)

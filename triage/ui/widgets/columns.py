@@ -17,20 +17,22 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import humanize
 from textual.strip import Strip
 
 from triage.domain import calendar
 from triage.domain.model import Conversation, SlaState, Status
 from triage.domain.ordering import QueueView
+from triage.domain.reasons import reason_label
 from triage.domain.settings import Config
 from triage.domain.urgency import escalation_of, state_of
 from triage.domain.workflow import status_at
+from triage.text.datefmt import clock, natural, weekday_time
+from triage.text.i18n import N_, _, current
 from triage.text.timefmt import format_left, format_left_seconds
 from triage.ui.text import safe_cell
 
 # Glyph + word, so the state reads without colour.
-STATE_TEXT = {SlaState.BREACHED: "✖ LATE", SlaState.AT_RISK: "▲ RISK", SlaState.OK: "  ok"}
+STATE_TEXT = {SlaState.BREACHED: N_("✖ LATE"), SlaState.AT_RISK: N_("▲ RISK"), SlaState.OK: "  ok"}
 STATE_CLASS = {
     SlaState.BREACHED: "queue-table--breached",
     SlaState.AT_RISK: "queue-table--at-risk",
@@ -41,7 +43,7 @@ NEVER_DROP = 9
 # time's doing)
 ClockCells = tuple[SlaState, str, str, str, str, bool]
 # A row of a view beside the queue says its status where the queue says the deadline's.
-STATUS_TEXT = {Status.SNOOZED: "zz", Status.DONE: "done", Status.ANSWERED: "answd"}
+STATUS_TEXT = {Status.SNOOZED: "zz", Status.DONE: N_("done"), Status.ANSWERED: N_("answd")}
 
 
 @dataclass(frozen=True)
@@ -64,24 +66,24 @@ class Column:
 # At 80 columns everything but WAITING fits; the subject takes what is left.
 QUEUE_COLUMNS = (
     Column("state", "", 6, 6, NEVER_DROP),
-    Column("left", "LEFT", 9, 9, NEVER_DROP, right=True),
-    Column("client", "CLIENT", 16, 10, NEVER_DROP),
-    Column("region", "REGION", 15, 14, 6),
-    Column("subject", "SUBJECT", 14, 10, 7, flex=True),
+    Column("left", N_("LEFT"), 9, 9, NEVER_DROP, right=True),
+    Column("client", N_("CLIENT"), 16, 10, NEVER_DROP),
+    Column("region", N_("REGION"), 15, 14, 6),
+    Column("subject", N_("SUBJECT"), 14, 10, 7, flex=True),
     Column("flags", "", 0, 0, 5),
-    Column("owner", "OWNER", 7, 5, 4),
-    Column("waiting", "WAITING", 10, 8, 1),
+    Column("owner", N_("OWNER"), 7, 5, 4),
+    Column("waiting", N_("WAITING"), 10, 8, 1),
 )
 ESCALATION_COLUMNS = (
     Column("state", "", 6, 6, NEVER_DROP),
-    Column("left", "LEFT", 9, 9, NEVER_DROP, right=True),
-    Column("client", "CLIENT", 16, 10, NEVER_DROP),
-    Column("region", "REGION", 15, 14, 6),
-    Column("reason", "REASON", 18, 12, 5, flex=True),
-    Column("by", "BY", 8, 6, 3),
-    Column("owner", "OWNER", 8, 6, 4),
+    Column("left", N_("LEFT"), 9, 9, NEVER_DROP, right=True),
+    Column("client", N_("CLIENT"), 16, 10, NEVER_DROP),
+    Column("region", N_("REGION"), 15, 14, 6),
+    Column("reason", N_("REASON"), 18, 12, 5, flex=True),
+    Column("by", N_("BY"), 8, 6, 3),
+    Column("owner", N_("OWNER"), 8, 6, 4),
     Column("flags", "", 0, 0, 7),
-    Column("subject", "SUBJECT", 20, 10, 1, flex=True),
+    Column("subject", N_("SUBJECT"), 20, 10, 1, flex=True),
 )
 
 
@@ -127,7 +129,8 @@ ASKED_NEW = "AM?"  # the client asked for another account manager
 def markers_width(esc: bool, ceo: bool, outbox: str, spoof: bool = False,
                   asked: bool = False) -> int:  # fmt: skip
     """How wide the markers column is when any row shows these markers (0: no column)."""
-    words = (("ESC", esc), ("CEO", ceo), ("SPOOF", spoof), (ASKED_NEW, asked), (outbox, outbox))
+    words = (("ESC", esc), (_("CEO"), ceo), (_("SPOOF"), spoof), (ASKED_NEW, asked),
+             (outbox, outbox))  # fmt: skip
     return len(" ".join(w for w, on in words if on))
 
 
@@ -162,9 +165,9 @@ def flags_of(c: Conversation, outbox: str) -> str:
     "unsent"). ESC is the clock's (`RowClock.cells`)."""
     parts = []
     if c.ceo_contacted:
-        parts.append("CEO")
+        parts.append(_("CEO"))
     if c.impersonation:
-        parts.append("SPOOF")
+        parts.append(_("SPOOF"))
     if c.asked_new_manager:
         parts.append(ASKED_NEW)
     if outbox:
@@ -191,7 +194,7 @@ def static_cells(
         "subject": c.subject,
         "flags": flags_of(c, outbox),
         "owner": first_name(config, c.owner),
-        "reason": c.escalation_reason,
+        "reason": reason_label(c.escalation_reason),
         "by": first_name(config, c.escalated_by),
     }
     # Not memoized like `fit`: these texts rarely repeat, and would evict the clock's.
@@ -201,10 +204,14 @@ def static_cells(
 DAY_AND_TIME_AFTER = 12 * 3600  # further off than this, a countdown reads as "Wed 17:00"
 
 
-@lru_cache(maxsize=1024)
 def due_at(deadline: datetime, zone: str) -> str:
-    """A far deadline as the client's local weekday and time: "Wed 17:00"."""
-    return deadline.astimezone(ZoneInfo(zone)).strftime("%a %H:%M")
+    """A far deadline as the client's local weekday and time: "Wed 17:00", "mer 17:00"."""
+    return _due_at(deadline, zone, current())
+
+
+@lru_cache(maxsize=1024)
+def _due_at(deadline: datetime, zone: str, language: str) -> str:
+    return weekday_time(deadline.astimezone(ZoneInfo(zone)), compact=True, language=language)
 
 
 class RowClock:
@@ -222,7 +229,9 @@ class RowClock:
         text = self._regions.get(key)
         if text is None:
             region = self.config.regions.get(c.region)
-            local = calendar.local_time(self.now, region).strftime("%H:%M") if region else "--:--"
+            local = (
+                clock(calendar.local_time(self.now, region), compact=True) if region else "--:--"
+            )
             label = fit(region.label if region else c.region, 8)  # cut with "…"
             text = self._regions[key] = f"{label} {local}{'?' if c.region_guessed else ''}"
         return text
@@ -239,10 +248,10 @@ class RowClock:
         waited = now - since
         return (
             state,
-            STATE_TEXT[state],
+            _(STATE_TEXT[state]),
             self._countdown(c, state),
             self._region(c),
-            humanize.naturaldelta(waited) if waited >= timedelta(0) else "not yet",
+            natural(waited) if waited >= timedelta(0) else _("not yet"),
             escalation_of(c, now, self.grace) is not None,
         )
 
@@ -255,13 +264,17 @@ class RowClock:
         # WAITING is how long the client has waited: no one waits on a done or answered one.
         waited = ""
         if status is Status.SNOOZED and c.waiting and (since := c.clock_start or c.waiting_since):
-            waited = humanize.naturaldelta(self.now - since) if self.now >= since else "not yet"
+            waited = natural(self.now - since) if self.now >= since else _("not yet")
         if status is Status.ANSWERED:  # how fast (business time, ✖ when late) and by whom
             if c.reply_seconds is not None:
                 mark = "✖" if c.reply_on_time is False else "✓"
                 wake = f"{mark} {format_left(c.reply_seconds)}"
-            waited = f"by {first_name(self.config, c.replied_by)}" if c.replied_by else ""
-        return (SlaState.OK, STATUS_TEXT[status], wake, self._region(c), waited, False)
+            waited = (
+                _("by {name}").format(name=first_name(self.config, c.replied_by))
+                if c.replied_by
+                else ""
+            )
+        return (SlaState.OK, _(STATUS_TEXT[status]), wake, self._region(c), waited, False)
 
     def _countdown(self, c: Conversation, state: SlaState) -> str:
         left = c.seconds_left(self.now)

@@ -30,6 +30,7 @@ from textual.strip import Strip
 
 from triage.domain.model import Conversation, SlaState
 from triage.domain.settings import Config
+from triage.text.i18n import _
 from triage.ui.keys import bindings
 from triage.ui.text import safe_cell
 from triage.ui.widgets.columns import (
@@ -95,7 +96,7 @@ class QueueTable(ScrollView, can_focus=True):
         self.config = config
         self.mode = mode
         self.columns = ESCALATION_COLUMNS if mode == "escalations" else QUEUE_COLUMNS
-        self.empty_text = "No conversation is waiting."
+        self.empty_text = _("No conversation is waiting.")
         self._rows: Sequence[Conversation] = []
         self._markers: Markers = {}
         self.away: frozenset[str] = frozenset()  # managers away: their rows say AW
@@ -313,7 +314,8 @@ class QueueTable(ScrollView, can_focus=True):
         return self._row(index, cols, width)
 
     def _render_header(self, width: int, cols: list[tuple[Column, int]]) -> Strip:
-        title = " ".join(safe_cell(c.title.rjust(w) if c.right else c.title, w) for c, w in cols)
+        titles = [(_(c.title) if c.title else "", c, w) for c, w in cols]
+        title = " ".join(safe_cell(t.rjust(w) if c.right else t, w) for t, c, w in titles)
         style = self._component("queue-table--header")
         return Strip([Segment(safe_cell(title, width), style)], width)
 

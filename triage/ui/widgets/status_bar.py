@@ -15,36 +15,41 @@ from textual.widget import Widget
 
 from triage.domain.urgency import Counts
 from triage.service.api import SyncStatus
+from triage.text.datefmt import clock
+from triage.text.i18n import _, ngettext
 from triage.ui.text import safe_plain
 
 SEP = " │ "
 FILTER = 8  # the filter's priority: cut with "…" before anything is dropped, never dropped
-FILTER_MIN = len("filter: ") + 4
+FILTER_MIN = 12  # "filter: " and 4 characters of it
 
 
 def sync_text(status: SyncStatus) -> str:
     """ "● live", "↻ syncing", "✖ offline since 10:42", plus queued replies."""
     if not status.online:
         since = status.offline_since
-        state = f"✖ offline since {since.astimezone():%H:%M}" if since else "✖ offline"
+        state = (_("✖ offline since {time}").format(time=clock(since.astimezone())) if since
+                 else _("✖ offline"))  # fmt: skip
     elif status.syncing:
-        state = "↻ syncing"
+        state = _("↻ syncing")
     else:
-        state = "● live"
+        state = _("● live")
     if status.outbox_count:
         n = status.outbox_count
-        state += f", {n} queued"
+        state += ngettext(", {n} queued", ", {n} queued", n).format(n=n)
     if status.failed_count:
-        state += f", {status.failed_count} not sent"
+        state += _(", {n} not sent").format(n=status.failed_count)
     return state
 
 
 def counts_text(counts: Counts) -> tuple[str, str]:
     """The essential counts, and the total (dropped first when narrow)."""
-    essential = f"✖ {counts.breached} late  ▲ {counts.at_risk} risk  ESC {counts.escalated}"
-    total = f"{counts.total} waiting"
+    essential = _("✖ {late} late  ▲ {risk} risk  ESC {esc}").format(
+        late=counts.breached, risk=counts.at_risk, esc=counts.escalated
+    )
+    total = _("{n} waiting").format(n=counts.total)
     if counts.snoozed:
-        total += f", {counts.snoozed} snoozed"
+        total += _(", {n} snoozed").format(n=counts.snoozed)
     return essential, total
 
 
@@ -60,7 +65,7 @@ class StatusBar(Widget):
 
     def __init__(self, user: str, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
-        self.user = "CEO" if user == "ceo" else user
+        self.user = _("CEO") if user == "ceo" else user
         self._parts: list[tuple[int, str]] = []
 
     def show(
@@ -73,11 +78,11 @@ class StatusBar(Widget):
         parts = [
             *([(11, notice)] if notice else []),
             (10, sync_text(status)),
-            (FILTER, f"filter: {safe_plain(filter_text)}"),
+            (FILTER, _("filter: {text}").format(text=safe_plain(filter_text))),
             (9, essential),
             (3, total),
             (2, self.user),
-            (4, f"{now.astimezone():%H:%M}"),
+            (4, clock(now.astimezone())),
         ]
         self.set_class(not status.online, "-offline")
         if parts != self._parts:  # called every second: repaint only when the text changes

@@ -19,6 +19,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from triage.domain.model import Message
+from triage.text.datefmt import weekday_time
+from triage.text.i18n import N_, _
 from triage.text.mailtext import address_display
 from triage.ui.keys import binding
 from triage.ui.screens.base import close_burst
@@ -31,8 +33,8 @@ class CollisionScreen(ModalScreen[bool]):
     """New messages in the thread: send anyway (s) or back to editing (esc)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        binding("confirm", keys="s", title="Send anyway"),
-        binding("cancel", title="Back to editing"),
+        binding("confirm", keys="s", title=N_("Send anyway")),
+        binding("cancel", title=N_("Back to editing")),
     ]
 
     DEFAULT_CSS = """
@@ -53,10 +55,10 @@ class CollisionScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Static(Text(" New in this conversation since you started writing "),
+            yield Static(Text(_(" New in this conversation since you started writing ")),
                          id="title")  # fmt: skip
             yield Static(self._list())
-            yield Static(Text("s send anyway · esc back to editing (your text is kept)"),
+            yield Static(Text(_("s send anyway · esc back to editing (your text is kept)")),
                          id="hint")  # fmt: skip
 
     def _list(self) -> Text:
@@ -67,10 +69,11 @@ class CollisionScreen(ModalScreen[bool]):
             text.append("\n• ")
             text.append_text(safe(address_display(m.sender_name, m.sender), max_len=40,
                                   style="bold"))  # fmt: skip
-            text.append(f" ({who}, {m.received_at.astimezone():%a %H:%M}): ")
+            text.append(f" ({who}, {weekday_time(m.received_at.astimezone())}): ")
             text.append_text(safe(first, max_len=120))
         if len(self.arrived) > _SHOWN:
-            text.append(f"\n… and {len(self.arrived) - _SHOWN} more before these", style="dim")
+            text.append(_("\n… and {n} more before these").format(n=len(self.arrived) - _SHOWN),
+                        style="dim")  # fmt: skip
         return text
 
     def action_confirm(self) -> None:

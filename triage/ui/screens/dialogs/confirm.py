@@ -11,6 +11,7 @@ from textual.binding import BindingType
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from triage.text.i18n import N_, _
 from triage.ui.keys import binding
 from triage.ui.screens.base import close_burst
 
@@ -19,8 +20,8 @@ class ConfirmDiscard(ModalScreen[bool]):
     """Asks before throwing a draft away: it cannot be undone."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        binding("confirm", keys="y", title="Discard"),
-        binding("cancel", keys="n,escape", title="Keep"),
+        binding("confirm", keys="y", title=N_("Discard")),
+        binding("cancel", keys="n,escape", title=N_("Keep")),
     ]
     DEFAULT_CSS = """
     ConfirmDiscard { align: center middle; }
@@ -29,7 +30,7 @@ class ConfirmDiscard(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         yield Static(
-            Text.assemble(("Discard this draft?", "bold"), "\nThe text will be lost.  y / n")
+            Text.assemble((_("Discard this draft?"), "bold"), _("\nThe text will be lost.  y / n"))
         )
 
     def action_confirm(self) -> None:
@@ -44,8 +45,8 @@ class Confirm(ModalScreen[bool]):
     except names already made safe by the caller."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        binding("confirm", keys="y", title="Yes"),
-        binding("cancel", keys="n,escape", title="No"),
+        binding("confirm", keys="y", title=N_("Yes")),
+        binding("cancel", keys="n,escape", title=N_("No")),
     ]
     DEFAULT_CSS = """
     Confirm { align: center middle; }

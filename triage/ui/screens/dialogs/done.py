@@ -13,6 +13,7 @@ from rich.text import Text
 from textual.binding import BindingType
 
 from triage.domain.workflow import QUICK_DONE_REASONS
+from triage.text.i18n import N_, _
 from triage.ui.keys import binding
 from triage.ui.screens.dialogs.reason import ReasonScreen
 
@@ -20,17 +21,17 @@ from triage.ui.screens.dialogs.reason import ReasonScreen
 class DoneScreen(ReasonScreen):
     """Pick or type why no reply is needed."""
 
-    HEADING = "Done: no reply needed"
+    HEADING = N_("Done: no reply needed")
     QUICK = QUICK_DONE_REASONS
-    VERB = "mark done"
+    VERB = N_("mark done")
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *(binding(f"pick_{i}", title=r) for i, r in enumerate(QUICK_DONE_REASONS, 1)),
         binding("reason_next"),
         binding("reason_previous"),
-        binding("confirm", title="Done"),
+        binding("confirm", title=N_("Done")),
         binding("cancel"),
     ]
 
     def already_text(self) -> Text:
-        return Text("It leaves the queue for everyone until the client writes again.", "dim")
+        return Text(_("It leaves the queue for everyone until the client writes again."), "dim")

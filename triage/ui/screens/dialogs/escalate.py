@@ -12,26 +12,28 @@ from typing import ClassVar
 from rich.text import Text
 from textual.binding import BindingType
 
+from triage.domain.reasons import ESCALATE_REASONS, reason_label
+from triage.text.i18n import N_, _
 from triage.ui.keys import binding
 from triage.ui.screens.dialogs.reason import ReasonScreen
 from triage.ui.text import safe
 
-QUICK_REASONS = ("client wrote to the CEO", "breached", "client unhappy")
+QUICK_REASONS = ESCALATE_REASONS
 
 
 class EscalateScreen(ReasonScreen):
     """Pick or type the reason for an escalation."""
 
-    HEADING = "Escalate to the CEO"
+    HEADING = N_("Escalate to the CEO")
     QUICK = QUICK_REASONS
-    VERB = "escalate"
+    VERB = N_("escalate")
 
     BINDINGS: ClassVar[list[BindingType]] = [
         # Before the reason box has focus (the keys right after "e"), the screen picks.
         *(binding(f"escalate_pick_{i}", title=r) for i, r in enumerate(QUICK_REASONS, 1)),
         binding("reason_next"),
         binding("reason_previous"),
-        binding("confirm", title="Escalate"),
+        binding("confirm", title=N_("Escalate")),
         binding("cancel"),
     ]
 
@@ -42,9 +44,9 @@ class EscalateScreen(ReasonScreen):
             return Text()
         by = self.service.config.manager_name(conv.escalated_by) if conv.escalated_by else ""
         return Text.assemble(
-            ("Already escalated", "bold"),
-            *((" by ", safe(by, max_len=24)) if by else ()),
+            (_("Already escalated"), "bold"),
+            *((_(" by "), safe(by, max_len=24)) if by else ()),
             ": ",
-            safe(conv.escalation_reason or "no reason given", max_len=40),
-            (" — a new reason is added to the history", "dim"),
+            safe(reason_label(conv.escalation_reason or "no reason given"), max_len=40),
+            (_(" — a new reason is added to the history"), "dim"),
         )

@@ -20,7 +20,9 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from triage.domain.reasons import reason_label
 from triage.service.api import Service
+from triage.text.i18n import _
 from triage.ui.screens.base import close_burst
 from triage.ui.text import safe
 
@@ -29,11 +31,11 @@ def about_text(service: Service, thread_id: str, width: int = 60) -> Text:
     """'<client> — <subject>', sanitized and cut to fit the dialog."""
     conv = service.conversation(thread_id)
     if conv is None:
-        return Text(f"conversation {thread_id}", style="dim")
+        return Text(_("conversation {thread_id}").format(thread_id=thread_id), style="dim")
     return Text.assemble(
         safe(conv.client_name or conv.client_email, max_len=width // 3, style="bold"),
         " — ",
-        safe(conv.subject or "(no subject)", max_len=width - width // 3 - 3),
+        safe(conv.subject or _("(no subject)"), max_len=width - width // 3 - 3),
     )
 
 
@@ -91,14 +93,18 @@ class ReasonScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         n = len(self.QUICK)
         with Vertical(id="dialog"):
-            yield Static(Text(f" {self.HEADING} "), id="title")
+            yield Static(Text(f" {_(self.HEADING)} "), id="title")
             yield Static(about_text(self.service, self.thread_id, 70), id="about")
             already = self.already_text()
             yield Static(already, id="already", classes="" if already else "-hidden")
             yield Static(self._quick_text(), id="quick")
-            yield ReasonInput(n, placeholder="or type a reason", id="reason-text", max_length=200)
+            yield ReasonInput(
+                n, placeholder=_("or type a reason"), id="reason-text", max_length=200
+            )
             yield Static(id="chosen")
-            hint = f"1-{n} or ↑↓ pick · or type · enter {self.VERB} · esc cancel"
+            hint = _("1-{n} or ↑↓ pick · or type · enter {verb} · esc cancel").format(
+                n=n, verb=_(self.VERB)
+            )
             yield Static(Text(hint), id="hint")
 
     def on_mount(self) -> None:
@@ -111,7 +117,7 @@ class ReasonScreen(ModalScreen[str | None]):
 
     def _quick_text(self) -> Text:
         """The quick reasons, the chosen one marked in words and glyph (reads without colour)."""
-        lines = [f"{'(•)' if i == self.picked else '( )'} {i + 1}  {r}"
+        lines = [f"{'(•)' if i == self.picked else '( )'} {i + 1}  {_(r)}"
                  for i, r in enumerate(self.QUICK)]  # fmt: skip
         return Text("\n".join(lines))
 
@@ -127,7 +133,8 @@ class ReasonScreen(ModalScreen[str | None]):
         if not self.query("#chosen"):
             return
         reason = self.reason()
-        line = Text.assemble("Reason: ", safe(reason)) if reason else Text("Reason: none yet")
+        line = (Text.assemble(_("Reason: "), safe(reason_label(reason))) if reason
+                else Text(_("Reason: none yet")))  # fmt: skip
         self.query_one("#chosen", Static).update(line)
         self.query_one("#quick", Static).update(self._quick_text())
 
@@ -154,7 +161,7 @@ class ReasonScreen(ModalScreen[str | None]):
     def action_confirm(self) -> None:
         reason = self.reason()
         if not reason:
-            self.notify(f"No reason yet: pick one (1-{len(self.QUICK)}) or type one",
+            self.notify(_("No reason yet: pick one (1-{n}) or type one").format(n=len(self.QUICK)),
                         severity="warning", markup=False)  # fmt: skip
             return
         close_burst(self)

@@ -23,13 +23,15 @@ from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, OptionList, RadioButton, RadioSet, Static
 from textual.widgets.option_list import Option
 
+from triage.domain.reasons import REASSIGN_REASONS, reason_label
 from triage.service.api import ManagerChoice, Service
+from triage.text.i18n import N_, _
 from triage.ui.keys import binding
 from triage.ui.screens.base import close_burst
 from triage.ui.screens.dialogs.reason import about_text
 from triage.ui.text import safe
 
-QUICK_REASONS = ("client asked for someone else", "workload", "expertise")
+QUICK_REASONS = REASSIGN_REASONS
 _SHORTCUTS = frozenset("123w ")
 
 
@@ -49,9 +51,13 @@ def manager_option(choice: ManagerChoice, owner: str) -> Option:
     text = Text("★ " if current else ("  " if choice.qualified else "✗ "))
     text.append_text(safe(m.name, max_len=24, style="bold" if choice.qualified else ""))
     if current:
-        text.append("  current owner", style="italic")
+        text.append(_("  current owner"), style="italic")
     if choice.qualified:
-        text.append(f"  open {choice.open_load} · breached {choice.breached}")
+        text.append(
+            _("  open {open} · breached {breached}").format(
+                open=choice.open_load, breached=choice.breached
+            )
+        )
     else:
         text.append("  — ")
         text.append_text(safe(choice.why_not or "not qualified"))
@@ -80,7 +86,7 @@ class ReassignScreen(ModalScreen[ReassignChoice | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         *(binding(f"reassign_reason_{i}", title=r) for i, r in enumerate(QUICK_REASONS, 1)),
         binding("whole_account"),
-        binding("confirm", title="Reassign"),
+        binding("confirm", title=N_("Reassign")),
         binding("cancel"),
     ]
 
@@ -113,30 +119,31 @@ class ReassignScreen(ModalScreen[ReassignChoice | None]):
     def compose(self) -> ComposeResult:
         owner = self.service.config.manager_name(self.owner) if self.owner else "nobody"
         account = Text.assemble(
-            "whole account (", safe(self.client, max_len=24), "'s future mail too)"
+            _("whole account ("), safe(self.client, max_len=24), _("'s future mail too)")
         )
         with Vertical(id="dialog"):
-            yield Static(Text(" Reassign "), id="title")
+            yield Static(Text(_(" Reassign ")), id="title")
             yield Static(about_text(self.service, self.thread_id, 72), id="about")
-            yield Static(Text.assemble(("Owner now: ", "dim"), safe(owner)), id="owner")
+            yield Static(Text.assemble((_("Owner now: "), "dim"), safe(owner)), id="owner")
             yield OptionList(
                 *(manager_option(c, self.owner) for c in self.service.managers_for(self.thread_id)),
                 id="managers",
             )
             # Tab order: managers, then the reason in words, then the quick reasons.
             yield Input(
-                placeholder="reason in your words (optional)",
+                placeholder=_("reason in your words (optional)"),
                 id="reason-text",
                 compact=True,
                 select_on_focus=False,
             )
             with RadioSet(id="quick", compact=True):
                 for i, reason in enumerate(QUICK_REASONS, 1):
-                    yield StateRadio(f"{i} {reason}", value=self.asked and i == 1, compact=True)
+                    yield StateRadio(f"{i} {_(reason)}", value=self.asked and i == 1,
+                                     compact=True)  # fmt: skip
             yield StateCheckbox(account, id="account", compact=True)
             yield Static(id="chosen")
             yield Static(
-                Text("↑↓ manager · 1-3 reason · w account · tab next · enter ok · esc cancel"),
+                Text(_("↑↓ manager · 1-3 reason · w account · tab next · enter ok · esc cancel")),
                 id="hint",
             )
 
@@ -205,10 +212,12 @@ class ReassignScreen(ModalScreen[ReassignChoice | None]):
         """Spell out what enter would do, so it reads without colour."""
         who = self.manager_id()
         line = Text("→ ")
-        line.append_text(safe(self.service.config.manager_name(who)) if who else Text("no manager"))
+        line.append_text(
+            safe(self.service.config.manager_name(who)) if who else Text(_("no manager"))
+        )
         line.append(" · ")
-        line.append_text(safe(self.reason() or "no reason yet"))
-        line.append(" · whole account" if self.account() else " · this conversation only")
+        line.append_text(safe(reason_label(self.reason()) or _("no reason yet")))
+        line.append(_(" · whole account") if self.account() else _(" · this conversation only"))
         self.query_one("#chosen", Static).update(line)
 
     def on_option_list_option_highlighted(self, _event: OptionList.OptionHighlighted) -> None:
@@ -237,12 +246,13 @@ class ReassignScreen(ModalScreen[ReassignChoice | None]):
         reason = self.reason()
         if self._owner_highlighted():
             name = self.service.config.manager_name(self.owner)
-            self.notify(f"{name} already owns this conversation: pick another manager (↑↓)",
+            self.notify(_("{name} already owns this conversation: pick another manager (↑↓)")
+                        .format(name=name),
                         severity="warning", markup=False)  # fmt: skip
         elif who is None:
-            self.notify("Pick a manager (↑↓)", severity="warning", markup=False)
+            self.notify(_("Pick a manager (↑↓)"), severity="warning", markup=False)
         elif not reason:
-            self.notify("Give a reason (1-3 or type one)", severity="warning", markup=False)
+            self.notify(_("Give a reason (1-3 or type one)"), severity="warning", markup=False)
         else:
             close_burst(self)
             self.dismiss(ReassignChoice(who, reason, self.account()))

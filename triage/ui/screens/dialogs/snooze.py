@@ -23,12 +23,14 @@ from textual.widgets import Input, Static
 from triage.domain.conversation import as_snoozed
 from triage.domain.when import parse_when
 from triage.service.api import Service
+from triage.text.datefmt import day_time, weekday_time
+from triage.text.i18n import N_, _
 from triage.ui.keys import binding
 from triage.ui.screens.base import close_burst, user_zone
 from triage.ui.screens.dialogs.reason import about_text
 from triage.ui.text import safe_plain
 
-PRESETS = ("1h", "3h", "tomorrow 9:00", "mon 9:00")
+PRESETS = ("1h", "3h", N_("tomorrow 9:00"), N_("mon 9:00"))
 PRESET_KEYS = ("1", "2", "3", "4")
 
 
@@ -36,7 +38,7 @@ class SnoozeScreen(ModalScreen[datetime | None]):
     """Type when the conversation should come back; see what that means first."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        binding("confirm", title="Snooze"),
+        binding("confirm", title=N_("Snooze")),
         binding("cancel"),
     ]
 
@@ -62,15 +64,17 @@ class SnoozeScreen(ModalScreen[datetime | None]):
         self.place = region.label if region else "UTC"
 
     def compose(self) -> ComposeResult:
-        presets = "  ".join(f"{i} = {p}" for i, p in enumerate(PRESETS, 1))
+        presets = "  ".join(f"{i} = {_(p)}" for i, p in enumerate(PRESETS, 1))
         with Vertical(id="dialog"):
-            yield Static(Text(" Snooze until "), id="title")
+            yield Static(Text(_(" Snooze until ")), id="title")
             yield Static(about_text(self.service, self.thread_id, 70), id="about")
             yield Static(Text(presets), id="presets")
-            yield Input(placeholder="2h, 17:30, tomorrow 9:00, mon 14:00 ...", id="when")
+            yield Input(placeholder=_("2h, 17:30, tomorrow 9:00, mon 14:00 ..."), id="when")
             yield Static(id="preview")
-            yield Static(Text("type when (or 1-4 alone for a preset) · enter snooze · esc cancel"),
-                         id="hint")  # fmt: skip
+            yield Static(
+                Text(_("type when (or 1-4 alone for a preset) · enter snooze · esc cancel")),
+                id="hint",
+            )
 
     def on_mount(self) -> None:
         self.query_one("#when", Input).focus()
@@ -82,7 +86,7 @@ class SnoozeScreen(ModalScreen[datetime | None]):
         boxes = self.query("#when")
         text = boxes.first(Input).value.strip() if boxes else ""
         if text in PRESET_KEYS:
-            text = PRESETS[PRESET_KEYS.index(text)]
+            text = _(PRESETS[PRESET_KEYS.index(text)])
         return parse_when(text, self.service.now(), self.zone)
 
     def preview(self) -> str:
@@ -90,25 +94,30 @@ class SnoozeScreen(ModalScreen[datetime | None]):
         try:
             until = self.until()
         except ValueError as e:
-            return f"Not yet: {e}"
-        line = f"Until {self._both(until)}"
+            return _("Not yet: {why}").format(why=e)
+        line = _("Until {when}").format(when=self._both(until))
         conv = self.service.conversation(self.thread_id)
         if conv is None:
             return line
         after = as_snoozed(conv, until, self.service.config)
         if after.follow_up:
-            return line + "\nA reminder: it comes back then as a follow-up, on its own clock."
+            return (
+                line + "\n" + _("A reminder: it comes back then as a follow-up, on its own clock.")
+            )
         if after.wake_at is not None and after.wake_at < until:
             if after.wake_at <= self.service.now():
-                return line + "\nIt is at risk already: a snooze would end at once."
-            return (line + f"\nIt comes back earlier, {self._both(after.wake_at)}, when it "
-                    "becomes at risk: a snooze never hides a deadline.")  # fmt: skip
+                return line + "\n" + _("It is at risk already: a snooze would end at once.")
+            return (line + "\n" + _("It comes back earlier, {when}, when it becomes at risk: "
+                                     "a snooze never hides a deadline.").format(
+                                         when=self._both(after.wake_at)))  # fmt: skip
         return line
 
     def _both(self, at: datetime) -> str:
-        client = at.astimezone(self.zone).strftime("%a %d %b %H:%M")
-        mine = at.astimezone(user_zone(self.service)).strftime("%a %H:%M")
-        return f"{client} {self.place} time ({mine} yours)"
+        client = day_time(at.astimezone(self.zone))
+        mine = weekday_time(at.astimezone(user_zone(self.service)))
+        return _("{client} {place} time ({mine} yours)").format(
+            client=client, place=self.place, mine=mine
+        )
 
     def _show(self) -> None:
         if self.query("#preview"):

@@ -7,6 +7,7 @@ shown as plain Text all the same.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import ClassVar
 
 from rich.text import Text
@@ -18,6 +19,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from triage.domain.templates import Template
+from triage.text.i18n import _
 from triage.ui.keys import binding
 from triage.ui.screens.base import close_burst
 
@@ -38,16 +40,19 @@ class TemplatePicker(ModalScreen[Template | None]):
     TemplatePicker #hint { color: $text-muted; }
     """
 
-    def __init__(self, templates: dict[str, Template]) -> None:
+    def __init__(self, templates: Iterable[Template]) -> None:
+        """`templates` in the order offered: the first is the default pick."""
         super().__init__()
-        self.templates = list(templates.values())
+        self.templates = list(templates)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Static(Text(" Insert a template "), id="title")
-            options = [Option(Text(f"{t.title}  ({t.name})"), id=t.name) for t in self.templates]
+            yield Static(Text(_(" Insert a template ")), id="title")
+            # The config's own words: a title, a name, and the language when it has one.
+            options = [Option(Text(f"{t.title}  ({', '.join(filter(None, (t.name, t.language)))})"),
+                              id=t.name) for t in self.templates]  # fmt: skip
             yield OptionList(*options, id="templates")
-            hint = "↑↓ choose · enter inserts it · esc cancel · {placeholders} left are yours"
+            hint = _("↑↓ choose · enter inserts it · esc cancel · {placeholders} left are yours")
             yield Static(Text(hint), id="hint")
 
     def on_mount(self) -> None:

@@ -1,0 +1,118 @@
+"""SVG snapshots of every screen in French, default and monochrome themes, at 80x24.
+
+French labels run about a fifth longer than English ones: these pictures are where
+a label that no longer fits, a footer that loses its help key or a column cut too
+short shows. The same frozen clock, fake service and pinned zone as the English
+snapshots. Regenerate with `pytest tests/ui/test_snapshots_french.py --snapshot-update`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from datetime import time, timedelta
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from tests.support.fake_service import FakeService
+from tests.ui.conftest import settle
+from tests.ui.test_snapshots_dialogs import SnapApp
+from tests.ui.test_snapshots_dialogs import settle as settle_dialog
+from triage.domain.templates import Template
+from triage.text.i18n import set_language
+from triage.ui.app import TriageApp
+from triage.ui.keys import retranslate
+from triage.ui.themes import DEFAULT_THEME, MONO_THEME
+from triage.ui.widgets.queue_table import QueueTable
+
+SIZE = (80, 24)
+THEMES = [DEFAULT_THEME, MONO_THEME]
+
+
+@pytest.fixture(autouse=True)
+def french() -> Iterator[None]:
+    set_language("fr")
+    retranslate()
+    yield
+    set_language("en")
+    retranslate()
+
+
+@pytest.mark.parametrize("theme", THEMES)
+@pytest.mark.parametrize("which", ["thread", "reply", "escalate", "reassign", "done", "snooze"])
+def test_conversation_screens(snap_compare: Any, which: str, theme: str) -> None:
+    assert snap_compare(SnapApp(which, theme), terminal_size=SIZE, run_before=settle_dialog)
+
+
+@pytest.mark.parametrize("theme", THEMES)
+@pytest.mark.parametrize("view", ["queue", "escalations"])
+def test_tables(snap_compare: Any, view: str, theme: str) -> None:
+    app = TriageApp(FakeService(), theme=theme, start_view=view)
+
+    async def ready(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await pilot.press("j")
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=ready)
+
+
+@pytest.mark.parametrize("theme", THEMES)
+@pytest.mark.parametrize("view", ["snoozed", "done"])
+def test_workflow_views(snap_compare: Any, view: str, theme: str) -> None:
+    service = FakeService()
+    app = TriageApp(service, theme=theme)
+
+    async def ready(pilot: Pilot[None]) -> None:
+        now = service.now()
+        await service.snooze("t06", now + timedelta(hours=1))
+        await service.snooze("t09", now + timedelta(days=1))
+        await service.done("t05", "out of office")
+        await service.done("t08", "thanks / no question")
+        await settle(pilot)
+        await pilot.press("2" if view == "snoozed" else "3")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=ready)
+
+
+@pytest.mark.parametrize("theme", THEMES)
+@pytest.mark.parametrize(
+    "keys", ["question_mark", "ctrl+p", "H"], ids=["help", "palette", "handoff"]
+)
+def test_help_palette_and_handoff(snap_compare: Any, keys: str, theme: str) -> None:
+    from tests.ui.test_handoff import on_shift_until
+
+    service = FakeService()
+    on_shift_until(service, time(11, 20))
+    app = TriageApp(service, theme=theme)
+
+    async def ready(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        app.tell_alerts(service.now())
+        await pilot.press(keys)
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=ready)
+
+
+@pytest.mark.parametrize("theme", THEMES)
+def test_template_picker(snap_compare: Any, theme: str) -> None:
+    service = FakeService()
+    templates = {
+        "recu": Template("recu", "Bonjour {client_first_name}, bien reçu.", "Bien reçu", "fr"),
+        "received": Template("received", "Hi {client_first_name}, got it.", "Received", "en"),
+    }
+    service.config = dataclasses.replace(service.config, templates=templates)
+    app = TriageApp(service, theme=theme)
+
+    async def ready(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        assert app.screen.query_one(QueueTable).move_to("t03")  # Alice's own: no question
+        await pilot.press("r")
+        await settle(pilot)
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=ready)
