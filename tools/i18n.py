@@ -177,8 +177,9 @@ def extracted(root: Path = ROOT) -> set[str | tuple[str, str]]:
         from babel.messages.frontend import parse_mapping_cfg
 
         method_map, options_map = parse_mapping_cfg(cfg)
+    # From the root: babel.cfg's patterns (triage/**.py) are relative to it.
     for _file, _line, message, _comments, _context in extract_from_dir(
-        str(root / "triage"), method_map, options_map, keywords=KEYWORDS
+        str(root), method_map, options_map, keywords=KEYWORDS
     ):
         ids.add(message if isinstance(message, str) else (message[0], message[1]))
     return ids
