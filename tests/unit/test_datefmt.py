@@ -20,6 +20,9 @@ def test_english_keeps_the_compact_forms() -> None:
     assert D.relative(timedelta(minutes=45)) == "in 45 min"
     assert D.relative(-timedelta(hours=2)) == "2 h ago"
     assert D.full_date_time(WED_5PM) == "Wed 2026-12-02 17:00 EST"
+    assert D.day_time(WED_5PM, compact=True) == "Wed 02 Dec 17:00"
+    assert (D.day_month(WED_5PM), D.day_month_time(WED_5PM)) == ("02 Dec", "02 Dec 17:00")
+    assert D.weekday_day(WED_5PM.date()) == "Wed 02"
 
 
 def test_french_writes_days_months_and_hours_the_quebec_way() -> None:
@@ -32,6 +35,9 @@ def test_french_writes_days_months_and_hours_the_quebec_way() -> None:
     assert D.short_span(timedelta(days=3)) == "3 j"
     assert D.natural(timedelta(hours=2)) == "2 heures"
     assert D.full_date_time(WED_5PM) == "mer. 2026-12-02 17 h 00 EST"
+    assert D.day_time(WED_5PM, compact=True) == "2 déc. 17:00"  # a line of 80 columns
+    assert (D.day_month(WED_5PM), D.day_month_time(WED_5PM)) == ("2 déc.", "2 déc. 17 h 00")
+    assert D.weekday_day(WED_5PM.date()) == "mer. 2"
 
 
 def test_a_language_can_be_asked_for_whatever_the_console_speaks() -> None:

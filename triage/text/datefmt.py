@@ -11,7 +11,7 @@ convert to the client's or the manager's zone first, as before.
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from triage.text.i18n import _, current
 
@@ -50,9 +50,27 @@ def day(at: datetime) -> str:
     return f"{at:%a %d %b}"
 
 
-def day_time(at: datetime) -> str:
-    """ "Wed 02 Dec 17:00", "mer. 2 déc. 17 h 00"."""
+def day_time(at: datetime, *, compact: bool = False) -> str:
+    """ "Wed 02 Dec 17:00", "mer. 2 déc. 17 h 00" (`compact`, for a line that must
+    fit 80 columns: "2 déc. 17:00"; English is compact already)."""
+    if compact and _french():
+        return f"{day_month(at)} {clock(at, compact=True)}"
     return f"{day(at)} {clock(at)}"
+
+
+def day_month(at: date) -> str:
+    """The day of the month and the month: "02 Dec", "2 déc."."""
+    return f"{at.day} {_FR_MONTHS[at.month - 1]}" if _french() else f"{at:%d %b}"
+
+
+def day_month_time(at: datetime) -> str:
+    """ "02 Dec 17:00", "2 déc. 17 h 00" (a table cell: the weekday left out)."""
+    return f"{day_month(at)} {clock(at)}"
+
+
+def weekday_day(at: date) -> str:
+    """The weekday and the day of the month: "Wed 02", "mer. 2" (a chart's ticks)."""
+    return f"{_FR_DAYS[at.weekday()]} {at.day}" if _french() else f"{at:%a %d}"
 
 
 def full_date_time(at: datetime) -> str:
