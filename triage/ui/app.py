@@ -363,7 +363,7 @@ class TriageApp(App[None]):
         except Exception as exc:
             self.post_message(ActionFailed(f"{failed}: {safe_plain(str(exc))}"))
         else:
-            queued = " (queued: written to the provider by the next sync)"
+            queued = _(" (queued: written to the provider by the next sync)")
             if undo is not None:
                 self._undo = (self.service.now() + UNDO_WINDOW, undo)
             hint = self._undo_hint() if undo is not None else ""

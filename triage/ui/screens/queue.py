@@ -23,6 +23,7 @@ from triage.domain.ordering import QueueView
 from triage.domain.urgency import Filter
 from triage.domain.views import VIEWS
 from triage.service.api import Service
+from triage.text.datefmt import weekday_time
 from triage.text.i18n import N_, _
 from triage.ui.keys import bindings
 from triage.ui.screens.base import close_burst
@@ -185,7 +186,7 @@ class QueueScreen(TableScreen):
             who = conv.owner if conv is not None else ""
         if who not in self.service.config.managers:
             close_burst(self)
-            self.notify("Away is for a manager: pick one of their conversations first",
+            self.notify(_("Away is for a manager: pick one of their conversations first"),
                         severity="warning", markup=False)  # fmt: skip
             return
 
@@ -194,11 +195,13 @@ class QueueScreen(TableScreen):
                 return
             name = self.service.config.manager_name(choice.manager)
             said = (
-                f"{name} is back"
+                _("{name} is back").format(name=name)
                 if choice.until is None
-                else f"{name} is away until {choice.until.astimezone():%a %H:%M} your time"
+                else _("{name} is away until {time} your time").format(
+                    name=name, time=weekday_time(choice.until.astimezone())
+                )
             )
-            self.triage.perform(said, "Could not record it", lambda: self.service.set_away(
+            self.triage.perform(said, _("Could not record it"), lambda: self.service.set_away(
                 choice.manager, choice.until, choice.backup))  # fmt: skip
 
         self.app.push_screen(AwayScreen(self.service, who), record)

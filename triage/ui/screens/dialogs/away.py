@@ -9,6 +9,7 @@ done. Typed text is the user's, shown as plain text.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import ClassVar
@@ -23,11 +24,15 @@ from textual.widgets import Input, Static
 
 from triage.domain.when import parse_when
 from triage.service.api import Service
+from triage.text.datefmt import day_time
+from triage.text.i18n import N_, _
 from triage.ui.keys import binding
 from triage.ui.screens.base import close_burst
 from triage.ui.text import safe_plain
 
-BACK_WORDS = ("back", "now")
+BACK_WORDS = ("back", "now", "retour", "de retour")  # read in both languages
+# WHEN, then " to " (French " à ") and the backup's id, the last word.
+_TO_BACKUP = re.compile(r"^(.*\S)\s+(?:to|à)\s+(\S+)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -40,9 +45,10 @@ class AwayChoice:
 
 
 class AwayScreen(ModalScreen[AwayChoice | None]):
-    """Type until when (and, after a space and "to", the backup), or "back"."""
+    """Type until when (and, after "to" or "à", the backup), or "back" ("retour")."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [binding("confirm", title="OK"), binding("cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [binding("confirm", title=N_("OK")),
+                                             binding("cancel")]  # fmt: skip
 
     DEFAULT_CSS = """
     AwayScreen { align: center middle; }
@@ -66,12 +72,13 @@ class AwayScreen(ModalScreen[AwayChoice | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Static(Text(f" Away: {safe_plain(self.name_, 60)} "), id="title")
+            title = _(" Away: {name} ").format(name=safe_plain(self.name_, 60))
+            yield Static(Text(title), id="title")
             yield Static(Text(self._now_line()), id="state")
-            yield Input(placeholder="fri 18:00, tomorrow 9:00, 3d ... [to bob] · or back",
+            yield Input(placeholder=_("fri 18:00, tomorrow 9:00, 3d ... [to bob] · or back"),
                         id="until")  # fmt: skip
             yield Static(id="preview")
-            yield Static(Text("enter records it for every console · esc cancel"), id="hint")
+            yield Static(Text(_("enter records it for every console · esc cancel")), id="hint")
 
     def on_mount(self) -> None:
         self.query_one("#until", Input).focus()
@@ -80,36 +87,62 @@ class AwayScreen(ModalScreen[AwayChoice | None]):
     def _now_line(self) -> str:
         away = self.service.absences().get(self.manager)
         if away is None:
-            return "Now: at work (alerts and nudges are theirs)"
-        backup = self.service.config.manager_name(away.backup) if away.backup else "least loaded"
-        return f"Now: away until {away.until.astimezone(self.zone):%a %d %b %H:%M %Z} ({backup})"
+            return _("Now: at work (alerts and nudges are theirs)")
+        name = self.service.config.manager_name
+        backup = name(away.backup) if away.backup else _("least loaded")
+        return _("Now: away until {time} ({backup})").format(
+            time=self._local(away.until), backup=backup
+        )
+
+    def _local(self, at: datetime) -> str:
+        """ "Wed 02 Dec 17:00 EST" ("mer. 2 déc. 17 h 00 EST") in the manager's zone."""
+        local = at.astimezone(self.zone)
+        return f"{day_time(local)} {local:%Z}".rstrip()
 
     def choice(self) -> AwayChoice:
-        """What is typed: "back", or WHEN [to ID]; ValueError saying why not."""
+        """What is typed: "back" ("retour"), or WHEN [to ID] (WHEN [à ID]); ValueError
+        saying why not."""
         boxes = self.query("#until")
-        text = boxes.first(Input).value.strip() if boxes else ""
+        text = " ".join(boxes.first(Input).value.split()) if boxes else ""
         if text.casefold() in BACK_WORDS:
             return AwayChoice(self.manager, None)
-        when, _, backup = text.partition(" to ")
-        backup = backup.strip()
+        when, backup = self._when_and_backup(text)
         if backup and backup not in self.service.config.managers:
             known = ", ".join(m for m in self.service.config.managers if m != self.manager)
-            raise ValueError(f"no manager {backup!r} (known: {known})")
+            raise ValueError(_("no manager {backup!r} (known: {known})").format(
+                backup=backup, known=known))  # fmt: skip
         if backup == self.manager:
-            raise ValueError("the backup is someone else")
+            raise ValueError(_("the backup is someone else"))
         return AwayChoice(self.manager, parse_when(when, self.service.now(), self.zone), backup)
+
+    def _when_and_backup(self, text: str) -> tuple[str, str]:
+        """WHEN, and the id after the last " to " or " à " ("" when none). French times
+        have an " à " of their own ("demain à 9h"): a last word that is no manager's id
+        in a text that reads as a time as a whole is part of the time."""
+        found = _TO_BACKUP.match(text)
+        if found is None:
+            return text, ""
+        when, backup = found.group(1), found.group(2)
+        if backup not in self.service.config.managers:
+            try:
+                parse_when(text, self.service.now(), self.zone)
+            except ValueError:
+                return when, backup  # "whenever to zoe": zoe is named as a backup
+            return text, ""
+        return when, backup
 
     def preview(self) -> str:
         try:
             c = self.choice()
         except ValueError as e:
-            return f"Not yet: {e}"
+            return _("Not yet: {error}").format(error=e)
         if c.until is None:
-            return "Back now: their alerts and nudges are theirs again."
+            return _("Back now: their alerts and nudges are theirs again.")
         name = self.service.config.manager_name
-        who = name(c.backup) if c.backup else "the least-loaded colleague"
-        until = c.until.astimezone(self.zone)
-        return f"Away until {until:%a %d %b %H:%M %Z} their time; alerts go to {who}"
+        who = name(c.backup) if c.backup else _("the least-loaded colleague")
+        return _("Away until {time} their time; alerts go to {who}").format(
+            time=self._local(c.until), who=who
+        )
 
     def _show(self) -> None:
         if self.query("#preview"):
