@@ -27,6 +27,8 @@ from textual.widgets import ContentSwitcher, DataTable, Footer, Static
 
 from triage.domain.report import GROUPS, Breach, Detail
 from triage.service.api import Service
+from triage.text.datefmt import day_month_time, day_time
+from triage.text.i18n import N_, _, ngettext
 from triage.text.timefmt import format_left
 from triage.ui.keys import binding, bindings
 from triage.ui.screens.base import close_burst, user_zone
@@ -35,17 +37,26 @@ from triage.ui.widgets.report_charts import AttainmentChart, Trend, share
 
 PERIODS = (7, 30)  # days, switched with p
 PANES = ("charts", "figures", "breaches")
-PANE_TITLES = {"charts": "Charts", "figures": "Figures", "breaches": "Breaches"}
+PANE_TITLES = {"charts": N_("Charts"), "figures": N_("Figures"), "breaches": N_("Breaches")}
+GROUP_WORDS = {"manager": N_("manager"), "region": N_("region"), "client": N_("client")}
 CHARTS_MIN_WIDTH = 70  # columns the two bar charts need side by side
 CHART_FRAME = 4  # a bar chart's lines besides one line a bar: title, borders, tick labels
 TREND_MIN = 7  # the daily trend's lines at the least
 SCREEN_FRAME = 3  # the header's two lines and the footer
-FIGURE_COLUMNS = ("REPLIES", "ON TIME", "SHARE", "MEDIAN", "P90", "BREACHES", "DONE",
-                  "SNOOZED", "REASSIGNED", "ASKED NEW")  # fmt: skip
+FIGURE_COLUMNS = (N_("REPLIES"), N_("ON TIME"), N_("SHARE"), N_("MEDIAN"), N_("P90"),
+                  N_("BREACHES"), N_("DONE"), N_("SNOOZED"), N_("REASSIGNED"),
+                  N_("ASKED NEW"))  # fmt: skip
+BREACH_COLUMNS = (N_("DEADLINE (UTC)"), N_("LATE BY"), N_("MANAGER"), N_("CLIENT"),
+                  N_("SUBJECT"))  # fmt: skip
 
 
 def minutes(value: object) -> str:
-    return f"{value:.0f}m" if isinstance(value, int | float) else "-"
+    return _("{minutes}m").format(minutes=f"{value:.0f}") if isinstance(value, int | float) else "-"
+
+
+def group_word(by: str) -> str:
+    """ "manager", "region", "client" in the console's language (the CSV keeps the ids)."""
+    return _(GROUP_WORDS.get(by, by))
 
 
 def _charted(rows: list[dict[str, object]]) -> list[dict[str, object]]:
@@ -108,8 +119,8 @@ class ReportScreen(Screen[None]):
         with ContentSwitcher(id="panes", initial="charts"):
             with Vertical(id="charts"):
                 with Horizontal(id="bars"):
-                    yield AttainmentChart("On time, per manager", id="by-manager")
-                    yield AttainmentChart("On time, per region", id="by-region")
+                    yield AttainmentChart(_("On time, per manager"), id="by-manager")
+                    yield AttainmentChart(_("On time, per region"), id="by-region")
                 yield Trend(id="trend")
                 yield DataTable(id="chart-table", cursor_type="none", zebra_stripes=False)
             yield DataTable(id="figures", cursor_type="row")
@@ -117,11 +128,11 @@ class ReportScreen(Screen[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#chart-table", DataTable).add_columns("GROUP", "REPLIES", "ON TIME")
-        self.query_one("#figures", DataTable).add_columns(self.by.upper(), *FIGURE_COLUMNS)
-        self.query_one("#breaches", DataTable).add_columns(
-            "DEADLINE (UTC)", "LATE BY", "MANAGER", "CLIENT", "SUBJECT"
+        self.query_one("#chart-table", DataTable).add_columns(
+            _("GROUP"), _("REPLIES"), _("ON TIME")
         )
+        self.query_one("#figures", DataTable).add_columns(*self._figure_columns())
+        self.query_one("#breaches", DataTable).add_columns(*(_(c) for c in BREACH_COLUMNS))
         self._fit(self.size.width, self.size.height)
         self.compute()
 
@@ -196,19 +207,22 @@ class ReportScreen(Screen[None]):
     def _show_head(self) -> None:
         _start, end = self.detail_period()
         # One line at 80 columns: the period, the grouping, the panes (t: the next one).
-        head = Text(f"Last {self.days} days to {end:%a %d %b %H:%M} UTC · by {self.by} ·",
-                    style="bold")  # fmt: skip
+        said = _("Last {days} days to {end} UTC · by {by} ·").format(
+            days=self.days, end=day_time(end, compact=True), by=group_word(self.by)
+        )
+        head = Text(said, style="bold")
         for p in PANES:
             head.append(" ")
-            head.append(f"[{PANE_TITLES[p]}]" if p == self.pane else PANE_TITLES[p],
+            title = _(PANE_TITLES[p])
+            head.append(f"[{title}]" if p == self.pane else title,
                         style="bold reverse" if p == self.pane else "")  # fmt: skip
         self.query_one("#report-head", Static).update(head)
         state = self.query_one("#report-state", Static)
         if self.state == "computing":
-            state.update(Text("Computing the report from the provider…"))
+            state.update(Text(_("Computing the report from the provider…")))
         elif self.state == "failed":
-            state.update(Text(f"Could not compute the report: {inert(self.error, 200)} "
-                              "(ctrl+r tries again)"))  # fmt: skip
+            state.update(Text(_("Could not compute the report: {error} (ctrl+r tries again)")
+                              .format(error=inert(self.error, 200))))  # fmt: skip
         else:
             state.update(Text(self._summary()))
 
@@ -223,8 +237,13 @@ class ReportScreen(Screen[None]):
         asked = sum(_count(r, "asked_new_manager") for r in rows)
         breaches = len(self.detail.breaches) if self.detail else 0
         overall = share(on_time / replies) if replies else "-"
-        return (f"{replies} replies, {overall} on time · {breaches} breaches · "
-                f"{asked} asked for another manager")  # fmt: skip
+        return _("{replies}, {share} on time · {breaches} · {asked}").format(
+            replies=ngettext("{n} reply", "{n} replies", replies).format(n=replies),
+            share=overall,
+            breaches=ngettext("{n} breach", "{n} breaches", breaches).format(n=breaches),
+            asked=ngettext("{n} asked for another manager", "{n} asked for another manager",
+                           asked).format(n=asked),
+        )  # fmt: skip
 
     def _fill_chart_table(self, detail: Detail) -> None:
         table = self.query_one("#chart-table", DataTable)
@@ -232,13 +251,13 @@ class ReportScreen(Screen[None]):
         for by in ("manager", "region"):
             rows = detail.groups[by]
             for r in self._named(rows) if by == "manager" else rows:
-                table.add_row(safe(f"{by}: {r['group']}", 30), str(r["replies"]),
-                              share(r["attainment"]))  # fmt: skip
+                label = _("{group}: {name}").format(group=group_word(by), name=r["group"])
+                table.add_row(safe(label, 30), str(r["replies"]), share(r["attainment"]))
 
     def _fill_figures(self, detail: Detail) -> None:
         table = self.query_one("#figures", DataTable)
         table.clear(columns=True)
-        table.add_columns(self.by.upper(), *FIGURE_COLUMNS)
+        table.add_columns(*self._figure_columns())
         rows = detail.groups[self.by]
         for r in self._named(rows) if self.by == "manager" else rows:
             table.add_row(
@@ -248,6 +267,9 @@ class ReportScreen(Screen[None]):
                 str(r["snoozed"]), str(r["reassigned"]), str(r["asked_new_manager"]),
             )  # fmt: skip
 
+    def _figure_columns(self) -> list[str]:
+        return [group_word(self.by).upper(), *(_(c) for c in FIGURE_COLUMNS)]
+
     def _fill_breaches(self, detail: Detail) -> None:
         table = self.query_one("#breaches", DataTable)
         table.clear()
@@ -256,10 +278,10 @@ class ReportScreen(Screen[None]):
 
     def _breach_cells(self, b: Breach, end: datetime) -> tuple[Text | str, ...]:
         late = format_left(-b.late_seconds(end)).lstrip("-")
-        late = late if b.replied_at is not None else f"{late}, waiting"
+        late = late if b.replied_at is not None else _("{late}, waiting").format(late=late)
         manager = self.service.config.manager_name(b.manager).split(" ")[0]
-        return (f"{b.deadline:%d %b %H:%M}", late, safe(manager, 12), safe(b.client, 20),
-                safe(b.subject or "(no subject)", 40))  # fmt: skip
+        return (day_month_time(b.deadline), late, safe(manager, 12), safe(b.client, 20),
+                safe(b.subject or _("(no subject)"), 40))  # fmt: skip
 
     # ---- keys ----
 
@@ -297,24 +319,26 @@ class ReportScreen(Screen[None]):
     def action_report_export(self) -> None:
         detail = self.detail
         if detail is None or self.state != "ready":
-            self.notify("The report is not computed yet", severity="warning", markup=False)
+            self.notify(_("The report is not computed yet"), severity="warning", markup=False)
             return
         try:
             path = self.service.export_report(detail.groups[self.by], self.by, detail.start,
                                               detail.end)  # fmt: skip
         except OSError as exc:
-            self.notify(f"Could not write the CSV: {safe_plain(str(exc), 200)}",
-                        severity="error", markup=False)  # fmt: skip
+            self.notify(_("Could not write the CSV: {error}").format(
+                error=safe_plain(str(exc), 200)), severity="error", markup=False)  # fmt: skip
             return
-        self.notify(f"Figures by {self.by} written to {safe_plain(str(path), 200)}",
-                    title="Report", timeout=10, markup=False)  # fmt: skip
+        done = _("Figures by {by} written to {path}").format(
+            by=group_word(self.by), path=safe_plain(str(path), 200)
+        )
+        self.notify(done, title=_("Report"), timeout=10, markup=False)
 
     @on(DataTable.RowSelected, "#breaches")
     def _open_breach(self, event: DataTable.RowSelected) -> None:
         key = event.row_key.value or ""
         thread_id = key.partition(":")[2]
         if self.service.conversation(thread_id) is None:
-            self.notify("That conversation is not in this console's cache yet (s syncs)",
+            self.notify(_("That conversation is not in this console's cache yet (s syncs)"),
                         severity="warning", markup=False)  # fmt: skip
             return
         from triage.ui.screens.thread import ThreadScreen

@@ -15,6 +15,8 @@ from typing import Any
 from textual_plotext import PlotextPlot
 
 from triage.domain.report import Day
+from triage.text.datefmt import day_month, weekday_day
+from triage.text.i18n import _, ngettext
 from triage.ui.text import safe_plain
 from triage.ui.themes import MONO_THEME
 
@@ -74,11 +76,14 @@ class Trend(Chart):
             plt.bar(xs, [100 * (d.attainment or 0) for d in days], width=3 / 5, marker="█")
             step = max(1, len(days) // 7)
             picked = xs[::step]
-            names = [f"{days[i].day:%a %d}" if step == 1 else f"{days[i].day:%d %b}"
+            names = [weekday_day(days[i].day) if step == 1 else day_month(days[i].day)
                      for i in picked]  # fmt: skip
             plt.xticks([float(i) for i in picked], names)
         plt.ylim(0, 100)
         plt.yticks([0, 50, 100], ["0%", "50%", "100%"])
         replies, late = sum(d.replies for d in days), sum(d.late for d in days)
-        plt.title(f"On time, day by day (UTC): {replies} replies, {late} late")
+        plt.title(_("On time, day by day (UTC): {replies}, {late}").format(
+            replies=ngettext("{n} reply", "{n} replies", replies).format(n=replies),
+            late=ngettext("{n} late", "{n} late", late).format(n=late),
+        ))  # fmt: skip
         self.refresh()
