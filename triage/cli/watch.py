@@ -31,45 +31,48 @@ from triage.domain.when import parse_when
 from triage.engine.nudges import NudgeRound
 from triage.providers.base import ProviderError
 from triage.service.core import TriageService
+from triage.text.datefmt import full_date_time
+from triage.text.i18n import _
 from triage.text.isotime import iso
 
 
 def add_parsers(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
-    w = command("watch", "send nudges by email as conversations become at risk or breach")
-    w.add_argument("--once", action="store_true", help="one round, then exit (for cron)")
-    w.add_argument("--now", help="with --once: the round at this ISO 8601 instant")
+    w = command("watch", _("send nudges by email as conversations become at risk or breach"))
+    w.add_argument("--once", action="store_true", help=_("one round, then exit (for cron)"))
+    w.add_argument("--now", help=_("with --once: the round at this ISO 8601 instant"))
     w.add_argument(
         "--interval",
         type=float,
         metavar="SECONDS",
-        help="seconds between rounds (default: [alerts] watch_seconds, 60)",
+        help=_("seconds between rounds (default: [alerts] watch_seconds, 60)"),
     )
-    a = command("away", "mark a manager away (their alerts go to a backup), or back")
+    a = command("away", _("mark a manager away (their alerts go to a backup), or back"))
     a.add_argument("manager", metavar="ID")
     when = a.add_mutually_exclusive_group(required=True)
-    when.add_argument("--until", metavar="WHEN",
-                      help="'fri 18:00', 'tomorrow 9:00' (their time), '3d', ISO 8601")  # fmt: skip
-    when.add_argument("--back", action="store_true", help="the manager is back")
+    until = _("'fri 18:00', 'tomorrow 9:00' (their time), '3d', ISO 8601")
+    when.add_argument("--until", metavar="WHEN", help=until)
+    when.add_argument("--back", action="store_true", help=_("the manager is back"))
     a.add_argument(
         "--backup",
         metavar="ID",
-        help="who takes their alerts (default: the least-loaded qualified colleague)",
+        help=_("who takes their alerts (default: the least-loaded qualified colleague)"),
     )
 
 
 async def watch_command(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     if args.now and not args.once:
-        raise UsageError("--now goes with --once (a long-lived watch runs on the real clock)")
+        raise UsageError(_("--now goes with --once (a long-lived watch runs on the real clock)"))
     if args.interval is not None and args.interval <= 0:
-        raise UsageError("--interval: a number of seconds above 0")
+        raise UsageError(_("--interval: a number of seconds above 0"))
     now = _parse_now(args.now)
     service = open_service(args, env, FrozenClock(now) if now else SystemClock())
     try:
         alerts = service.config.alerts
         if not alerts.email:
-            where = service.config.path or "the config"
-            raise UsageError(f"{where}: alerts.email is false, so there is nothing to watch for: "
-                             "set [alerts] email = true to send nudges")  # fmt: skip
+            where = service.config.path or _("the config")
+            raise UsageError(_("{where}: alerts.email is false, so there is nothing to watch "
+                               "for: set [alerts] email = true to send nudges").format(
+                                   where=where))  # fmt: skip
         if args.once:
             return 0 if await _round(service) else 1
         await _serve(service, args.interval or alerts.watch_seconds)
@@ -83,7 +86,8 @@ async def _round(service: TriageService) -> bool:
     try:
         done = await service.watch_round()
     except ProviderError as e:
-        print(f"triage watch: {e} (tried again at the next round)", file=sys.stderr)
+        print(_("triage watch: {error} (tried again at the next round)").format(error=e),
+              file=sys.stderr)  # fmt: skip
         return False
     _tell(done)
     return not done.problems
@@ -91,9 +95,11 @@ async def _round(service: TriageService) -> bool:
 
 def _tell(done: NudgeRound) -> None:
     for n in done.sent:
-        print(f"nudged {n.recipient} ({n.to}): {n.step} {n.thread_id}", flush=True)
+        print(_("nudged {recipient} ({to}): {step} {thread_id}").format(
+            recipient=n.recipient, to=n.to, step=_(n.step.value), thread_id=n.thread_id
+        ), flush=True)  # fmt: skip
     for problem in done.problems:
-        print(f"triage watch: {problem}", file=sys.stderr, flush=True)
+        print(_("triage watch: {problem}").format(problem=problem), file=sys.stderr, flush=True)
 
 
 async def _serve(service: TriageService, interval: float) -> None:
@@ -102,8 +108,8 @@ async def _serve(service: TriageService, interval: float) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    print(f"triage watch: every {interval:g} s as {service.user}; SIGTERM or Ctrl+C stops",
-          flush=True)  # fmt: skip
+    print(_("triage watch: every {interval} s as {user}; SIGTERM or Ctrl+C stops").format(
+        interval=f"{interval:g}", user=service.user), flush=True)  # fmt: skip
     try:
         while not stop.is_set():
             await _round(service)
@@ -112,7 +118,7 @@ async def _serve(service: TriageService, interval: float) -> None:
     finally:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
-    print("triage watch: stopped", flush=True)
+    print(_("triage watch: stopped"), flush=True)
 
 
 async def away_command(args: argparse.Namespace, env: Mapping[str, str]) -> int:
@@ -122,20 +128,23 @@ async def away_command(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         manager = service.config.managers.get(args.manager)
         if manager is None:
             known = ", ".join(sorted(service.config.managers))
-            raise UsageError(f"no manager {args.manager!r} in the config (known: {known})")
+            raise UsageError(_("no manager {manager!r} in the config (known: {known})").format(
+                manager=args.manager, known=known))  # fmt: skip
         if args.back:
             await service.set_away(manager.id, None)
-            print(f"{manager.id} is back: their alerts and nudges are theirs again")
+            print(_("{manager} is back: their alerts and nudges are theirs again").format(
+                manager=manager.id))  # fmt: skip
             return 0
         zone = ZoneInfo(manager.timezone) if manager.timezone else UTC
         try:
             until = parse_when(args.until, service.now(), zone)
         except ValueError as e:
-            raise UsageError(f"--until: {e}") from None
+            raise UsageError(_("--until: {e}").format(e=e)) from None
         await service.set_away(manager.id, until, args.backup or "")
-        who = args.backup or "the least-loaded qualified colleague on shift"
-        local = until.astimezone(zone).strftime("%a %Y-%m-%d %H:%M %Z")
-        print(f"{manager.id} is away until {local} ({iso(until)}); their alerts go to {who}")
+        who = args.backup or _("the least-loaded qualified colleague on shift")
+        local = full_date_time(until.astimezone(zone))
+        print(_("{manager} is away until {local} ({iso}); their alerts go to {who}").format(
+            manager=manager.id, local=local, iso=iso(until), who=who))  # fmt: skip
         return 0
     finally:
         await service.close()

@@ -52,7 +52,7 @@ def _path() -> Path | None:
         return None
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     digest = hashlib.sha256(stamp.encode()).hexdigest()[:16]
-    return Path(base) / "triage" / f"holiday-codes-{digest}.json"
+    return Path(base) / "triage" / f"holiday-codes-{digest}.json"  # i18n: not text
 
 
 def _read() -> dict[str, Any]:

@@ -187,8 +187,9 @@ def build_signals(r: Reader, tbl: dict[str, Any]) -> SignalsConfig:
         words = signals.fold(phrase).split()
         if len(words) < PHRASE_WORDS or len(phrase) > 200:
             r.problem(f"signals.new_manager_phrases[{i}]",
-                      f"a phrase of {PHRASE_WORDS} words or more (and at most 200 characters), "
-                      f"such as 'I want someone else': got {phrase[:60]!r}")  # fmt: skip
+                      _("a phrase of {words} words or more (and at most 200 characters), such "
+                        "as 'I want someone else': got {phrase!r}").format(
+                            words=PHRASE_WORDS, phrase=phrase[:60]))  # fmt: skip
     return SignalsConfig(signals.phrases(extra))
 
 

@@ -22,14 +22,18 @@ from triage.domain.model import CEO_ID, Conversation, Manager, Region, Tier
 from triage.domain.ordering import QueueView, built
 from triage.domain.settings import Config
 from triage.domain.urgency import escalation_of
+from triage.text.i18n import N_
 
 _NOBODY: Absences = {}
 
 
 class Step(StrEnum):
-    AT_RISK = "at risk"
-    BREACHED = "breached"
-    ESCALATED = "escalated"
+    """The values are English ids (stored in a nudge's note); `_()` shows them
+    translated (the history line of a nudge, `triage watch`'s output)."""
+
+    AT_RISK = N_("at risk")
+    BREACHED = N_("breached")
+    ESCALATED = N_("escalated")
 
 
 @dataclass(frozen=True)
