@@ -116,3 +116,31 @@ def test_template_picker(snap_compare: Any, theme: str) -> None:
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=ready)
+
+
+@pytest.mark.parametrize("theme", THEMES)
+@pytest.mark.parametrize("pane", ["charts", "breaches"])
+def test_report(snap_compare: Any, pane: str, theme: str) -> None:
+    app = TriageApp(FakeService(user="ceo"), theme=theme)
+
+    async def ready(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await pilot.press("P")
+        await settle(pilot)
+        if pane == "breaches":
+            await pilot.press("t", "t")
+            await settle(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=ready)
+
+
+@pytest.mark.parametrize("theme", THEMES)
+def test_away_dialog(snap_compare: Any, theme: str) -> None:
+    app = TriageApp(FakeService(), theme=theme)
+
+    async def ready(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await pilot.press("A", *"3j à bob")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=ready)
