@@ -74,6 +74,8 @@ def _table(rows: list[dict[str, Any]], start: datetime, end: datetime, by: str) 
               f"{med:>7} {p90:>7} {r['breaches']:>8} {r['done']:>5} {r['snoozed']:>7} "
               f"{r['reassigned']:>10} {r['asked_new_manager']:>9}")  # fmt: skip
     print(
-        _("times are business minutes of each client's region; ON TIME = within target; "
-          "ASKED NEW = client messages asking for another account manager")
+        _(
+            "times are business minutes of each client's region; ON TIME = within target; "
+            "ASKED NEW = client messages asking for another account manager"
+        )
     )

@@ -14,7 +14,6 @@ from difflib import get_close_matches
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from triage.config import holiday_codes
-
 from triage.text.i18n import _
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -24,8 +24,8 @@ from triage.domain.away import Away
 from triage.domain.model import Conversation, Message, Note, NoteAction, ThreadData, ThreadRef
 from triage.domain.ordering import QueueView
 from triage.domain.outbox import Draft, OutboxStatus
-from triage.domain.report import Detail
 from triage.domain.reasons import reason_label
+from triage.domain.report import Detail
 from triage.domain.settings import Config
 from triage.engine.actions import Actions
 from triage.engine.live import LiveQueue

@@ -341,8 +341,9 @@ class ThreadScreen(ConversationScreen):
         if conv.ceo_contacted and _("CEO") not in text.plain:
             text.append(("\n" if text else "") + _("The client wrote to the CEO"), style="bold")
         if conv.asked_new_manager:
-            text.append(("\n" if text else "") + _("The client asked for another account "
-                        "manager: a reassigns it (reason: client asked)"), style="bold")  # fmt: skip
+            asked = _("The client asked for another account manager: a reassigns it (reason: "
+                      "client asked)")  # fmt: skip
+            text.append(("\n" if text else "") + asked, style="bold")
         if not lines:
             if not text:
                 text.append(_("No escalations or reassignments"), style="dim")
