@@ -129,3 +129,15 @@ def stand_ins(monkeypatch: pytest.MonkeyPatch) -> None:
         module = types.ModuleType(f"triage.ui.screens.{name}")
         setattr(module, attr, cls)
         monkeypatch.setitem(sys.modules, module.__name__, module)
+
+
+async def report_shown(pilot: Pilot[None]) -> None:
+    """The Report screen computed and its charts laid out and drawn (under load a chart
+    can be drawn once before its size is final: wait for the size, then settle)."""
+    from triage.ui.widgets.report_charts import Chart
+
+    screen = pilot.app.screen
+    await wait_until(pilot, lambda: getattr(screen, "state", "") == "ready")
+    await settle(pilot)
+    await wait_until(pilot, lambda: all(c.size.area for c in screen.query(Chart)))
+    await settle(pilot)

@@ -17,7 +17,7 @@ import pytest
 from textual.pilot import Pilot
 
 from tests.support.fake_service import FakeService
-from tests.ui.conftest import settle
+from tests.ui.conftest import report_shown, settle
 from tests.ui.test_snapshots_dialogs import SnapApp
 from tests.ui.test_snapshots_dialogs import settle as settle_dialog
 from triage.domain.templates import Template
@@ -126,7 +126,7 @@ def test_report(snap_compare: Any, pane: str, theme: str) -> None:
     async def ready(pilot: Pilot[None]) -> None:
         await settle(pilot)
         await pilot.press("P")
-        await settle(pilot)
+        await report_shown(pilot)
         if pane == "breaches":
             await pilot.press("t", "t")
             await settle(pilot)

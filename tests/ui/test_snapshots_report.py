@@ -12,7 +12,7 @@ import pytest
 from textual.pilot import Pilot
 
 from tests.support.fake_service import FakeService
-from tests.ui.conftest import settle
+from tests.ui.conftest import report_shown, settle
 from triage.ui.app import TriageApp
 from triage.ui.themes import DEFAULT_THEME, MONO_THEME
 
@@ -29,7 +29,7 @@ def test_snapshot_report(snap_compare: Any, pane: str, theme: str, size: tuple[i
     async def ready(pilot: Pilot[None]) -> None:
         await settle(pilot)
         await pilot.press("P")
-        await settle(pilot)
+        await report_shown(pilot)
         if pane == "breaches":
             await pilot.press("t", "t")
             await settle(pilot)
