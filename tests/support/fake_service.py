@@ -250,7 +250,9 @@ class FakeService:
         return dataclasses.replace(self.sync_status, outbox_count=queued)
 
     def reports(self) -> list[str]:
-        return list(self.report_lines)
+        """Each report once, as the real service hands them out."""
+        out, self.report_lines = list(self.report_lines), []
+        return out
 
     async def sync(self) -> SyncResult:
         self.sync_calls += 1

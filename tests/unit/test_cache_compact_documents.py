@@ -180,7 +180,7 @@ def test_a_schema_1_cache_is_migrated_in_place_and_keeps_every_field(path: Path)
         assert (c.replied_by, c.reply_on_time, c.target_source) == ("alice", True, "region")
         assert [n.reason for n in c.notes] == ["late"]
         data = json.loads(path.read_text())
-        assert data["meta"] == {"1": {"schema": SCHEMA_VERSION}}
+        assert data["meta"] == {"1": {"schema": SCHEMA_VERSION, "refs": 1}}  # refs: its sync no.
         assert conversation_from_doc(data["conversations"]["1"], cache.thread_ref) == c
         [refs] = json.loads(path.with_name("threads.json").read_text())["refs"].values()
         assert refs["m"] == ["M100003", "M100005"] and "rt" not in refs  # the client's own

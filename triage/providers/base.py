@@ -20,6 +20,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol, cast
 
 from triage.clock import Clock
+from triage.config.secrets import SecretError
 from triage.domain.model import Mark, Message, Note, ThreadData, ThreadRef
 from triage.domain.settings import ProviderConfig
 
@@ -181,7 +182,11 @@ class DeferredProvider:
     def _real(self) -> Provider:
         if self._provider is None:
             assert self._build is not None
-            self._provider, self._build = self._build(), None
+            try:
+                self._provider = self._build()
+            except SecretError as e:  # a token file emptied since start: said like a 401
+                raise AuthError(str(e)) from e
+            self._build = None
         return self._provider
 
     def __getattr__(self, name: str) -> object:

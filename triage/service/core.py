@@ -69,7 +69,7 @@ class TriageService:
             self.threads = ThreadReader(self.cache, self.provider)
             self.nudger = Nudger(config, self.provider, clock, self.live, self.user)
             self.engine.load()
-        self._reported = False
+        self._reported = 0  # how many of the cache's reports were handed out
         self._counts = (0, 0)
 
     # -- reading -------------------------------------------------------------------
@@ -116,11 +116,11 @@ class TriageService:
         )
 
     def reports(self) -> list[str]:
-        """Things to tell the user once (a corrupt cache moved aside, ...)."""
-        if self._reported:
-            return []
-        self._reported = True
-        return list(self.cache.reports)
+        """Things to tell the user once (a corrupt cache moved aside, ...): those found
+        since the last call (some only show when a file is first read, after start)."""
+        new = self.cache.reports[self._reported :]
+        self._reported += len(new)
+        return list(new)
 
     async def sync(self) -> SyncResult:
         result = await self.engine.run_once()

@@ -32,7 +32,7 @@ from tinydb.table import Document
 
 from triage.clock import Clock, SystemClock
 from triage.domain.model import Conversation, DeferredRef, Message, ThreadRef, Tier
-from triage.domain.ordering import Unbuilt
+from triage.domain.ordering import NO_DEADLINE, Unbuilt
 from triage.domain.outbox import OutboxStatus
 from triage.store.conversation_docs import (
     conversation_doc,
@@ -85,6 +85,7 @@ class Cache:
         self.needs_full_sync = False
         self._clock = clock or SystemClock()
         self._lock = threading.RLock()  # TinyDB is not thread-safe
+        self._opening, self._closed = True, False
         try:
             self._open_all(shared)
         except CacheError:
@@ -106,17 +107,21 @@ class Cache:
             "group": group,
             "now": self._clock.now,
             "initial": _initial_data,
-            "validate": _schema_problem,
+            "validate": self._schema_problem,
             # Every file is checked when opened (owner, mode, a regular file):
             "verify": lambda path, st: check_status(path, st, group),
         }
-        # Not read here: the start never needs it (`_refs_ready` checks it when first used).
+        # Not read here: the start never needs it. Read whole when first needed, each
+        # document checked (one of the wrong shape: the file is moved aside).
+        refs_options = {**options, "validate": lambda data: self._schema_problem(data)
+                        or _refs_problem(data)}  # fmt: skip
         self._ref_db = CacheDB(_sidecar(self.path, "threads"), on_corrupt=self._refs_corrupt,
-                               **options)  # fmt: skip
+                               **refs_options)  # fmt: skip
         self._refs = KeyedTable(self._ref_db, "refs", "i")
         self._hot = self._open(self.path, options, self._hot_corrupt)
         self._body_db = self._open(_sidecar(self.path, "bodies"), options, self._bodies_corrupt)
         self._out_db = self._open(_sidecar(self.path, "outbox"), options, self._outbox_corrupt)
+        self._opening = False  # from now on a schema 1 file is a stranger's, not migrated
 
     def _open(
         self, path: Path, options: dict[str, Any], on_corrupt: Callable[[Path, Path, str], None]
@@ -151,8 +156,9 @@ class Cache:
         with self._ref_db.transaction():
             refs = {self._refs.assign(c.thread_id): ref_doc(c) for c in convs.values()}
             self._refs.replace(refs)
+            _stamp(self._ref_db, "gen", 1)
         data["conversations"] = {k: conversation_doc(c) for k, c in convs.items()}
-        data["meta"] = {"1": {"schema": SCHEMA_VERSION}}
+        data["meta"] = {"1": {"schema": SCHEMA_VERSION, "refs": 1}}
         db.atomic.write(data)
 
     # -- corrupt files --------------------------------------------------------
@@ -163,6 +169,11 @@ class Cache:
             f"The cache file {path} was unreadable ({reason}); moved it aside to {moved} "
             "and rebuilding it from the provider."
         )
+
+    def _schema_problem(self, data: Data) -> str | None:
+        """A schema 1 file is migrated when the cache opens it; met later (an older
+        triage rewrote a shared cache), it is a file this version cannot use."""
+        return _schema_problem(data, legacy=self._opening)
 
     def _refs_corrupt(self, path: Path, moved: Path, reason: str) -> None:
         self.needs_full_sync = True
@@ -237,6 +248,9 @@ class Cache:
         Not stored, or unreadable: only what the conversation knows, and the next sync is
         a full one."""
         with self._lock:
+            if self._closed:
+                return ref_from_doc(None, thread_id, subject, email)
+            self._check_refs()
             doc = self._refs.get(thread_id)
             try:
                 return ref_from_doc(doc, thread_id, subject, email)
@@ -248,11 +262,22 @@ class Cache:
         """Thread id by the provider id of each cached mail and note (reads the
         references file)."""
         with self._lock:
+            self._check_refs()
             docs = list(self._refs.raw().values())
         out: dict[str, str] = {}
         for d in docs:
             out.update(dict.fromkeys(message_ids(d), str(d.get("i", ""))))
         return out
+
+    def _check_refs(self) -> None:
+        """The thread references and the hot file carry the number of the sync that
+        wrote them. A crash or a full disk between the two writes leaves the references
+        a round ahead (a removed thread's mail already gone from them): the next sync is
+        a full one."""
+        hot = _meta(self._hot).get("refs")
+        refs = _meta(self._ref_db).get("gen")
+        if hot != refs and not self.needs_full_sync:
+            self.needs_full_sync = True
 
     def apply_sync(
         self, account: str, upserts: Iterable[Conversation], removed: Iterable[str],
@@ -273,8 +298,12 @@ class Cache:
             doc = {"account": account, "state": sync_state_doc(state)}
             self._sync.replace({self._sync.assign(account): doc})
             if refs or gone:
+                self._check_refs()
+                gen = int(_meta(self._hot).get("refs") or 0) + 1
                 with self._ref_db.transaction():  # written first, when it ends
                     _replace_keyed(self._refs, refs, gone)
+                    _stamp(self._ref_db, "gen", gen)
+                _stamp(self._hot, "refs", gen)
 
     def sync_state(self, account: str) -> SyncState | None:
         with self._lock:
@@ -412,6 +441,7 @@ class Cache:
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             for db in (self._hot, self._ref_db, self._body_db, self._out_db):
                 db.close()
 
@@ -425,15 +455,41 @@ def _replace_keyed(table: KeyedTable, fresh: dict[str, Doc], gone: set[str]) -> 
     table.replace({table.assign(key): doc for key, doc in fresh.items()}, remove=stale)
 
 
+def _meta(db: CacheDB) -> dict[str, Any]:
+    return dict((db.atomic.read() or {}).get("meta", {}).get("1", {}))
+
+
+def _stamp(db: CacheDB, key: str, value: int) -> None:
+    """Set one field of a file's meta document (inside the caller's transaction)."""
+    data = db.atomic.read() or {}
+    meta = data.setdefault("meta", {})
+    meta["1"] = {**meta.get("1", {"schema": SCHEMA_VERSION}), key: value}
+    db.atomic.write(data)
+
+
+def _refs_problem(data: Data) -> str | None:
+    """Why a thread-references file cannot be used (a document of the wrong shape)."""
+    for doc in data.get("refs", {}).values():
+        if not isinstance(doc.get("i"), str) or not isinstance(doc.get("rt", ""), str):
+            return "it holds a thread reference without its thread id"
+        for key in ("m", "ni", "rf", "sm"):
+            values = doc.get(key, ())
+            if not isinstance(values, list | tuple) or not all(isinstance(v, str) for v in values):
+                return f"it holds a thread reference whose {key!r} is not a list of strings"
+    return None
+
+
 def _unreadable(doc: dict[str, Any], reason: str) -> Conversation:
     """What the queue shows for a document that passed the start's check but not the build."""
     deadline, _tier, first, tid = queue_key(doc)
     at = datetime.fromtimestamp(first, UTC)
+    waiting = bool(doc.get("w"))
     return Conversation(thread_id=tid, subject="(unreadable in the cache)", client_email="",
                         client_name="", client_key="", region="", region_guessed=False,
-                        owner="", tier=Tier.STANDARD, waiting=True, first_arrival=at,
+                        owner="", tier=Tier.STANDARD, waiting=waiting, first_arrival=at,
                         last_message_at=at, message_count=0,
-                        deadline=datetime.fromtimestamp(deadline, UTC),
+                        deadline=datetime.fromtimestamp(deadline, UTC)
+                        if waiting and deadline != NO_DEADLINE else None,
                         problem=f"the cached copy is unreadable ({reason}); refreshed at "
                                 "the next sync")  # fmt: skip
 
@@ -442,9 +498,9 @@ def _initial_data() -> Data:
     return {"meta": {"1": {"schema": SCHEMA_VERSION}}}
 
 
-def _schema_problem(data: Data) -> str | None:
+def _schema_problem(data: Data, *, legacy: bool) -> str | None:
     versions = {doc.get("schema") for doc in data.get("meta", {}).values()}
-    if versions == {SCHEMA_VERSION} or versions == {LEGACY_SCHEMA}:
+    if versions == {SCHEMA_VERSION} or (legacy and versions == {LEGACY_SCHEMA}):
         return None
     if not versions:
         return "it has no schema version, so it is not a triage cache file"

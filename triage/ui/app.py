@@ -186,10 +186,14 @@ class TriageApp(App[None]):
         self.set_interval(ALERT_EVERY.total_seconds(), self._look_for_alerts)
         self.sync_loop()
 
-    def _tell_once(self) -> None:
-        """Start-up news: cache problems the service fixed, and replies not yet sent."""
+    def _tell_reports(self) -> None:
+        """Cache problems the service fixed (at start, and any found since)."""
         for report in self.service.reports():
             self.notify(safe_plain(report), title="triage", timeout=15, markup=False)
+
+    def _tell_once(self) -> None:
+        """Start-up news: cache problems the service fixed, and replies not yet sent."""
+        self._tell_reports()
         kept = [d for d in self.service.drafts() if d.status.editable]
         if kept:
             n = len(kept)
@@ -313,6 +317,7 @@ class TriageApp(App[None]):
     @on(ConversationsSynced)
     def _synced(self, event: ConversationsSynced) -> None:
         self._last_sync_error = ""
+        self._tell_reports()
         r = event.result
         if self._answers_user(event.started):
             self.notify(_("Synced: {what}").format(what=r.summary()), timeout=4, markup=False)
