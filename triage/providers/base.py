@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol, cast
 
 from triage.clock import Clock
-from triage.config.secrets import SecretError
+from triage.config.secrets import SecretError, read_secret
 from triage.domain.model import Mark, Message, Note, ThreadData, ThreadRef
 from triage.domain.settings import ProviderConfig
 
@@ -203,6 +203,8 @@ def deferred_provider(
     """`open_provider`, built when first used (see `DeferredProvider`)."""
     if settings.kind not in KINDS:
         open_provider(settings, env=env, clock=clock)  # the unknown kind, said now
+    if settings.auth in ("bearer", "basic"):
+        read_secret(settings, env)  # a missing or exposed token file is said now, as a config error
     return cast(Provider, DeferredProvider(lambda: open_provider(settings, env=env, clock=clock)))
 
 
