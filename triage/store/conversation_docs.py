@@ -41,8 +41,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from triage.domain import history
-from triage.domain.model import Conversation, DeferredRef, Note, Status, ThreadRef, Tier
-from triage.store.documents import DocumentError
+from triage.domain.model import Conversation, DeferredRef, Status, ThreadRef, Tier
+from triage.store.documents import DocumentError, read_note, read_str, read_strs
 from triage.text.isotime import iso, parse_iso
 
 Doc = dict[str, Any]
@@ -99,10 +99,10 @@ def ref_from_doc(
         return ThreadRef(thread_id, subject, reply_to=email)
     try:
         g = d.get
-        return ThreadRef(thread_id=thread_id, subject=subject, message_ids=_strs(g("m", ())),
-                         note_ids=_strs(g("ni", ())), reply_to=_str(g("rt", email)),
-                         references=_strs(g("rf", ())),
-                         staff_message_ids=_strs(g("sm", ())))  # fmt: skip
+        return ThreadRef(thread_id=thread_id, subject=subject, message_ids=read_strs(g("m", ())),
+                         note_ids=read_strs(g("ni", ())), reply_to=read_str(g("rt", email)),
+                         references=read_strs(g("rf", ())),
+                         staff_message_ids=read_strs(g("sm", ())))  # fmt: skip
     except (TypeError, ValueError) as exc:
         raise DocumentError(f"a thread reference is malformed ({exc!r:.80})") from None
 
@@ -157,7 +157,7 @@ def conversation_from_doc(  # long: one line per field
         _check_types(d)
         g = d.get
         tid, email, subject = d["i"], d["e"], d["s"]
-        t = _TIME_OF
+        t = _opt
         return Conversation(
             thread_id=tid,
             subject=subject,
@@ -182,7 +182,7 @@ def conversation_from_doc(  # long: one line per field
             ceo_contacted=g("ceo") is True,
             acknowledged=g("ack") is True,
             owner_mark=g("om", ""),
-            notes=tuple(_note(n) for n in d["no"]) if "no" in d else (),
+            notes=tuple(read_note(n) for n in d["no"]) if "no" in d else (),
             ref=DeferredRef(tid, subject, email, ref or _unstored_ref),
             impersonation=g("im", ""),
             problem=g("pb", ""),
@@ -229,17 +229,6 @@ def _check_types(d: Mapping[str, Any]) -> None:
             raise TypeError(f"{key}: expected a time, got {type(d[key]).__name__}")
 
 
-def _time_of(value: Any) -> datetime | None:
-    if value is None:
-        return None
-    if type(value) is int:
-        return datetime.fromtimestamp(value, UTC)
-    return parse_iso(value)
-
-
-_TIME_OF = _time_of
-
-
 def _unstored_ref(tid: str, subject: str, email: str) -> ThreadRef:
     return ThreadRef(tid, subject, reply_to=email)
 
@@ -253,32 +242,33 @@ _V1_TEXT = ("done_reason", "done_by", "replying", "replied_by", "target", "targe
 def legacy_conversation(d: Mapping[str, Any]) -> Conversation:  # long: one line per field
     """A schema 1 document (long keys, ISO times) as the conversation it holds."""
     try:
-        tid, raw = _str(d["thread_id"]), d.get("workflow") or {}
+        tid, raw = read_str(d["thread_id"]), d.get("workflow") or {}
         seconds, on_time = raw.get("reply_seconds"), raw.get("reply_on_time")
         return Conversation(
-            thread_id=tid, subject=_str(d["subject"]), client_email=_str(d["client_email"]),
-            client_name=_str(d["client_name"]), client_key=_str(d["client_key"]),
-            region=_str(d["region"]), region_guessed=bool(d["region_guessed"]),
-            owner=_str(d["owner"]), tier=Tier(d.get("tier", "standard")),
+            thread_id=tid, subject=read_str(d["subject"]), client_email=read_str(d["client_email"]),
+            client_name=read_str(d["client_name"]), client_key=read_str(d["client_key"]),
+            region=read_str(d["region"]), region_guessed=bool(d["region_guessed"]),
+            owner=read_str(d["owner"]), tier=Tier(d.get("tier", "standard")),
             waiting=bool(d["waiting"]), first_arrival=parse_iso(d["first_arrival"]),
             last_message_at=parse_iso(d["last_message_at"]),
             message_count=int(d["message_count"]), waiting_since=_opt(d.get("waiting_since")),
             clock_start=_opt(d.get("clock_start")), deadline=_opt(d.get("deadline")),
             escalated=bool(d.get("escalated", False)),
-            escalation_reason=_str(d.get("escalation_reason", "")),
-            escalated_by=_str(d.get("escalated_by", "")),
+            escalation_reason=read_str(d.get("escalation_reason", "")),
+            escalated_by=read_str(d.get("escalated_by", "")),
             escalated_at=_opt(d.get("escalated_at")),
             ceo_contacted=bool(d.get("ceo_contacted", False)),
             acknowledged=bool(d.get("acknowledged", False)),
-            owner_mark=_str(d.get("owner_kw") or ""),
-            notes=tuple(_note(n) for n in d.get("notes", ())),
-            ref=ThreadRef(thread_id=tid, subject=_str(d["subject"]),
-                          message_ids=_strs(d.get("email_ids", ())),
-                          note_ids=_strs(d.get("note_ids", ())),
-                          reply_to=_str(d.get("reply_to", "")),
-                          references=_strs(d.get("refs", ())),
-                          staff_message_ids=_strs(d.get("staff_mids", ()))),
-            impersonation=_str(d.get("impersonation", "")), problem=_str(d.get("problem", "")),
+            owner_mark=read_str(d.get("owner_kw") or ""),
+            notes=tuple(read_note(n) for n in d.get("notes", ())),
+            ref=ThreadRef(thread_id=tid, subject=read_str(d["subject"]),
+                          message_ids=read_strs(d.get("email_ids", ())),
+                          note_ids=read_strs(d.get("note_ids", ())),
+                          reply_to=read_str(d.get("reply_to", "")),
+                          references=read_strs(d.get("refs", ())),
+                          staff_message_ids=read_strs(d.get("staff_mids", ()))),
+            impersonation=read_str(d.get("impersonation", "")),
+            problem=read_str(d.get("problem", "")),
             status=Status(raw.get("status", Status.WAITING.value)),
             follow_up=raw.get("follow_up") is True,
             reply_seconds=float(seconds) if seconds is not None else None,
@@ -291,7 +281,7 @@ def legacy_conversation(d: Mapping[str, Any]) -> Conversation:  # long: one line
 
 def _v1_workflow(raw: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {key: _opt(raw.get(key)) for key in _V1_TIMES}
-    out.update({key: _str(raw.get(key, "")) for key in _V1_TEXT})
+    out.update({key: read_str(raw.get(key, "")) for key in _V1_TEXT})
     return out
 
 
@@ -346,24 +336,3 @@ def _flags(doc: Doc, /, **values: bool) -> None:
 
 def _lists(doc: Doc, /, **values: tuple[str, ...]) -> None:
     doc.update((k, list(v)) for k, v in values.items() if v)
-
-
-def _note(d: Any) -> Note:
-    if not isinstance(d, Mapping):
-        raise DocumentError("a note is not an object")
-    note = history.decode_fields(d)
-    if note is None:
-        raise DocumentError("a note has no action")
-    return note
-
-
-def _str(value: Any) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"expected a string, got {type(value).__name__}")
-    return value
-
-
-def _strs(values: Any) -> tuple[str, ...]:
-    if not isinstance(values, list | tuple):
-        raise TypeError("expected a list of strings")
-    return tuple(_str(v) for v in values)

@@ -28,7 +28,8 @@ class DocumentError(ValueError):
 # Conversations (cache.json) are in `triage.store.conversation_docs`.
 
 
-def _note(d: Any) -> Note:
+def read_note(d: Any) -> Note:
+    """A stored note (DocumentError when it is not one): every document kind reads it so."""
     if not isinstance(d, Mapping):
         raise DocumentError("a note is not an object")
     note = history.decode_fields(d)
@@ -57,17 +58,17 @@ def message_doc(m: Message) -> MessageDoc:
 def message_from_doc(thread_id: str, d: Mapping[str, Any]) -> Message:
     try:
         return Message(
-            id=_str(d["id"]),
+            id=read_str(d["id"]),
             thread_id=thread_id,
-            sender=_str(d["from"]),
-            sender_name=_str(d.get("name", "")),
+            sender=read_str(d["from"]),
+            sender_name=read_str(d.get("name", "")),
             received_at=parse_iso(d["at"]),
-            subject=_str(d.get("subject", "")),
-            to=_strs(d.get("to", ())),
-            cc=_strs(d.get("cc", ())),
-            message_id=_str(d.get("mid", "")),
-            body=_str(d.get("text", "")),
-            warnings=_strs(d.get("warnings", ())),
+            subject=read_str(d.get("subject", "")),
+            to=read_strs(d.get("to", ())),
+            cc=read_strs(d.get("cc", ())),
+            message_id=read_str(d.get("mid", "")),
+            body=read_str(d.get("text", "")),
+            warnings=read_strs(d.get("warnings", ())),
         )
     except (KeyError, TypeError, ValueError, OverflowError, AttributeError) as exc:
         raise DocumentError(f"a stored message is malformed ({exc!r:.80})") from None
@@ -101,7 +102,7 @@ def sync_state_from_doc(d: Mapping[str, Any]) -> SyncState:
                 except (ValueError, OverflowError):
                     continue  # an unreadable entry is folded again from the notes
     try:
-        return SyncState(_str(d.get("state") or ""), _opt_time(d.get("at")), accounts)
+        return SyncState(read_str(d.get("state") or ""), _opt_time(d.get("at")), accounts)
     except (TypeError, ValueError, OverflowError) as exc:
         raise DocumentError(f"a sync state is malformed ({exc!r:.80})") from None
 
@@ -125,23 +126,23 @@ def outbox_doc(item: OutboxItem) -> dict[str, Any]:
 
 def outbox_from_doc(d: Mapping[str, Any]) -> OutboxItem:
     try:
-        item_id, thread_id = _str(d["id"]), _str(d["thread_id"])
+        item_id, thread_id = read_str(d["id"]), read_str(d["thread_id"])
         status = OutboxStatus(d.get("status", "draft"))
-        attempts, error = int(d.get("attempts", 0)), _str(d.get("error") or "")
-        by, updated_at = _str(d.get("by") or ""), _opt_time(d.get("updated_at"))
+        attempts, error = int(d.get("attempts", 0)), read_str(d.get("error") or "")
+        by, updated_at = read_str(d.get("by") or ""), _opt_time(d.get("updated_at"))
         if d.get("kind", "reply") == "reply":
-            body, message_id = _str(d.get("body", "")), _str(d.get("message_id", ""))
+            body, message_id = read_str(d.get("body", "")), read_str(d.get("message_id", ""))
             return Draft(item_id, thread_id, body, status, message_id, by, attempts, error,
                          updated_at, _opt_time(d.get("not_before")))  # fmt: skip
         marks = _marks(d["marks"]) if "marks" in d else _legacy_marks(d.get("keywords") or {})
-        return QueuedAction(item_id, thread_id, _str(d["action"]), marks, _note(d["note"]),
+        return QueuedAction(item_id, thread_id, read_str(d["action"]), marks, read_note(d["note"]),
                             status, attempts, error, by, updated_at)  # fmt: skip
     except (KeyError, TypeError, ValueError, OverflowError, AttributeError) as exc:
         raise DocumentError(f"an outbox item is malformed ({exc!r:.80})") from None
 
 
 def _marks(raw: Any) -> tuple[tuple[Mark, bool], ...]:
-    return tuple((Mark(MarkKind(kind), _str(value)), bool(on)) for kind, value, on in raw)
+    return tuple((Mark(MarkKind(kind), read_str(value)), bool(on)) for kind, value, on in raw)
 
 
 def _legacy_marks(keywords: Mapping[str, Any]) -> tuple[tuple[Mark, bool], ...]:
@@ -170,16 +171,18 @@ class AuditDoc(TypedDict):
 # ---- values ----
 
 
-def _str(value: Any) -> str:
+def read_str(value: Any) -> str:
+    """A stored text, or TypeError (the callers turn it into a DocumentError)."""
     if not isinstance(value, str):
         raise TypeError(f"expected a string, got {type(value).__name__}")
     return value
 
 
-def _strs(values: Any) -> tuple[str, ...]:
+def read_strs(values: Any) -> tuple[str, ...]:
+    """A stored list of texts, or TypeError."""
     if not isinstance(values, list | tuple):
         raise TypeError("expected a list of strings")
-    return tuple(_str(v) for v in values)
+    return tuple(read_str(v) for v in values)
 
 
 def _opt_iso(at: datetime | None) -> str | None:
@@ -187,4 +190,4 @@ def _opt_iso(at: datetime | None) -> str | None:
 
 
 def _opt_time(value: Any) -> datetime | None:
-    return parse_iso(_str(value)) if value else None
+    return parse_iso(read_str(value)) if value else None
