@@ -11,6 +11,7 @@ import sys
 import time
 import types
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from textual.app import ComposeResult
@@ -141,3 +142,15 @@ async def report_shown(pilot: Pilot[None]) -> None:
     await settle(pilot)
     await wait_until(pilot, lambda: all(c.size.area for c in screen.query(Chart)))
     await settle(pilot)
+
+
+class NotingApp(TriageApp):
+    """The console, keeping every notification text so a test can read what was said."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.notes: list[str] = []
+
+    def notify(self, message: str, **kwargs: Any) -> None:  # type: ignore[override]
+        self.notes.append(message)
+        super().notify(message, **kwargs)

@@ -10,22 +10,12 @@ from typing import Any
 import pytest
 
 from tests.support.fake_service import FakeService
-from tests.ui.conftest import settle
+from tests.ui.conftest import NotingApp, settle
 from triage.domain.settings import AlertsConfig
 from triage.ui.alerts import desktop_sequence
 from triage.ui.app import TriageApp
 
 SIZE = (100, 30)
-
-
-class NotingApp(TriageApp):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.notes: list[str] = []
-
-    def notify(self, message: str, **kwargs: Any) -> None:  # type: ignore[override]
-        self.notes.append(message)
-        super().notify(message, **kwargs)
 
 
 def alerting(service: FakeService, **alerts: Any) -> FakeService:

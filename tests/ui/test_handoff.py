@@ -5,27 +5,15 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import time, timedelta
-from typing import Any
 
 from tests.support.fake_service import FakeService
-from tests.ui.conftest import settle
+from tests.ui.conftest import NotingApp, settle
 from tests.ui.test_bursts import burst
 from triage.domain.handoff import handoff, handoff_due, shift_end
-from triage.ui.app import TriageApp
 from triage.ui.screens.handoff import HandoffScreen
 from triage.ui.widgets.queue_table import QueueTable
 
 SIZE = (120, 36)
-
-
-class NotingApp(TriageApp):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.notes: list[str] = []
-
-    def notify(self, message: str, **kwargs: Any) -> None:  # type: ignore[override]
-        self.notes.append(message)
-        super().notify(message, **kwargs)
 
 
 def on_shift_until(service: FakeService, closes: time, claire_from: time | None = None) -> None:

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import timedelta
-from typing import Any
 
 from tests.support.fake_service import FakeService
-from tests.ui.conftest import settle, wait_until
+from tests.ui.conftest import NotingApp, settle, wait_until
 from triage.ui.app import TriageApp
 from triage.ui.messages import SyncFailed
 from triage.ui.screens.escalations import EscalationsScreen
@@ -17,23 +16,13 @@ from triage.ui.widgets.queue_table import QueueTable
 SIZE = (100, 30)
 
 
-class RecordingApp(TriageApp):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.notes: list[str] = []
-
-    def notify(self, message: str, **kwargs: Any) -> None:  # type: ignore[override]
-        self.notes.append(message)
-        super().notify(message, **kwargs)
-
-
 def pane_ids(app: TriageApp) -> list[str]:
     return [c.thread_id for c in app.screen.query_one(QueueTable).rows]
 
 
 async def test_a_conversation_that_breaches_joins_the_pane_on_the_tick() -> None:
     service = FakeService(user="ceo")
-    app = RecordingApp(service, start_view="escalations")
+    app = NotingApp(service, start_view="escalations")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert isinstance(app.screen, EscalationsScreen)
@@ -50,7 +39,7 @@ async def test_a_conversation_that_breaches_joins_the_pane_on_the_tick() -> None
 
 async def test_the_same_sync_failure_is_told_once() -> None:
     service = FakeService()
-    app = RecordingApp(service)
+    app = NotingApp(service)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         for _ in range(3):
@@ -65,7 +54,7 @@ async def test_the_same_sync_failure_is_told_once() -> None:
 
 async def test_a_sync_the_user_asked_for_says_what_it_found() -> None:
     service = FakeService()
-    app = RecordingApp(service)
+    app = NotingApp(service)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("s")

@@ -14,9 +14,8 @@ from textual.widgets import DataTable, Static
 
 from tests.support import fake_report
 from tests.support.fake_service import FakeService
-from tests.ui.conftest import settle
+from tests.ui.conftest import NotingApp, settle
 from tests.ui.test_bursts import burst
-from tests.ui.test_handoff import NotingApp
 from triage.providers.base import ProviderError
 from triage.ui.commands import TriageCommands
 from triage.ui.screens.report import ReportScreen

@@ -11,10 +11,10 @@ from datetime import timedelta
 import pytest
 
 from tests.support.fake_service import FakeService
-from tests.ui.conftest import settle
+from tests.ui.conftest import NotingApp, settle
 from tests.ui.test_bursts import burst, text
 from tests.ui.test_safe_sending import SIZE, delayed_service, open_reply, signed_service
-from tests.ui.test_workflow_keys import NotingApp, on_row
+from tests.ui.test_workflow_keys import on_row
 from triage.ui.app import TriageApp
 from triage.ui.screens.dialogs.snooze import SnoozeScreen
 from triage.ui.screens.escalations import EscalationsScreen

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import timedelta
-from typing import Any
 
 from textual.pilot import Pilot
 
 from tests.support.fake_service import FakeService
-from tests.ui.conftest import settle
+from tests.ui.conftest import NotingApp, settle
 from tests.ui.test_bursts import burst, text
 from triage.domain.model import Status
 from triage.ui.app import TriageApp
@@ -24,18 +23,6 @@ from triage.ui.widgets.queue_table import QueueTable
 from triage.ui.widgets.status_bar import StatusBar
 
 SIZE = (120, 36)
-
-
-class NotingApp(TriageApp):
-    """Keeps every notification text."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.notes: list[str] = []
-
-    def notify(self, message: str, **kwargs: Any) -> None:  # type: ignore[override]
-        self.notes.append(message)
-        super().notify(message, **kwargs)
 
 
 def ids(app: TriageApp) -> list[str]:
