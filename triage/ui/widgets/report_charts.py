@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from textual import events
 from textual_plotext import PlotextPlot
 
 from triage.domain.report import Day
@@ -41,18 +40,6 @@ class Chart(PlotextPlot):
         # "clear": no colour at all, for the theme made for monochrome screens.
         self.theme = "clear" if self.app.theme == MONO_THEME else "auto"
 
-    def on_resize(self, _event: events.Resize) -> None:
-        # plotext keeps state from the sizes a figure was drawn at before (the tick labels
-        # of a chart first drawn at a provisional size landed two cells off): a new size
-        # gets the figure built afresh from the same data.
-        if self._shown is not None:
-            self.show(self._shown)
-
-    _shown: Any = None
-
-    def show(self, data: Any) -> None:
-        raise NotImplementedError
-
 
 class AttainmentChart(Chart):
     """Replies within target, as a share of replies, per group: one bar each."""
@@ -62,7 +49,6 @@ class AttainmentChart(Chart):
         self.title = title
 
     def show(self, rows: Sequence[Mapping[str, Any]]) -> None:
-        self._shown = rows
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
@@ -82,7 +68,6 @@ class Trend(Chart):
     """Each day's attainment (UTC days), one bar a day; a day without replies is empty."""
 
     def show(self, days: Sequence[Day]) -> None:
-        self._shown = days
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
